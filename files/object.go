@@ -1,0 +1,273 @@
+package files
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/repokit/repokit/internal/sqldb"
+)
+
+// Object is one version of an object in a bucket. A version without a file
+// is a delete marker.
+type Object struct {
+	VersionID string            `json:"version_id"`
+	BucketID  string            `json:"bucket_id"`
+	Key       string            `json:"key"`
+	IsHead    bool              `json:"is_head"`
+	Mimetype  string            `json:"mimetype,omitempty"`
+	File      *FileInstance     `json:"file,omitempty"`
+	Tags      map[string]string `json:"tags,omitempty"`
+	Created   time.Time         `json:"created"`
+	Updated   time.Time         `json:"updated"`
+
+	seq int64
+}
+
+// DeleteMarker reports whether the version is a delete marker.
+func (o *Object) DeleteMarker() bool { return o.File == nil }
+
+// Size returns the file's size (0 for a delete marker).
+func (o *Object) Size() int64 {
+	if o.File == nil {
+		return 0
+	}
+	return o.File.Size
+}
+
+type objectRow struct {
+	Seq       int64     `db:"seq"`
+	VersionID string    `db:"version_id"`
+	BucketID  string    `db:"bucket_id"`
+	Key       string    `db:"object_key"`
+	FileID    *string   `db:"file_id"`
+	Mimetype  string    `db:"mimetype"`
+	IsHead    bool      `db:"is_head"`
+	Created   time.Time `db:"created"`
+	Updated   time.Time `db:"updated"`
+
+	FID           sql.NullString `db:"f_id"`
+	FLocation     sql.NullString `db:"f_location"`
+	FStorageClass sql.NullString `db:"f_storage_class"`
+	FStorageKey   sql.NullString `db:"f_storage_key"`
+	FSize         sql.NullInt64  `db:"f_size"`
+	FMD5          sql.NullString `db:"f_md5"`
+	FSHA256       sql.NullString `db:"f_sha256"`
+	FStatus       sql.NullString `db:"f_status"`
+	FLastCheck    sql.NullString `db:"f_last_check"`
+	FLastCheckAt  sql.NullTime   `db:"f_last_check_at"`
+	FCreated      sql.NullTime   `db:"f_created"`
+	FUpdated      sql.NullTime   `db:"f_updated"`
+}
+
+const objectSelect = `SELECT o.id AS seq, o.version_id, o.bucket_id, o.object_key, o.file_id, o.mimetype, o.is_head, o.created, o.updated,
+	f.id AS f_id, f.location AS f_location, f.storage_class AS f_storage_class, f.storage_key AS f_storage_key,
+	f.size AS f_size, f.md5 AS f_md5, f.sha256 AS f_sha256, f.status AS f_status, f.last_check AS f_last_check,
+	f.last_check_at AS f_last_check_at, f.created AS f_created, f.updated AS f_updated
+	FROM files_objects o LEFT JOIN files_instances f ON f.id = o.file_id `
+
+func (r *objectRow) object() *Object {
+	o := &Object{seq: r.Seq, VersionID: r.VersionID, BucketID: r.BucketID, Key: r.Key, IsHead: r.IsHead,
+		Mimetype: r.Mimetype, Created: r.Created.UTC(), Updated: r.Updated.UTC()}
+	if r.FID.Valid {
+		ir := instanceRow{ID: r.FID.String, Location: r.FLocation.String, StorageClass: r.FStorageClass.String,
+			StorageKey: r.FStorageKey.String, Size: r.FSize.Int64, MD5: r.FMD5.String, SHA256: r.FSHA256.String,
+			Status: r.FStatus.String, LastCheck: r.FLastCheck, LastCheckAt: r.FLastCheckAt,
+			Created: r.FCreated.Time, Updated: r.FUpdated.Time}
+		o.File = ir.instance()
+	}
+	return o
+}
+
+// Object returns the head version of key; ErrNotFound when there is none or
+// the head is a delete marker. With a versionID it returns that version
+// (which may be a delete marker). The bucket must exist and not be deleted.
+func (s *Store) Object(ctx context.Context, bucketID, key, versionID string) (*Object, error) {
+	b, err := s.getBucket(ctx, s.q(), bucketID, false)
+	if err != nil {
+		return nil, err
+	}
+	if b.Deleted {
+		return nil, fmt.Errorf("%w: bucket %s is deleted", ErrNotFound, bucketID)
+	}
+	o, err := s.getObject(ctx, s.q(), bucketID, key, versionID)
+	if err != nil {
+		return nil, err
+	}
+	if versionID == "" && o.DeleteMarker() {
+		return nil, fmt.Errorf("%w: %s/%s is deleted", ErrNotFound, bucketID, key)
+	}
+	if o.Tags, err = s.tags(ctx, s.q(), bucketID, o.VersionID); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// getObject reads the head (versionID "") or one version of key.
+func (s *Store) getObject(ctx context.Context, q sqldb.Querier, bucketID, key, versionID string) (*Object, error) {
+	if err := ValidateKey(key); err != nil {
+		return nil, err
+	}
+	var r objectRow
+	var err error
+	if versionID == "" {
+		err = q.GetContext(ctx, &r, q.Rebind(objectSelect+"WHERE o.bucket_id = ? AND o.object_key = ? AND o.is_head = ?"), bucketID, key, true)
+	} else {
+		if _, perr := uuid.Parse(versionID); perr != nil {
+			return nil, fmt.Errorf("%w: version %q", ErrNotFound, versionID)
+		}
+		err = q.GetContext(ctx, &r, q.Rebind(objectSelect+"WHERE o.bucket_id = ? AND o.object_key = ? AND o.version_id = ?"), bucketID, key, versionID)
+	}
+	if err != nil {
+		if sqldb.IsNoRows(err) {
+			return nil, fmt.Errorf("%w: object %s/%s", ErrNotFound, bucketID, key)
+		}
+		return nil, fmt.Errorf("files: get object: %w", err)
+	}
+	return r.object(), nil
+}
+
+// newVersion inserts a version of key in a locked bucket (call reserve
+// first), making it the head. fileID "" writes a delete marker.
+func (s *Store) newVersion(ctx context.Context, tx *sqlx.Tx, bucketID, key, fileID, mimetype string, now time.Time) (*Object, error) {
+	if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE files_objects SET is_head = ?, updated = ? WHERE bucket_id = ? AND object_key = ? AND is_head = ?"),
+		false, s.ts(now), bucketID, key, true); err != nil {
+		return nil, fmt.Errorf("files: flip head: %w", err)
+	}
+	vid := uuid.NewString()
+	var fid any
+	if fileID != "" {
+		fid = fileID
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO files_objects (version_id, bucket_id, object_key, file_id, mimetype, is_head, created, updated)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), vid, bucketID, key, fid, mimetype, true, s.ts(now), s.ts(now)); err != nil {
+		if sqldb.IsUniqueViolation(err) {
+			return nil, fmt.Errorf("%w: concurrent write to %s: %v", ErrConflict, key, err)
+		}
+		return nil, fmt.Errorf("files: insert version: %w", err)
+	}
+	return s.getObject(ctx, tx, bucketID, key, vid)
+}
+
+// Delete writes a delete marker as the head of key (the earlier versions
+// stay and can be restored). It returns the marker.
+func (s *Store) Delete(ctx context.Context, bucketID, key string) (*Object, error) {
+	if err := ValidateKey(key); err != nil {
+		return nil, err
+	}
+	var out *Object
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.reserve(ctx, tx, bucketID, 0, 0); err != nil {
+			return err
+		}
+		head, err := s.getObject(ctx, tx, bucketID, key, "")
+		if err != nil {
+			return err
+		}
+		if head.DeleteMarker() {
+			return fmt.Errorf("%w: object %s/%s is already deleted", ErrNotFound, bucketID, key)
+		}
+		out, err = s.newVersion(ctx, tx, bucketID, key, "", "", s.now())
+		return err
+	})
+	return out, err
+}
+
+// DeleteVersion removes one version of key for good (its bytes go when no
+// other version references its file and GC runs). If it was the head, the
+// newest remaining version becomes head. The bucket's size shrinks by the
+// version's file size.
+func (s *Store) DeleteVersion(ctx context.Context, bucketID, key, versionID string) error {
+	if versionID == "" {
+		return fmt.Errorf("%w: empty version id", ErrInvalid)
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		o, err := s.getObject(ctx, tx, bucketID, key, versionID)
+		if err != nil {
+			return err
+		}
+		if err := s.reserve(ctx, tx, bucketID, -o.Size(), 0); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM files_tags WHERE bucket_id = ? AND version_id = ?"), bucketID, versionID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM files_objects WHERE version_id = ?"), versionID); err != nil {
+			return fmt.Errorf("files: delete version: %w", err)
+		}
+		if o.IsHead {
+			var seq int64
+			err := tx.GetContext(ctx, &seq, tx.Rebind("SELECT MAX(id) FROM files_objects WHERE bucket_id = ? AND object_key = ?"), bucketID, key)
+			if err == nil && seq > 0 {
+				if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE files_objects SET is_head = ? WHERE id = ?"), true, seq); err != nil {
+					return fmt.Errorf("files: promote head: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Restore makes a copy of an old version the new head of its key (a
+// metadata-only copy sharing the file). The bucket's quota applies.
+func (s *Store) Restore(ctx context.Context, bucketID, key, versionID string) (*Object, error) {
+	var out *Object
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		o, err := s.getObject(ctx, tx, bucketID, key, versionID)
+		if err != nil {
+			return err
+		}
+		if o.DeleteMarker() {
+			return fmt.Errorf("%w: cannot restore a delete marker", ErrConflict)
+		}
+		if err := s.reserve(ctx, tx, bucketID, o.Size(), o.Size()); err != nil {
+			return err
+		}
+		if out, err = s.newVersion(ctx, tx, bucketID, key, o.File.ID, o.Mimetype, s.now()); err != nil {
+			return err
+		}
+		tags, err := s.tags(ctx, tx, bucketID, o.VersionID)
+		if err != nil {
+			return err
+		}
+		out.Tags = tags
+		return s.setTags(ctx, tx, bucketID, out.VersionID, tags, false)
+	})
+	return out, err
+}
+
+// Copy copies the head of srcKey in srcBucket to dstKey in dstBucket without
+// copying bytes (both versions share the file instance). The destination's
+// quota, max file size and lock apply.
+func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string) (*Object, error) {
+	if err := ValidateKey(dstKey); err != nil {
+		return nil, err
+	}
+	var out *Object
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		src, err := s.getObject(ctx, tx, srcBucket, srcKey, "")
+		if err != nil {
+			return err
+		}
+		if src.DeleteMarker() {
+			return fmt.Errorf("%w: object %s/%s is deleted", ErrNotFound, srcBucket, srcKey)
+		}
+		if err := s.reserve(ctx, tx, dstBucket, src.Size(), src.Size()); err != nil {
+			return err
+		}
+		if out, err = s.newVersion(ctx, tx, dstBucket, dstKey, src.File.ID, src.Mimetype, s.now()); err != nil {
+			return err
+		}
+		tags, err := s.tags(ctx, tx, srcBucket, src.VersionID)
+		if err != nil {
+			return err
+		}
+		out.Tags = tags
+		return s.setTags(ctx, tx, dstBucket, out.VersionID, tags, false)
+	})
+	return out, err
+}

@@ -1,0 +1,146 @@
+package files
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/repokit/repokit/internal/sqldb"
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Migrations returns the package's SQL migrations (dirs postgres/, mysql/,
+// sqlite/) for hosts that run migrations themselves.
+func Migrations() fs.FS {
+	sub, _ := fs.Sub(migrationsFS, "migrations")
+	return sub
+}
+
+// Store is the files metadata store over a SQL database and a set of storage
+// locations. It is safe for concurrent use.
+type Store struct {
+	db   *sqlx.DB
+	tx   *sqlx.Tx
+	d    sqldb.Dialect
+	locs Locations
+	cfg  *config
+}
+
+type config struct {
+	log            *slog.Logger
+	now            func() time.Time
+	defaultClass   string
+	keyPrefix      string
+	skipMigrations bool
+}
+
+// Option configures a Store.
+type Option func(*config)
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
+
+// WithClock replaces time.Now (tests).
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithDefaultStorageClass sets the storage class of buckets created without
+// one (default "standard").
+func WithDefaultStorageClass(class string) Option { return func(c *config) { c.defaultClass = class } }
+
+// WithKeyPrefix sets the prefix of the storage keys this store writes
+// (default "files/"). Garbage collection only looks under this prefix.
+func WithKeyPrefix(p string) Option { return func(c *config) { c.keyPrefix = p } }
+
+// WithoutMigrations skips running migrations in New (the host runs them via
+// Migrations()).
+func WithoutMigrations() Option { return func(c *config) { c.skipMigrations = true } }
+
+// New returns a Store over the host's database and storage locations,
+// running the package's migrations unless WithoutMigrations is given.
+func New(ctx context.Context, db *sqlx.DB, locs Locations, opts ...Option) (*Store, error) {
+	cfg := &config{log: slog.Default(), now: time.Now, defaultClass: "standard", keyPrefix: "files/"}
+	for _, o := range opts {
+		o(cfg)
+	}
+	d, err := sqldb.DialectOf(db)
+	if err != nil {
+		return nil, err
+	}
+	if locs == nil {
+		return nil, fmt.Errorf("%w: files.New needs storage locations", ErrInvalid)
+	}
+	if !cfg.skipMigrations {
+		if err := sqldb.Migrate(ctx, db, "files", Migrations()); err != nil {
+			return nil, fmt.Errorf("files: migrate: %w", err)
+		}
+	}
+	return &Store{db: db, d: d, locs: locs, cfg: cfg}, nil
+}
+
+// Open opens the database at dbURL (see sqldb.Open) and returns a Store over
+// it; Close the store's DB when done.
+func Open(ctx context.Context, dbURL string, locs Locations, opts ...Option) (*Store, error) {
+	db, err := sqldb.Open(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	s, err := New(ctx, db, locs, opts...)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// DB returns the store's database handle.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Locations returns the store's storage locations.
+func (s *Store) Locations() Locations { return s.locs }
+
+// WithTx returns a Store with the same API whose metadata reads and writes
+// run in the caller's transaction (the caller commits or rolls back). Bytes
+// are still streamed before the metadata statements run; if the caller rolls
+// back, bytes written meanwhile become unreferenced and GC removes them.
+func (s *Store) WithTx(tx *sqlx.Tx) *Store {
+	c := *s
+	c.tx = tx
+	return &c
+}
+
+// q returns the handle reads use: the caller's tx or the database.
+func (s *Store) q() sqldb.Querier {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.db
+}
+
+// inTx runs fn in the caller's transaction or a new, retried one.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	return sqldb.InTx(ctx, s.db, s.tx, fn)
+}
+
+// now returns the current time truncated to microseconds (what every
+// supported database keeps).
+func (s *Store) now() time.Time { return s.cfg.now().UTC().Truncate(time.Microsecond) }
+
+// ts converts a time for a query argument: SQLite gets fixed-width UTC text
+// so that comparisons in SQL order correctly.
+func (s *Store) ts(t time.Time) any {
+	t = t.UTC().Truncate(time.Microsecond)
+	if s.d == sqldb.SQLite {
+		return t.Format("2006-01-02 15:04:05.000000")
+	}
+	return t
+}
+
+// rebind rewrites ? placeholders for the dialect.
+func (s *Store) rebind(q string) string { return s.db.Rebind(q) }
