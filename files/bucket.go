@@ -78,17 +78,17 @@ type BucketOptions struct {
 }
 
 type bucketRow struct {
-	ID           string         `db:"id"`
-	Location     string         `db:"location"`
-	StorageClass string         `db:"storage_class"`
-	Routes       []byte         `db:"routes"`
-	Quota        sql.NullInt64  `db:"quota"`
-	MaxFileSize  sql.NullInt64  `db:"max_file_size"`
-	Size         int64          `db:"size"`
-	Locked       bool           `db:"locked"`
-	Deleted      bool           `db:"deleted"`
-	Created      time.Time      `db:"created"`
-	Updated      time.Time      `db:"updated"`
+	ID           string        `db:"id"`
+	Location     string        `db:"location"`
+	StorageClass string        `db:"storage_class"`
+	Routes       []byte        `db:"routes"`
+	Quota        sql.NullInt64 `db:"quota"`
+	MaxFileSize  sql.NullInt64 `db:"max_file_size"`
+	Size         int64         `db:"size"`
+	Locked       bool          `db:"locked"`
+	Deleted      bool          `db:"deleted"`
+	Created      time.Time     `db:"created"`
+	Updated      time.Time     `db:"updated"`
 }
 
 const bucketCols = "id, location, storage_class, routes, quota, max_file_size, size, locked, deleted, created, updated"

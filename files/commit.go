@@ -34,4 +34,3 @@ func (s *Store) commitFile(ctx context.Context, bucketID, key string, f *FileIns
 	})
 	return out, err
 }
-
