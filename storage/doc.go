@@ -1,0 +1,29 @@
+// Package storage is RepoKit's byte layer: named storage locations opened from
+// gocloud.dev/blob URLs (file://, mem://, s3://, gs://, azblob://), streaming
+// writes with size limits and checksums computed in the same pass, full and
+// ranged readers, signed URLs (for local files too), copy, delete, list and
+// multipart uploads (S3 native, elsewhere parts assembled by streaming).
+//
+// The package knows nothing about SQL: the files package keeps the metadata
+// (which key holds which file, its checksum, its location) and decides when
+// bytes become visible. Bytes are always written under a fresh key (see
+// NewKey), so a crash or a cut upload leaves only unreferenced bytes that
+// garbage collection (List + Delete) removes; it never damages an object a
+// committed row points at.
+//
+// A typical host:
+//
+//	locs, err := storage.OpenLocations(ctx, []storage.LocationConfig{
+//		{Name: "local", URL: "file:///srv/data?create_dir=1", Default: true},
+//		{Name: "archive", URL: "s3://archive-bucket?region=eu-west-1"},
+//	}, storage.WithSigningKey(secret), storage.WithSignedURLBase("https://example.org/_storage"))
+//	...
+//	mux.Handle("/_storage/", http.StripPrefix("/_storage", locs.SignedURLHandler()))
+//	loc := locs.Default()
+//	key := storage.NewKey()
+//	res, err := loc.Write(ctx, key, r, storage.WriteOptions{MaxSize: 1 << 30, ExpectedSize: storage.UnknownSize})
+//	// res.Size, res.Checksums.MD5 ("md5:<hex>"), res.Checksums.SHA256 ("sha256:<hex>")
+//
+// Errors are sentinels testable with errors.Is: ErrNotFound, ErrTooLarge,
+// ErrSizeMismatch, ErrChecksumMismatch, ErrUnsupported, ErrInvalid.
+package storage

@@ -1,0 +1,167 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+// S3 native multipart upload through the SDK client gocloud exposes via As.
+
+func (t *s3Target) create(ctx context.Context, key string) (string, error) {
+	out, err := t.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket:      aws.String(t.bucket),
+		Key:         aws.String(t.fullKey(key)),
+		ContentType: aws.String("application/octet-stream"),
+	})
+	if err != nil {
+		return "", mapS3Err(err)
+	}
+	return aws.ToString(out.UploadId), nil
+}
+
+// uploadPart streams the part with a presigned UploadPart request: presigned
+// requests carry UNSIGNED-PAYLOAD, so the body needs no seeking or buffering
+// (the SDK would otherwise have to hash the whole part before sending it over
+// plain HTTP). The part is hashed while streaming; S3's ETag (the part's MD5)
+// is checked against ours.
+func (t *s3Target) uploadPart(ctx context.Context, key, uploadID string, n int, r io.Reader, size int64) (Part, error) {
+	ps := s3.NewPresignClient(t.client, s3.WithPresignExpires(time.Hour))
+	req, err := ps.PresignUploadPart(ctx, &s3.UploadPartInput{
+		Bucket:        aws.String(t.bucket),
+		Key:           aws.String(t.fullKey(key)),
+		UploadId:      aws.String(uploadID),
+		PartNumber:    aws.Int32(int32(n)),
+		ContentLength: aws.Int64(size),
+	})
+	if err != nil {
+		return Part{}, mapS3Err(err)
+	}
+	pr, pw := io.Pipe()
+	type result struct {
+		sums Checksums
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, sums, err := pump(r, pw, pumpLimits{expected: size})
+		pw.CloseWithError(err) // nil → EOF
+		done <- result{sums, err}
+	}()
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPut, req.URL, pr)
+	if err != nil {
+		pr.CloseWithError(err)
+		<-done
+		return Part{}, err
+	}
+	for k, vs := range req.SignedHeader {
+		if strings.EqualFold(k, "Host") || strings.EqualFold(k, "Content-Length") {
+			continue
+		}
+		for _, v := range vs {
+			hreq.Header.Add(k, v)
+		}
+	}
+	hreq.ContentLength = size
+	if size == 0 {
+		hreq.Body = http.NoBody
+	}
+	resp, herr := t.httpClient().Do(hreq)
+	pr.CloseWithError(errors.New("request finished")) // unblock the pump if the server stopped reading
+	res := <-done
+	if res.err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return Part{}, res.err
+	}
+	if herr != nil {
+		return Part{}, herr
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return Part{}, s3StatusErr(resp.StatusCode, body)
+	}
+	etag := resp.Header.Get("ETag")
+	if e := strings.Trim(etag, `"`); len(e) == 32 && "md5:"+strings.ToLower(e) != res.sums.MD5 {
+		return Part{}, fmt.Errorf("part %d: server ETag %s, we sent %s: %w", n, etag, res.sums.MD5, ErrChecksumMismatch)
+	}
+	return Part{Number: n, Size: size, ETag: etag, Checksums: res.sums}, nil
+}
+
+func (t *s3Target) httpClient() interface {
+	Do(*http.Request) (*http.Response, error)
+} {
+	if c := t.client.Options().HTTPClient; c != nil {
+		return c
+	}
+	return http.DefaultClient
+}
+
+func (t *s3Target) complete(ctx context.Context, key, uploadID string, parts []Part) error {
+	cp := make([]types.CompletedPart, len(parts))
+	for i, p := range parts {
+		if p.ETag == "" {
+			return fmt.Errorf("part %d has no ETag: %w", p.Number, ErrInvalid)
+		}
+		cp[i] = types.CompletedPart{PartNumber: aws.Int32(int32(p.Number)), ETag: aws.String(p.ETag)}
+	}
+	_, err := t.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket:          aws.String(t.bucket),
+		Key:             aws.String(t.fullKey(key)),
+		UploadId:        aws.String(uploadID),
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: cp},
+	})
+	return mapS3Err(err)
+}
+
+func (t *s3Target) abort(ctx context.Context, key, uploadID string) error {
+	_, err := t.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket:   aws.String(t.bucket),
+		Key:      aws.String(t.fullKey(key)),
+		UploadId: aws.String(uploadID),
+	})
+	return mapS3Err(err)
+}
+
+// mapS3Err adds our sentinels to S3 API errors.
+func mapS3Err(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "NoSuchUpload", "NoSuchKey", "NotFound", "NoSuchBucket":
+			return fmt.Errorf("%w (%w)", ErrNotFound, err)
+		case "InvalidPart", "InvalidPartOrder", "EntityTooSmall", "InvalidArgument", "InvalidRequest":
+			return fmt.Errorf("%w (%w)", ErrInvalid, err)
+		case "BadDigest", "InvalidDigest":
+			return fmt.Errorf("%w (%w)", ErrChecksumMismatch, err)
+		}
+	}
+	return err
+}
+
+func s3StatusErr(status int, body []byte) error {
+	msg := fmt.Sprintf("S3 status %d: %s", status, strings.TrimSpace(string(body)))
+	switch {
+	case status == http.StatusNotFound || strings.Contains(msg, "NoSuchUpload"):
+		return fmt.Errorf("%s: %w", msg, ErrNotFound)
+	case strings.Contains(msg, "BadDigest"):
+		return fmt.Errorf("%s: %w", msg, ErrChecksumMismatch)
+	case status == http.StatusBadRequest:
+		return fmt.Errorf("%s: %w", msg, ErrInvalid)
+	}
+	return errors.New(msg)
+}

@@ -1,0 +1,121 @@
+package storage
+
+import (
+	"crypto/md5"
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"io"
+	"sync"
+	"sync/atomic"
+)
+
+// The streaming pipeline shared by Write, Copy, Checksum and multipart
+// assembly: the caller's goroutine reads fixed-size chunks and writes them to
+// the destination while two workers hash the same chunk (md5 and sha256) in
+// parallel. A small ring of reused chunks bounds memory to
+// pumpChunks*pumpChunkSize per stream, whatever the object size.
+const (
+	pumpChunkSize = 1 << 20
+	pumpChunks    = 4
+)
+
+type chunk struct {
+	buf  []byte
+	n    int
+	refs atomic.Int32
+}
+
+var chunkPool = sync.Pool{New: func() any { return &chunk{buf: make([]byte, pumpChunkSize)} }}
+
+// pumpLimits are checked while streaming, before a chunk is written.
+type pumpLimits struct {
+	max      int64 // > 0: ErrTooLarge when passed
+	expected int64 // >= 0: ErrSizeMismatch when passed or not reached
+}
+
+// pump copies r to w (w may be nil: hash only) and returns the byte count and
+// checksums. It stops at the first chunk that would pass a limit, without
+// writing it.
+func pump(r io.Reader, w io.Writer, lim pumpLimits) (int64, Checksums, error) {
+	var (
+		md, sh = md5.New(), sha256.New()
+		free   = make(chan *chunk, pumpChunks)
+		mdCh   = make(chan *chunk, pumpChunks)
+		shCh   = make(chan *chunk, pumpChunks)
+		wg     sync.WaitGroup
+	)
+	for range pumpChunks {
+		free <- chunkPool.Get().(*chunk)
+	}
+	release := func(c *chunk) {
+		if c.refs.Add(-1) == 0 {
+			free <- c
+		}
+	}
+	hashWorker := func(h hash.Hash, ch chan *chunk) {
+		defer wg.Done()
+		for c := range ch {
+			h.Write(c.buf[:c.n])
+			release(c)
+		}
+	}
+	wg.Add(2)
+	go hashWorker(md, mdCh)
+	go hashWorker(sh, shCh)
+
+	var total int64
+	err := func() error {
+		for {
+			c := <-free
+			n, rerr := io.ReadFull(r, c.buf)
+			if rerr == io.ErrUnexpectedEOF {
+				rerr = io.EOF
+			}
+			if rerr != nil && rerr != io.EOF {
+				free <- c
+				return fmt.Errorf("read source: %w", rerr)
+			}
+			total += int64(n)
+			if lim.max > 0 && total > lim.max {
+				free <- c
+				return fmt.Errorf("more than %d bytes: %w", lim.max, ErrTooLarge)
+			}
+			if lim.expected >= 0 && total > lim.expected {
+				free <- c
+				return fmt.Errorf("more than the expected %d bytes: %w", lim.expected, ErrSizeMismatch)
+			}
+			if n > 0 {
+				c.n = n
+				c.refs.Store(3)
+				mdCh <- c
+				shCh <- c
+				if w != nil {
+					if _, werr := w.Write(c.buf[:n]); werr != nil {
+						release(c)
+						return werr
+					}
+				}
+				release(c)
+			} else {
+				free <- c
+			}
+			if rerr == io.EOF {
+				if lim.expected >= 0 && total != lim.expected {
+					return fmt.Errorf("got %d bytes, expected %d: %w", total, lim.expected, ErrSizeMismatch)
+				}
+				return nil
+			}
+		}
+	}()
+	close(mdCh)
+	close(shCh)
+	wg.Wait()
+	for range pumpChunks {
+		chunkPool.Put(<-free)
+	}
+	if err != nil {
+		return total, Checksums{}, err
+	}
+	return total, formatSums(md, sh), nil
+}

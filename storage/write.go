@@ -1,0 +1,122 @@
+package storage
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+
+	"gocloud.dev/blob"
+)
+
+// UnknownSize is the WriteOptions.ExpectedSize meaning "size not announced".
+const UnknownSize int64 = -1
+
+// WriteOptions control one streaming write. The zero value is NOT "no
+// checks": ExpectedSize 0 means the object must be empty; use UnknownSize.
+type WriteOptions struct {
+	// MaxSize > 0 fails the write with ErrTooLarge as soon as more bytes
+	// arrive (and immediately if ExpectedSize is larger). 0: no limit.
+	MaxSize int64
+	// ExpectedSize is the announced size (Content-Length): more or fewer
+	// bytes fail with ErrSizeMismatch. UnknownSize (-1): not checked.
+	ExpectedSize int64
+	// ContentMD5 is the client's MD5 (HTTP Content-MD5 base64, 32 hex digits
+	// or the 16 raw bytes; see ParseContentMD5). Verified by this package
+	// (drivers such as s3blob ignore it): a mismatch fails with
+	// ErrChecksumMismatch. Empty: not checked.
+	ContentMD5 string
+	// ExpectedChecksum ("md5:<hex>" or "sha256:<hex>") is verified like
+	// ContentMD5; used by copies and migrations. Empty: not checked.
+	ExpectedChecksum string
+	// ContentType stored with the object where the driver keeps one (empty:
+	// sniffed by gocloud from the first 512 bytes).
+	ContentType string
+}
+
+// WriteResult describes bytes that were written and committed.
+type WriteResult struct {
+	Size      int64
+	Checksums Checksums
+}
+
+// Write streams r into key and commits it only if every check passes. The
+// object appears atomically (temp file + rename on file://, a single PUT or
+// multipart completion on S3); on any error (ErrTooLarge, ErrSizeMismatch,
+// ErrChecksumMismatch, a read error of r, ctx cancelled) the write is aborted
+// by cancelling the blob writer's context, so nothing is committed under key
+// and an object already there is left untouched. md5 and sha256 are computed
+// in the same pass; memory use is constant (a few MiB per write).
+//
+// Write overwrites an existing key; callers that want immutable objects use a
+// fresh key per write (NewKey).
+func (l *Location) Write(ctx context.Context, key string, r io.Reader, opts WriteOptions) (WriteResult, error) {
+	if err := checkKey(key); err != nil {
+		return WriteResult{}, err
+	}
+	wantMD5, err := ParseContentMD5(opts.ContentMD5)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	if opts.ExpectedChecksum != "" {
+		if _, _, err := ParseChecksum(opts.ExpectedChecksum); err != nil {
+			return WriteResult{}, err
+		}
+	}
+	if opts.ExpectedSize < UnknownSize {
+		return WriteResult{}, fmt.Errorf("storage: write %q: expected size %d: %w", key, opts.ExpectedSize, ErrInvalid)
+	}
+	if opts.MaxSize > 0 && opts.ExpectedSize > opts.MaxSize {
+		return WriteResult{}, fmt.Errorf("storage: write %q: announced %d bytes, limit %d: %w", key, opts.ExpectedSize, opts.MaxSize, ErrTooLarge)
+	}
+
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, err := l.bucket.NewWriter(wctx, key, &blob.WriterOptions{
+		ContentType: opts.ContentType,
+		BufferSize:  l.opts.bufferSize,
+	})
+	if err != nil {
+		return WriteResult{}, wrapErr("write", key, err)
+	}
+	abort := func(err error) (WriteResult, error) {
+		cancel()
+		_ = w.Close() // returns the cancellation; the driver discards the data
+		return WriteResult{}, wrapErr("write", key, err)
+	}
+	n, sums, err := pump(r, w, pumpLimits{max: opts.MaxSize, expected: opts.ExpectedSize})
+	if err != nil {
+		return abort(err)
+	}
+	if wantMD5 != nil {
+		if got := sums.MD5[len("md5:"):]; got != hex.EncodeToString(wantMD5) {
+			return abort(fmt.Errorf("Content-MD5 %x, received bytes have %s: %w", wantMD5, got, ErrChecksumMismatch))
+		}
+	}
+	if opts.ExpectedChecksum != "" {
+		if err := sums.Verify(opts.ExpectedChecksum); err != nil {
+			return abort(err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return abort(err)
+	}
+	if err := w.Close(); err != nil {
+		return WriteResult{}, wrapErr("write", key, err)
+	}
+	return WriteResult{Size: n, Checksums: sums}, nil
+}
+
+// checkKey rejects keys no driver can store.
+func checkKey(key string) error {
+	if key == "" || strings.HasPrefix(key, "/") || strings.ContainsRune(key, 0) {
+		return fmt.Errorf("storage: key %q: empty, absolute or containing NUL: %w", key, ErrInvalid)
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == ".." || seg == "." || seg == "" {
+			return fmt.Errorf("storage: key %q: empty, . or .. segment: %w", key, ErrInvalid)
+		}
+	}
+	return nil
+}
