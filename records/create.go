@@ -1,0 +1,95 @@
+package records
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/repokit/repokit/internal/sqldb"
+)
+
+// Create stores doc as a new record at revision 0 and returns it. The id is
+// a new UUIDv7 unless WithID gives one (a taken id fails with ErrConflict).
+// doc is validated before any SQL runs (see Validate). On PostgreSQL the
+// record and its first history row are written by one statement.
+//
+// The returned record's JSON shares memory with doc.
+func (s *Store) Create(ctx context.Context, doc json.RawMessage, opts ...CreateOption) (*Record, error) {
+	var cc createConfig
+	for _, o := range opts {
+		o(&cc)
+	}
+	if err := s.c.validate(doc); err != nil {
+		return nil, err
+	}
+	id := cc.id
+	if id == uuid.Nil {
+		var err error
+		if id, err = uuid.NewV7(); err != nil {
+			return nil, fmt.Errorf("records: new id: %w", err)
+		}
+	}
+	var out *Record
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.c.timestamp()
+		rec := &Record{ID: id, JSON: doc, Created: now, Updated: now}
+		ev := &Event{Op: OpCreate, Record: rec}
+		if err := s.c.beforeWrite(ctx, tx, ev); err != nil {
+			return err
+		}
+		if err := s.c.insert(ctx, tx, rec); err != nil {
+			return err
+		}
+		if err := s.c.runAfter(ctx, tx, ev); err != nil {
+			return err
+		}
+		out = rec
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// beforeWrite runs the Before hooks and validates the document again if a
+// hook may have changed it.
+func (c *core) beforeWrite(ctx context.Context, tx *sqlx.Tx, ev *Event) error {
+	ran, err := c.runBefore(ctx, tx, ev)
+	if err != nil {
+		return err
+	}
+	if ev.Record == nil {
+		return fmt.Errorf("records: a %s hook set the event's record to nil", ev.Op)
+	}
+	if ran && ev.Op != OpPurge {
+		if err := c.validate(ev.Record.JSON); err != nil {
+			return fmt.Errorf("records: document amended by a hook: %w", err)
+		}
+	}
+	return nil
+}
+
+// insert writes a new record and its revision 0.
+func (c *core) insert(ctx context.Context, tx *sqlx.Tx, r *Record) error {
+	id, doc := r.ID.String(), string(r.JSON)
+	var err error
+	if c.q.insertWritesRev {
+		_, err = tx.ExecContext(ctx, c.q.insert, id, doc, r.Created)
+	} else {
+		_, err = tx.ExecContext(ctx, c.q.insert, id, doc, r.Created, r.Updated)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, c.q.insertRevision, id, int64(0), doc, false, string(OpCreate), r.Created)
+		}
+	}
+	if err != nil {
+		if sqldb.IsUniqueViolation(err) {
+			return fmt.Errorf("%w: record %s already exists", ErrConflict, id)
+		}
+		return fmt.Errorf("records: create %s: %w", id, err)
+	}
+	return nil
+}
