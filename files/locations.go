@@ -1,17 +1,28 @@
 package files
 
-import "fmt"
+import (
+	"fmt"
 
-// Locations is the set of storage locations the store writes to and reads
-// from (see package storage).
-type Locations interface {
-	// Has reports whether a location of that name exists ("" = default).
-	Has(name string) bool
+	"github.com/repokit/repokit/storage"
+)
+
+// Locations is the set of storage locations a Store writes to and reads
+// from; see storage.OpenLocations.
+type Locations = *storage.Locations
+
+// location resolves a location name ("" = the default location).
+func (s *Store) location(name string) (*storage.Location, error) {
+	if name == "" {
+		return s.locs.Default(), nil
+	}
+	l, err := s.locs.Get(name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: unknown storage location %q", ErrInvalid, name)
+	}
+	return l, nil
 }
 
 func (s *Store) checkLocation(name string) error {
-	if !s.locs.Has(name) {
-		return fmt.Errorf("%w: unknown storage location %q", ErrInvalid, name)
-	}
-	return nil
+	_, err := s.location(name)
+	return err
 }

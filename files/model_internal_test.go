@@ -11,16 +11,18 @@ import (
 
 	"github.com/repokit/repokit/internal/sqldb"
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
+	"github.com/repokit/repokit/storage"
 )
-
-type fakeLocs struct{}
-
-func (fakeLocs) Has(name string) bool { return name == "" || name == "default" || name == "archive" }
 
 func newModelStore(t *testing.T, d sqldb.Dialect) *Store {
 	t.Helper()
 	db := sqldbtest.Fresh(t, d)
-	s, err := New(context.Background(), db, fakeLocs{})
+	locs, err := storage.OpenLocationsMap(context.Background(), map[string]string{"default": "mem://", "archive": "mem://"}, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { locs.Close() })
+	s, err := New(context.Background(), db, locs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,7 @@ type config struct {
 	defaultClass   string
 	keyPrefix      string
 	skipMigrations bool
+	minPartSize    int64
 }
 
 // Option configures a Store.
@@ -62,10 +63,14 @@ func WithKeyPrefix(p string) Option { return func(c *config) { c.keyPrefix = p }
 // Migrations()).
 func WithoutMigrations() Option { return func(c *config) { c.skipMigrations = true } }
 
+// WithMinPartSize sets the smallest multipart part size accepted (default
+// DefaultMinPartSize; S3 locations always need DefaultMinPartSize).
+func WithMinPartSize(n int64) Option { return func(c *config) { c.minPartSize = max(n, 1) } }
+
 // New returns a Store over the host's database and storage locations,
 // running the package's migrations unless WithoutMigrations is given.
 func New(ctx context.Context, db *sqlx.DB, locs Locations, opts ...Option) (*Store, error) {
-	cfg := &config{log: slog.Default(), now: time.Now, defaultClass: "standard", keyPrefix: "files/"}
+	cfg := &config{log: slog.Default(), now: time.Now, defaultClass: "standard", keyPrefix: "files/", minPartSize: DefaultMinPartSize}
 	for _, o := range opts {
 		o(cfg)
 	}

@@ -1,0 +1,119 @@
+package fileshttp
+
+import (
+	"net/http"
+
+	"github.com/repokit/repokit/files"
+)
+
+// objectDoc is the JSON form of an object version.
+type objectDoc struct {
+	Key          string            `json:"key"`
+	VersionID    string            `json:"version_id"`
+	IsHead       bool              `json:"is_head"`
+	DeleteMarker bool              `json:"delete_marker,omitempty"`
+	Size         int64             `json:"size"`
+	Mimetype     string            `json:"mimetype,omitempty"`
+	Checksum     string            `json:"checksum,omitempty"`
+	SHA256       string            `json:"sha256,omitempty"`
+	FileID       string            `json:"file_id,omitempty"`
+	Tags         map[string]string `json:"tags,omitempty"`
+	Created      string            `json:"created"`
+	Updated      string            `json:"updated"`
+}
+
+func objectJSON(o *files.Object) objectDoc {
+	d := objectDoc{Key: o.Key, VersionID: o.VersionID, IsHead: o.IsHead, DeleteMarker: o.DeleteMarker(),
+		Mimetype: o.Mimetype, Tags: o.Tags, Created: o.Created.Format(timeFormat), Updated: o.Updated.Format(timeFormat)}
+	if o.File != nil {
+		d.Size, d.Checksum, d.SHA256, d.FileID = o.File.Size, o.File.MD5, o.File.SHA256, o.File.ID
+	}
+	return d
+}
+
+func (h *Handler) putObject(w http.ResponseWriter, r *http.Request) {
+	bucket, key := r.PathValue("bucket"), r.PathValue("key")
+	q := r.URL.Query()
+	if q.Has("uploadId") {
+		h.uploadPart(w, r, bucket, key)
+		return
+	}
+	if err := files.ValidateKey(key); err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	if err := h.allow(r, ActionObjectWrite, Resource{BucketID: bucket, Key: key}); err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	if _, err := h.bucket(r, bucket); err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	opts := files.PutOptions{ContentMD5: r.Header.Get("Content-MD5")}
+	if r.ContentLength > 0 {
+		opts.Size = r.ContentLength
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && q.Has("mimetype") {
+		opts.Mimetype = ct
+	}
+	opts.StorageClass = q.Get("storageClass")
+	o, err := h.store.Put(r.Context(), bucket, key, r.Body, opts)
+	if err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	w.Header().Set("ETag", etag(o.File))
+	writeJSON(w, http.StatusOK, objectJSON(o))
+}
+
+func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request) {
+	bucket, key := r.PathValue("bucket"), r.PathValue("key")
+	q := r.URL.Query()
+	if q.Has("uploadId") {
+		h.abortUpload(w, r, bucket, key)
+		return
+	}
+	if err := files.ValidateKey(key); err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	if _, err := h.bucket(r, bucket); err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	if vid := q.Get("versionId"); vid != "" {
+		if err := h.allow(r, ActionVersionDelete, Resource{BucketID: bucket, Key: key, VersionID: vid}); err != nil {
+			writeError(w, r, h.log, err)
+			return
+		}
+		if err := h.store.DeleteVersion(r.Context(), bucket, key, vid); err != nil {
+			writeError(w, r, h.log, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if err := h.allow(r, ActionObjectDelete, Resource{BucketID: bucket, Key: key}); err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	if _, err := h.store.Delete(r.Context(), bucket, key); err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) postObject(w http.ResponseWriter, r *http.Request) {
+	bucket, key := r.PathValue("bucket"), r.PathValue("key")
+	q := r.URL.Query()
+	switch {
+	case q.Has("uploads"):
+		h.initUpload(w, r, bucket, key)
+	case q.Has("uploadId"):
+		h.completeUpload(w, r, bucket, key)
+	default:
+		writeError(w, r, h.log, errf(http.StatusBadRequest, "POST on an object needs ?uploads or ?uploadId="))
+	}
+}
