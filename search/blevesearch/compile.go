@@ -1,0 +1,191 @@
+package blevesearch
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/repokit/repokit/search"
+)
+
+// compile translates a portable query into a bleve query.
+func compile(q search.Query) (query.Query, error) {
+	switch q := q.(type) {
+	case nil, search.MatchAll:
+		return bleve.NewMatchAllQuery(), nil
+	case search.MatchNone:
+		return bleve.NewMatchNoneQuery(), nil
+	case search.Term:
+		if q.Value == "true" || q.Value == "false" {
+			// booleans are indexed as the terms T/F by bleve
+			bq := bleve.NewBoolFieldQuery(q.Value == "true")
+			bq.SetField(q.Field)
+			tq := bleve.NewTermQuery(q.Value)
+			tq.SetField(q.Field)
+			return bleve.NewDisjunctionQuery(bq, tq), nil
+		}
+		tq := bleve.NewTermQuery(q.Value)
+		tq.SetField(q.Field)
+		return tq, nil
+	case search.Terms:
+		var ds []query.Query
+		for _, v := range q.Values {
+			tq := bleve.NewTermQuery(v)
+			tq.SetField(q.Field)
+			ds = append(ds, tq)
+		}
+		if len(ds) == 0 {
+			return bleve.NewMatchNoneQuery(), nil
+		}
+		return bleve.NewDisjunctionQuery(ds...), nil
+	case search.Match:
+		return perField(q.Field, q.Fields, func(f string) query.Query {
+			mq := bleve.NewMatchQuery(q.Text)
+			mq.SetField(f)
+			mq.SetOperator(query.MatchQueryOperatorAnd)
+			return mq
+		}), nil
+	case search.Phrase:
+		return perField(q.Field, q.Fields, func(f string) query.Query {
+			pq := bleve.NewMatchPhraseQuery(q.Text)
+			pq.SetField(f)
+			return pq
+		}), nil
+	case search.Prefix:
+		pq := bleve.NewPrefixQuery(q.Value)
+		pq.SetField(q.Field)
+		return pq, nil
+	case search.Wildcard:
+		wq := bleve.NewWildcardQuery(q.Pattern)
+		wq.SetField(q.Field)
+		return wq, nil
+	case search.Range:
+		return compileRange(q)
+	case search.Bool:
+		bq := bleve.NewBooleanQuery()
+		var must []query.Query
+		for _, c := range append(append([]search.Query(nil), q.Must...), q.Filter...) {
+			cq, err := compile(c)
+			if err != nil {
+				return nil, err
+			}
+			must = append(must, cq)
+		}
+		var should []query.Query
+		for _, c := range q.Should {
+			cq, err := compile(c)
+			if err != nil {
+				return nil, err
+			}
+			should = append(should, cq)
+		}
+		var not []query.Query
+		for _, c := range q.MustNot {
+			cq, err := compile(c)
+			if err != nil {
+				return nil, err
+			}
+			not = append(not, cq)
+		}
+		if len(must) > 0 {
+			bq.AddMust(must...)
+		}
+		if len(should) > 0 {
+			bq.AddShould(should...)
+			if len(must) == 0 {
+				bq.SetMinShould(1)
+			}
+		}
+		if len(not) > 0 {
+			bq.AddMustNot(not...)
+			if len(must) == 0 && len(should) == 0 {
+				bq.AddMust(bleve.NewMatchAllQuery())
+			}
+		}
+		if len(must)+len(should)+len(not) == 0 {
+			return bleve.NewMatchAllQuery(), nil
+		}
+		return bq, nil
+	}
+	return nil, fmt.Errorf("%w: query node %T", search.ErrUnsupported, q)
+}
+
+func perField(field string, fields []string, mk func(string) query.Query) query.Query {
+	if field != "" {
+		return mk(field)
+	}
+	if len(fields) == 1 {
+		return mk(fields[0])
+	}
+	var ds []query.Query
+	for _, f := range fields {
+		ds = append(ds, mk(f))
+	}
+	return bleve.NewDisjunctionQuery(ds...)
+}
+
+func compileRange(q search.Range) (query.Query, error) {
+	inF, inT := q.IncludeFrom, q.IncludeTo
+	if q.From == "" && q.To == "" {
+		return bleve.NewMatchAllQuery(), nil
+	}
+	switch q.Kind {
+	case search.Number:
+		var lo, hi *float64
+		if q.From != "" {
+			v, err := strconv.ParseFloat(q.From, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%w: range bound %q", search.ErrInvalid, q.From)
+			}
+			lo = &v
+		}
+		if q.To != "" {
+			v, err := strconv.ParseFloat(q.To, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%w: range bound %q", search.ErrInvalid, q.To)
+			}
+			hi = &v
+		}
+		rq := bleve.NewNumericRangeInclusiveQuery(lo, hi, &inF, &inT)
+		rq.SetField(q.Field)
+		return rq, nil
+	case search.Date:
+		var lo, hi time.Time
+		var err error
+		if q.From != "" {
+			if lo, err = search.ParseDate(q.From); err != nil {
+				return nil, fmt.Errorf("%w: %v", search.ErrInvalid, err)
+			}
+		}
+		if q.To != "" {
+			if hi, err = search.ParseDate(q.To); err != nil {
+				return nil, fmt.Errorf("%w: %v", search.ErrInvalid, err)
+			}
+		}
+		rq := bleve.NewDateRangeInclusiveQuery(lo, hi, &inF, &inT)
+		rq.SetField(q.Field)
+		return rq, nil
+	default:
+		rq := bleve.NewTermRangeInclusiveQuery(q.From, q.To, &inF, &inT)
+		rq.SetField(q.Field)
+		if q.From == "" && q.To == "" {
+			return bleve.NewMatchAllQuery(), nil
+		}
+		return rq, nil
+	}
+}
+
+func sortOrder(sf []search.SortField) []string {
+	out := make([]string, len(sf))
+	for i, s := range sf {
+		f := s.Field
+		if s.Desc {
+			f = "-" + f
+		}
+		out[i] = f
+	}
+	return out
+}

@@ -1,0 +1,23 @@
+package blevesearch_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/repokit/repokit/search"
+	_ "github.com/repokit/repokit/search/blevesearch"
+	"github.com/repokit/repokit/search/searchtest"
+)
+
+func newEngine(t *testing.T) *search.Engine {
+	e, err := search.Open(context.Background(), "bleve://"+t.TempDir()+"?prefix=app-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func TestConformance(t *testing.T) {
+	searchtest.Run(t, searchtest.Harness{NewEngine: newEngine})
+}

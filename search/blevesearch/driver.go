@@ -1,0 +1,340 @@
+// Package blevesearch is the embedded search driver over
+// github.com/blevesearch/bleve/v2, registered for URLs
+//
+//	bleve:///abs/path/dir[?prefix=app-]
+//
+// Each concrete index is a bleve index in <dir>/<name>; aliases live in
+// <dir>/manifest.json (bleve has none) and reads through an alias use a
+// bleve IndexAlias. Revisions (external versions) and delete tombstones are
+// kept in each index's internal key space, written in the same batch as the
+// documents, and checked under a per-index lock, so the external_gte rule of
+// OpenSearch holds. Tombstones are kept until the index is deleted (OpenSearch
+// forgets them after index.gc_deletes).
+package blevesearch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/util"
+
+	"github.com/repokit/repokit/search"
+)
+
+// Scheme is the URL scheme of this driver.
+const Scheme = "bleve"
+
+func init() {
+	search.Register(func(ctx context.Context, u *url.URL) (search.Driver, error) {
+		dir := u.Path
+		if u.Host != "" && u.Host != "localhost" {
+			return nil, fmt.Errorf("%w: bleve URL must be bleve:///abs/dir, got host %q", search.ErrInvalid, u.Host)
+		}
+		if dir == "" {
+			return nil, fmt.Errorf("%w: bleve URL needs a directory", search.ErrInvalid)
+		}
+		return New(dir)
+	}, Scheme)
+}
+
+// Driver is the bleve search driver.
+type Driver struct {
+	root   string
+	mu     sync.Mutex // guards man, open, closed
+	man    *manifest
+	open   map[string]*bidx
+	closed bool
+}
+
+type bidx struct {
+	name   string
+	mu     sync.Mutex // serializes writes (version checks + batch)
+	idx    bleve.Index
+	fields map[string]search.Field // guarded by mu
+}
+
+// New opens (creating if needed) a bleve search root directory.
+func New(dir string) (*Driver, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("blevesearch: %w", err)
+	}
+	m, err := loadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Driver{root: dir, man: m, open: map[string]*bidx{}}, nil
+}
+
+var _ search.Driver = (*Driver)(nil)
+
+func (d *Driver) path(name string) string { return filepath.Join(d.root, name) }
+
+// get returns the open concrete index, opening it if needed. d.mu held.
+func (d *Driver) getLocked(name string) (*bidx, error) {
+	if d.closed {
+		return nil, search.ErrClosed
+	}
+	if b, ok := d.open[name]; ok {
+		return b, nil
+	}
+	if _, ok := d.man.Indices[name]; !ok {
+		return nil, fmt.Errorf("%w: index %s", search.ErrNotFound, name)
+	}
+	idx, err := bleve.Open(d.path(name))
+	if err != nil {
+		return nil, fmt.Errorf("blevesearch: open %s: %w", name, err)
+	}
+	fm, err := d.man.Indices[name].FieldMap()
+	if err != nil {
+		idx.Close()
+		return nil, err
+	}
+	b := &bidx{name: name, idx: idx, fields: fm}
+	d.open[name] = b
+	return b, nil
+}
+
+// resolveLocked maps an alias or concrete name to concrete names.
+func (d *Driver) resolveLocked(name string) ([]string, error) {
+	if cs, ok := d.man.Aliases[name]; ok {
+		return cs, nil
+	}
+	if _, ok := d.man.Indices[name]; ok {
+		return []string{name}, nil
+	}
+	return nil, fmt.Errorf("%w: index %s", search.ErrNotFound, name)
+}
+
+// targets returns the open concrete indices behind name.
+func (d *Driver) targets(name string) ([]*bidx, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil, search.ErrClosed
+	}
+	cs, err := d.resolveLocked(name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*bidx, 0, len(cs))
+	for _, c := range cs {
+		b, err := d.getLocked(c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// CreateIndex implements search.Driver.
+func (d *Driver) CreateIndex(ctx context.Context, name string, def search.Definition) error {
+	im, err := Mapping(def)
+	if err != nil {
+		return err
+	}
+	fm, err := def.FieldMap()
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return search.ErrClosed
+	}
+	if _, ok := d.man.Indices[name]; ok {
+		return fmt.Errorf("%w: index %s", search.ErrExists, name)
+	}
+	if _, ok := d.man.Aliases[name]; ok {
+		return fmt.Errorf("%w: alias %s", search.ErrExists, name)
+	}
+	_ = os.RemoveAll(d.path(name)) // leftovers of a crash before the manifest was saved
+	idx, err := bleve.New(d.path(name), im)
+	if err != nil {
+		return fmt.Errorf("blevesearch: create %s: %w", name, err)
+	}
+	m := d.man.clone()
+	m.Indices[name] = def
+	if err := m.save(d.root); err != nil {
+		idx.Close()
+		os.RemoveAll(d.path(name))
+		return err
+	}
+	d.man = m
+	d.open[name] = &bidx{name: name, idx: idx, fields: fm}
+	return nil
+}
+
+// DeleteIndex implements search.Driver.
+func (d *Driver) DeleteIndex(ctx context.Context, name string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return search.ErrClosed
+	}
+	if _, ok := d.man.Indices[name]; !ok {
+		return fmt.Errorf("%w: index %s", search.ErrNotFound, name)
+	}
+	m := d.man.clone()
+	delete(m.Indices, name)
+	for a, cs := range m.Aliases {
+		var keep []string
+		for _, c := range cs {
+			if c != name {
+				keep = append(keep, c)
+			}
+		}
+		if len(keep) == 0 {
+			delete(m.Aliases, a)
+		} else {
+			m.Aliases[a] = keep
+		}
+	}
+	if err := m.save(d.root); err != nil {
+		return err
+	}
+	d.man = m
+	if b, ok := d.open[name]; ok {
+		b.mu.Lock()
+		b.idx.Close()
+		b.mu.Unlock()
+		delete(d.open, name)
+	}
+	return os.RemoveAll(d.path(name))
+}
+
+// Exists implements search.Driver.
+func (d *Driver) Exists(ctx context.Context, name string) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.man.Indices[name]
+	_, ok2 := d.man.Aliases[name]
+	return ok || ok2, nil
+}
+
+// Resolve implements search.Driver.
+func (d *Driver) Resolve(ctx context.Context, alias string) ([]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cs, ok := d.man.Aliases[alias]
+	if !ok {
+		return nil, fmt.Errorf("%w: alias %s", search.ErrNotFound, alias)
+	}
+	return append([]string(nil), cs...), nil
+}
+
+// SwitchAlias implements search.Driver.
+func (d *Driver) SwitchAlias(ctx context.Context, alias, add string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return search.ErrClosed
+	}
+	if _, ok := d.man.Indices[add]; !ok {
+		return fmt.Errorf("%w: index %s", search.ErrNotFound, add)
+	}
+	if _, ok := d.man.Indices[alias]; ok {
+		return fmt.Errorf("%w: %s is an index, not an alias", search.ErrExists, alias)
+	}
+	m := d.man.clone()
+	m.Aliases[alias] = []string{add}
+	if err := m.save(d.root); err != nil {
+		return err
+	}
+	d.man = m
+	return nil
+}
+
+// Definition implements search.Driver.
+func (d *Driver) Definition(ctx context.Context, name string) (search.Definition, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cs, err := d.resolveLocked(name)
+	if err != nil {
+		return search.Definition{}, err
+	}
+	return d.man.Indices[cs[0]], nil
+}
+
+// PutMapping implements search.Driver. bleve refuses new fields through its
+// updated_mapping option, but an additive change needs no change to existing
+// segments: the new mapping is stored under bleve's own mapping key and the
+// index reopened, which makes bleve use it for later documents. Existing
+// documents are not re-analysed (as in OpenSearch): reindex to index old
+// documents under new fields.
+func (d *Driver) PutMapping(ctx context.Context, name string, def search.Definition) error {
+	im, err := Mapping(def)
+	if err != nil {
+		return err
+	}
+	fm, err := def.FieldMap()
+	if err != nil {
+		return err
+	}
+	if err := im.Validate(); err != nil {
+		return fmt.Errorf("%w: bleve mapping: %v", search.ErrInvalid, err)
+	}
+	mb, err := json.Marshal(im)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b, err := d.getLocked(name)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.idx.SetInternal(util.MappingInternalKey, mb); err != nil {
+		return fmt.Errorf("blevesearch: store mapping: %w", err)
+	}
+	if err := b.idx.Close(); err != nil {
+		return err
+	}
+	idx, err := bleve.Open(d.path(name))
+	if err != nil {
+		delete(d.open, name)
+		return fmt.Errorf("blevesearch: reopen %s after mapping update: %w", name, err)
+	}
+	b.idx, b.fields = idx, fm
+	m := d.man.clone()
+	m.Indices[name] = def
+	if err := m.save(d.root); err != nil {
+		return err
+	}
+	d.man = m
+	return nil
+}
+
+// Refresh implements search.Driver. bleve makes a batch searchable when
+// Batch returns, so there is nothing to do.
+func (d *Driver) Refresh(ctx context.Context, name string) error {
+	_, err := d.targets(name)
+	return err
+}
+
+// Close closes every open index.
+func (d *Driver) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	var errs []error
+	for _, b := range d.open {
+		b.mu.Lock()
+		errs = append(errs, b.idx.Close())
+		b.mu.Unlock()
+	}
+	d.open = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,226 @@
+package blevesearch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/blevesearch/bleve/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"github.com/repokit/repokit/search"
+)
+
+// searcher returns a bleve.Index to search name through: the index itself,
+// or a bleve IndexAlias over the concrete indices of an alias.
+func (d *Driver) searcher(name string) (bleve.Index, error) {
+	ts, err := d.targets(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) == 1 {
+		return ts[0].idx, nil
+	}
+	is := make([]bleve.Index, len(ts))
+	for i, t := range ts {
+		is[i] = t.idx
+	}
+	return bleve.NewIndexAlias(is...), nil
+}
+
+// Search implements search.Driver. The post filter restricts hits only; each
+// facet is computed by its own request over the query and the facet's own
+// filter (the other facets' selections), hierarchical facets by one request
+// per parent bucket — the post_filter semantics of OpenSearch emulated.
+func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*search.Results, error) {
+	if s.PIT != "" {
+		return nil, fmt.Errorf("%w: point in time on bleve", search.ErrUnsupported)
+	}
+	idx, err := d.searcher(name)
+	if err != nil {
+		return nil, err
+	}
+	base, err := compile(s.Query)
+	if err != nil {
+		return nil, err
+	}
+	hitsQ := base
+	if s.PostFilter != nil {
+		pf, err := compile(s.PostFilter)
+		if err != nil {
+			return nil, err
+		}
+		hitsQ = bleve.NewConjunctionQuery(base, pf)
+	}
+	req := bleve.NewSearchRequestOptions(hitsQ, s.Size, s.From, false)
+	req.SortBy(sortOrder(s.Sort))
+	req.Fields = []string{SourceField, RevisionField}
+	if len(s.After) > 0 {
+		after := make([]string, len(s.After))
+		for i, a := range s.After {
+			if err := json.Unmarshal(a, &after[i]); err != nil {
+				return nil, fmt.Errorf("%w: search_after value %s", search.ErrBadQuery, a)
+			}
+		}
+		if len(after) != len(req.Sort) {
+			return nil, fmt.Errorf("%w: search_after has %d values for %d sort fields", search.ErrBadQuery, len(after), len(req.Sort))
+		}
+		req.SearchAfter = after
+		req.From = 0
+	}
+	// facets without their own filter ride on an unfiltered request over base
+	var plain []search.FacetSpec
+	var own []search.FacetSpec
+	for _, f := range s.Facets {
+		if f.Filter == nil {
+			plain = append(plain, f)
+		} else {
+			own = append(own, f)
+		}
+	}
+	if s.PostFilter == nil {
+		for _, f := range plain {
+			if req.Facets == nil {
+				req.Facets = bleve.FacetsRequest{}
+			}
+			req.AddFacet(f.Name, bleve.NewFacetRequest(f.Field, f.Size))
+		}
+		plain = nil
+	}
+	res, err := idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("blevesearch: search: %w", err)
+	}
+	out := &search.Results{Total: int64(res.Total), Facets: map[string]*search.FacetResult{}}
+	for _, h := range res.Hits {
+		hit := search.Hit{ID: h.ID, Score: h.Score}
+		if src, ok := h.Fields[SourceField].(string); ok {
+			hit.Source = json.RawMessage(src)
+		}
+		if rev, ok := h.Fields[RevisionField].(float64); ok {
+			hit.Revision = int64(rev)
+		}
+		// bleve's search_after takes decoded values (it re-encodes numbers
+		// and dates) and the score as a number
+		for i, sv := range h.DecodedSort {
+			if i < len(s.Sort) && s.Sort[i].Field == "_score" {
+				sv = strconv.FormatFloat(h.Score, 'g', -1, 64)
+			}
+			b, _ := json.Marshal(sv)
+			hit.Sort = append(hit.Sort, b)
+		}
+		out.Hits = append(out.Hits, hit)
+	}
+	for _, f := range s.Facets {
+		if fr, ok := res.Facets[f.Name]; ok && s.PostFilter == nil {
+			out.Facets[f.Name] = bucketsOf(fr)
+		}
+	}
+	if len(plain) > 0 {
+		if err := d.facetRequest(ctx, idx, base, plain, out); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range own {
+		fq, err := compile(f.Filter)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.facetRequest(ctx, idx, bleve.NewConjunctionQuery(base, fq), []search.FacetSpec{f}, out); err != nil {
+			return nil, err
+		}
+	}
+	// hierarchical facets: one request per parent bucket
+	for _, f := range s.Facets {
+		if f.Sub == nil {
+			continue
+		}
+		fr := out.Facets[f.Name]
+		if fr == nil {
+			continue
+		}
+		scope := base
+		if f.Filter != nil {
+			fq, err := compile(f.Filter)
+			if err != nil {
+				return nil, err
+			}
+			scope = bleve.NewConjunctionQuery(base, fq)
+		}
+		for i := range fr.Buckets {
+			tq := bleve.NewTermQuery(fr.Buckets[i].Key)
+			tq.SetField(f.Field)
+			sub := *f.Sub
+			sub.Name = "sub"
+			tmp := &search.Results{Facets: map[string]*search.FacetResult{}}
+			if err := d.facetRequest(ctx, idx, bleve.NewConjunctionQuery(scope, tq), []search.FacetSpec{sub}, tmp); err != nil {
+				return nil, err
+			}
+			fr.Buckets[i].Sub = tmp.Facets["sub"]
+		}
+	}
+	return out, nil
+}
+
+func (d *Driver) facetRequest(ctx context.Context, idx bleve.Index, q query.Query, fs []search.FacetSpec, out *search.Results) error {
+	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
+	for _, f := range fs {
+		req.AddFacet(f.Name, bleve.NewFacetRequest(f.Field, f.Size))
+	}
+	res, err := idx.SearchInContext(ctx, req)
+	if err != nil {
+		return fmt.Errorf("blevesearch: facet search: %w", err)
+	}
+	for _, f := range fs {
+		if fr, ok := res.Facets[f.Name]; ok {
+			out.Facets[f.Name] = bucketsOf(fr)
+		} else {
+			out.Facets[f.Name] = &search.FacetResult{}
+		}
+	}
+	return nil
+}
+
+func bucketsOf(fr *bsearch.FacetResult) *search.FacetResult {
+	out := &search.FacetResult{}
+	if fr == nil || fr.Terms == nil {
+		return out
+	}
+	for _, t := range fr.Terms.Terms() {
+		out.Buckets = append(out.Buckets, search.Bucket{Key: t.Term, Count: int64(t.Count)})
+	}
+	sort.SliceStable(out.Buckets, func(i, j int) bool {
+		if out.Buckets[i].Count != out.Buckets[j].Count {
+			return out.Buckets[i].Count > out.Buckets[j].Count
+		}
+		return out.Buckets[i].Key < out.Buckets[j].Key
+	})
+	return out
+}
+
+// Refs implements search.Driver: live documents by id (search_after on _id).
+func (d *Driver) Refs(ctx context.Context, name string, after string, n int) ([]search.DocRef, error) {
+	idx, err := d.searcher(name)
+	if err != nil {
+		return nil, err
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), n, 0, false)
+	req.SortBy([]string{"_id"})
+	req.Fields = []string{RevisionField}
+	if after != "" {
+		req.SearchAfter = []string{after}
+	}
+	res, err := idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("blevesearch: refs: %w", err)
+	}
+	out := make([]search.DocRef, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		rev, _ := h.Fields[RevisionField].(float64)
+		out = append(out, search.DocRef{ID: h.ID, Revision: int64(rev)})
+	}
+	return out, nil
+}

@@ -1,0 +1,34 @@
+// Package search indexes documents and queries them through one portable API
+// over pluggable engines, opened from URLs the way gocloud.dev opens buckets:
+//
+//	bleve:///abs/dir                         embedded (github.com/blevesearch/bleve/v2), the default
+//	opensearch://host:9200?user=u&password=p OpenSearch 1.x/2.x over HTTP
+//	opensearchs://host:9200?tls_insecure=1   OpenSearch over HTTPS (also https://)
+//
+// Drivers register themselves from their own packages (search/blevesearch,
+// search/opensearch); import them for their side effect.
+//
+// An [Engine] manages indices under an application prefix. Every index is a
+// write alias <prefix><name> over a timestamped concrete index
+// <prefix><name>-<unixts>, so a mapping change reindexes into a new concrete
+// index and switches the alias atomically ([Index.Reindex]).
+//
+// Documents carry the revision of the record they were built from, used as an
+// external version (OpenSearch version_type=external_gte, the same rule on
+// bleve): an older revision never overwrites a newer one, a stale write is a
+// no-op and not an error, and deletes leave a tombstone so that a late older
+// write cannot resurrect a deleted document.
+//
+// Queries come from users as a [Request] (filled from URL parameters) and are
+// parsed by this package's own Lucene-syntax parser ([Parse]) against a field
+// allow-list, so a malformed or forbidden query is an [ErrBadQuery] with its
+// position, never a server error. [Searcher] turns a Request into an engine
+// query with filters, facets (post-filtered so the other facets keep their
+// counts), named sort options, pagination and search_after cursors.
+//
+// [Indexer] keeps an index equal to the records database with no drift: record
+// changes enqueue index operations in the record's own transaction (an outbox
+// through package tasks), batch consumers read the current revision of each
+// record and ack only what the engine confirmed, and [Indexer.CheckDrift]
+// compares database and index by streaming both in id order.
+package search

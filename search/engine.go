@@ -1,0 +1,164 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Engine is a search engine holding the indices of one application (those
+// under its prefix).
+type Engine struct {
+	drv    Driver
+	prefix string
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithPrefix sets the index prefix of the application, e.g. "myapp-".
+func WithPrefix(p string) Option {
+	return func(e *Engine) {
+		if p != "" {
+			e.prefix = p
+		}
+	}
+}
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
+
+// NewEngine wraps a driver.
+func NewEngine(d Driver, opts ...Option) *Engine {
+	e := &Engine{drv: d, log: slog.Default(), now: time.Now}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
+
+// Driver returns the underlying driver (for drivers' own extensions).
+func (e *Engine) Driver() Driver { return e.drv }
+
+// Prefix returns the application index prefix.
+func (e *Engine) Prefix() string { return e.prefix }
+
+// Close closes the driver.
+func (e *Engine) Close() error { return e.drv.Close() }
+
+func validName(name string) error {
+	if name == "" || strings.ContainsAny(name, `/\*?"<>| ,#:`) || strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".") || name != strings.ToLower(name) {
+		return fmt.Errorf("%w: index name %q (lowercase, no / \\ * ? \" < > | , # : space, not starting with _ or .)", ErrInvalid, name)
+	}
+	return nil
+}
+
+// concreteName returns a fresh timestamped concrete index name, distinct from
+// existing ones.
+func (e *Engine) concreteName(ctx context.Context, alias string) (string, error) {
+	ts := e.now().Unix()
+	for i := 0; i < 1000; i++ {
+		n := alias + "-" + strconv.FormatInt(ts+int64(i), 10)
+		ok, err := e.drv.Exists(ctx, n)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return n, nil
+		}
+	}
+	return "", fmt.Errorf("%w: no free concrete name for %s", ErrExists, alias)
+}
+
+// CreateIndex creates index name: a concrete index <prefix><name>-<unixts>
+// with the definition and the write alias <prefix><name> over it. ErrExists
+// if the alias exists.
+func (e *Engine) CreateIndex(ctx context.Context, name string, def Definition) (*Index, error) {
+	if err := validName(name); err != nil {
+		return nil, err
+	}
+	if _, err := def.Fields(); err != nil {
+		return nil, err
+	}
+	alias := e.prefix + name
+	if ok, err := e.drv.Exists(ctx, alias); err != nil {
+		return nil, err
+	} else if ok {
+		return nil, fmt.Errorf("%w: index %s", ErrExists, alias)
+	}
+	concrete, err := e.concreteName(ctx, alias)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.drv.CreateIndex(ctx, concrete, def); err != nil {
+		return nil, err
+	}
+	if err := e.drv.SwitchAlias(ctx, alias, concrete); err != nil {
+		_ = e.drv.DeleteIndex(ctx, concrete)
+		return nil, err
+	}
+	return e.newIndex(name, def)
+}
+
+// OpenIndex returns an existing index; ErrNotFound if it does not exist.
+func (e *Engine) OpenIndex(ctx context.Context, name string) (*Index, error) {
+	if err := validName(name); err != nil {
+		return nil, err
+	}
+	def, err := e.drv.Definition(ctx, e.prefix+name)
+	if err != nil {
+		return nil, err
+	}
+	return e.newIndex(name, def)
+}
+
+// EnsureIndex opens index name, creating it with def if it does not exist.
+func (e *Engine) EnsureIndex(ctx context.Context, name string, def Definition) (*Index, error) {
+	ix, err := e.OpenIndex(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		ix, err = e.CreateIndex(ctx, name, def)
+		if errors.Is(err, ErrExists) { // lost a race
+			return e.OpenIndex(ctx, name)
+		}
+	}
+	return ix, err
+}
+
+// IndexExists reports whether index name exists.
+func (e *Engine) IndexExists(ctx context.Context, name string) (bool, error) {
+	if err := validName(name); err != nil {
+		return false, err
+	}
+	return e.drv.Exists(ctx, e.prefix+name)
+}
+
+// DeleteIndex deletes index name: every concrete index behind its alias.
+func (e *Engine) DeleteIndex(ctx context.Context, name string) error {
+	if err := validName(name); err != nil {
+		return err
+	}
+	cs, err := e.drv.Resolve(ctx, e.prefix+name)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if err := e.drv.DeleteIndex(ctx, c); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) newIndex(name string, def Definition) (*Index, error) {
+	fm, err := def.FieldMap()
+	if err != nil {
+		return nil, err
+	}
+	return &Index{e: e, name: name, alias: e.prefix + name, def: def, fields: fm}, nil
+}

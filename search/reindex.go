@@ -1,0 +1,126 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// Progress reports the state of a reindex.
+type Progress struct {
+	Phase string // "copy" (before the alias switch) or "catchup" (after it)
+	Done  int64  // documents copied so far in this phase
+	Total int64  // documents in the source index when the phase started
+}
+
+// ReindexOption configures Reindex.
+type ReindexOption func(*reindexOpts)
+
+type reindexOpts struct {
+	progress func(Progress)
+	keepOld  bool
+	batch    int
+}
+
+// OnProgress sets a progress callback, called after every batch.
+func OnProgress(f func(Progress)) ReindexOption { return func(o *reindexOpts) { o.progress = f } }
+
+// KeepOld keeps the previous concrete index instead of deleting it.
+func KeepOld() ReindexOption { return func(o *reindexOpts) { o.keepOld = true } }
+
+// ReindexBatch sets the number of documents per bulk request (default 500).
+func ReindexBatch(n int) ReindexOption { return func(o *reindexOpts) { o.batch = n } }
+
+// Reindex creates a new concrete index with def, copies every document into
+// it (keeping revisions as external versions), switches the alias atomically
+// and then copies again what was written to the old index meanwhile (older
+// revisions are skipped by the version rule), so searches and writes go on
+// during the whole operation. A delete that hits the old index between the
+// two copies can leave an orphan in the new one; the drift check of
+// [Indexer] reports and repairs it.
+func (ix *Index) Reindex(ctx context.Context, def Definition, opts ...ReindexOption) error {
+	o := reindexOpts{batch: 500}
+	for _, f := range opts {
+		f(&o)
+	}
+	fm, err := def.FieldMap()
+	if err != nil {
+		return err
+	}
+	d := ix.e.drv
+	olds, err := d.Resolve(ctx, ix.alias)
+	if err != nil {
+		return err
+	}
+	if len(olds) != 1 {
+		return fmt.Errorf("%w: alias %s points at %d indices", ErrInvalid, ix.alias, len(olds))
+	}
+	old := olds[0]
+	next, err := ix.e.concreteName(ctx, ix.alias)
+	if err != nil {
+		return err
+	}
+	if err := d.CreateIndex(ctx, next, def); err != nil {
+		return err
+	}
+	if err := copyIndex(ctx, d, old, next, "copy", o); err != nil {
+		_ = d.DeleteIndex(ctx, next)
+		return err
+	}
+	if err := d.SwitchAlias(ctx, ix.alias, next); err != nil {
+		_ = d.DeleteIndex(ctx, next)
+		return err
+	}
+	ix.mu.Lock()
+	ix.def, ix.fields = def, fm
+	ix.mu.Unlock()
+	if err := copyIndex(ctx, d, old, next, "catchup", o); err != nil {
+		return fmt.Errorf("search: reindex catch-up after alias switch: %w", err)
+	}
+	if !o.keepOld {
+		if err := d.DeleteIndex(ctx, old); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyIndex(ctx context.Context, d Driver, from, to, phase string, o reindexOpts) error {
+	if err := d.Refresh(ctx, from); err != nil {
+		return err
+	}
+	head, err := d.Search(ctx, from, &Spec{Query: MatchAll{}, Size: 0, TrackTotal: true, Sort: []SortField{{Field: "_id"}}})
+	if err != nil {
+		return err
+	}
+	p := Progress{Phase: phase, Total: head.Total}
+	var after []json.RawMessage
+	for {
+		res, err := d.Search(ctx, from, &Spec{Query: MatchAll{}, Size: o.batch, After: after, Sort: []SortField{{Field: "_id"}}})
+		if err != nil {
+			return err
+		}
+		if len(res.Hits) == 0 {
+			break
+		}
+		ops := make([]Op, len(res.Hits))
+		for i, h := range res.Hits {
+			ops[i] = Op{Kind: OpIndex, ID: h.ID, Revision: h.Revision, Source: h.Source}
+		}
+		rs, err := d.Bulk(ctx, to, ops, false)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if r.Status == Failed {
+				return fmt.Errorf("search: reindex %s: %s", r.ID, r.Reason)
+			}
+		}
+		p.Done += int64(len(ops))
+		if o.progress != nil {
+			o.progress(p)
+		}
+		after = res.Hits[len(res.Hits)-1].Sort
+	}
+	return d.Refresh(ctx, to)
+}
