@@ -1,0 +1,62 @@
+package drivertest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/repokit/repokit/cache"
+)
+
+func testTTL(t *testing.T, h Harness) {
+	t.Parallel()
+	ctx := context.Background()
+	c := open(t, h)
+	ttl := h.MinTTL
+	if err := c.Set(ctx, "short", []byte("v"), ttl); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set(ctx, "long", []byte("v"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Add(ctx, "added", []byte("v"), ttl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Incr(ctx, "counter", 1, ttl); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set(ctx, "forever", []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"short", "added", "counter"} {
+		if _, err := c.Get(ctx, k); err != nil {
+			t.Fatalf("%s right after Set with ttl %v: %v", k, ttl, err)
+		}
+	}
+	time.Sleep(ttl + ttl/2 + 1100*time.Millisecond*boolInt(ttl >= time.Second))
+	for _, k := range []string{"short", "added", "counter"} {
+		if _, err := c.Get(ctx, k); !errors.Is(err, cache.ErrMiss) {
+			t.Fatalf("%s after its ttl: err = %v, want ErrMiss", k, err)
+		}
+	}
+	for _, k := range []string{"long", "forever"} {
+		if _, err := c.Get(ctx, k); err != nil {
+			t.Fatalf("%s expired early: %v", k, err)
+		}
+	}
+	// An expired key is absent for Add and Incr as well.
+	if err := c.Add(ctx, "added", []byte("again"), time.Hour); err != nil {
+		t.Fatalf("Add over an expired key: %v", err)
+	}
+	if n, err := c.Incr(ctx, "counter", 1, time.Hour); err != nil || n != 1 {
+		t.Fatalf("Incr over an expired key = %d, %v; want 1", n, err)
+	}
+}
+
+func boolInt(b bool) time.Duration {
+	if b {
+		return 1
+	}
+	return 0
+}
