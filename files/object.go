@@ -142,6 +142,18 @@ func (s *Store) newVersion(ctx context.Context, tx *sqlx.Tx, bucketID, key, file
 	var fid any
 	if fileID != "" {
 		fid = fileID
+		// Lock the instance and make sure GC is not removing it: GC takes
+		// the same lock before checking that nothing references it.
+		var status string
+		if err := tx.GetContext(ctx, &status, tx.Rebind("SELECT status FROM files_instances WHERE id = ?"+sqldb.ForUpdate(s.d)), fileID); err != nil {
+			if sqldb.IsNoRows(err) {
+				return nil, fmt.Errorf("%w: file %s", ErrNotFound, fileID)
+			}
+			return nil, fmt.Errorf("files: lock file: %w", err)
+		}
+		if status != statusReady {
+			return nil, fmt.Errorf("%w: file %s is being deleted", ErrNotFound, fileID)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO files_objects (version_id, bucket_id, object_key, file_id, mimetype, is_head, created, updated)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), vid, bucketID, key, fid, mimetype, true, s.ts(now), s.ts(now)); err != nil {
