@@ -54,10 +54,10 @@ type Wildcard struct {
 // Range matches Field values between From and To (either may be empty for an
 // open end). Kind tells drivers how to compare.
 type Range struct {
-	Field                    string
-	Kind                     FieldType // Number, Date or Keyword
-	From, To                 string
-	IncludeFrom, IncludeTo   bool
+	Field                  string
+	Kind                   FieldType // Number, Date or Keyword
+	From, To               string
+	IncludeFrom, IncludeTo bool
 }
 
 // Bool combines queries: all of Must (scored) and Filter (not scored), at

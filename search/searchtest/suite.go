@@ -173,7 +173,7 @@ func testIndexLifecycle(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cs) != 1 || !regexp.MustCompile("^" + regexp.QuoteMeta(ix.Alias()) + `-\d+$`).MatchString(cs[0]) {
+	if len(cs) != 1 || !regexp.MustCompile("^"+regexp.QuoteMeta(ix.Alias())+`-\d+$`).MatchString(cs[0]) {
 		t.Fatalf("alias %s → %v, want one <alias>-<unixts>", ix.Alias(), cs)
 	}
 	if !strings.HasPrefix(ix.Alias(), e.Prefix()) {

@@ -1,0 +1,147 @@
+package osfake
+
+import (
+	"fmt"
+	"sort"
+)
+
+// runAggs evaluates terms and filter aggregations (with sub-aggregations)
+// over the matched documents.
+func runAggs(req map[string]any, docs []*scored) (map[string]any, error) {
+	out := map[string]any{}
+	for name, raw := range req {
+		spec, ok := raw.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("aggregation [%s] must be an object", name)
+		}
+		sub, _ := spec["aggs"].(map[string]any)
+		if sub == nil {
+			sub, _ = spec["aggregations"].(map[string]any)
+		}
+		switch {
+		case spec["filter"] != nil:
+			fq, _ := spec["filter"].(map[string]any)
+			var in []*scored
+			for _, d := range docs {
+				ok, _, err := eval(fq, d.d, d.index)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					in = append(in, d)
+				}
+			}
+			res := map[string]any{"doc_count": len(in)}
+			if sub != nil {
+				subRes, err := runAggs(sub, in)
+				if err != nil {
+					return nil, err
+				}
+				for k, v := range subRes {
+					res[k] = v
+				}
+			}
+			out[name] = res
+		case spec["terms"] != nil:
+			t, _ := spec["terms"].(map[string]any)
+			field := toString(t["field"])
+			size := 10
+			if f, ok := toFloat(t["size"]); ok {
+				size = int(f)
+			}
+			type bucket struct {
+				key   any
+				str   string
+				count int
+				docs  []*scored
+			}
+			byKey := map[string]*bucket{}
+			for _, d := range docs {
+				typ := d.index.fields[field]
+				if typ == "" || isText(typ) {
+					continue
+				}
+				seen := map[string]bool{}
+				for _, v := range values(d.d.parsed, field) {
+					var key any
+					var str string
+					switch typ {
+					case "keyword", "constant_keyword", "wildcard":
+						str = toString(v)
+						key = str
+					case "boolean":
+						if toBool(v) {
+							key, str = 1, "true"
+						} else {
+							key, str = 0, "false"
+						}
+					case "date", "date_nanos":
+						tm, ok := toTime(v)
+						if !ok {
+							continue
+						}
+						key, str = tm.UnixMilli(), tm.Format("2006-01-02T15:04:05.000Z")
+					default:
+						f, ok := toFloat(v)
+						if !ok {
+							continue
+						}
+						key, str = f, fmt.Sprint(f)
+					}
+					if seen[str] {
+						continue
+					}
+					seen[str] = true
+					b := byKey[str]
+					if b == nil {
+						b = &bucket{key: key, str: str}
+						byKey[str] = b
+					}
+					b.count++
+					b.docs = append(b.docs, d)
+				}
+			}
+			var bs []*bucket
+			for _, b := range byKey {
+				bs = append(bs, b)
+			}
+			sort.Slice(bs, func(i, j int) bool {
+				if bs[i].count != bs[j].count {
+					return bs[i].count > bs[j].count
+				}
+				return bs[i].str < bs[j].str
+			})
+			other := 0
+			if len(bs) > size {
+				for _, b := range bs[size:] {
+					other += b.count
+				}
+				bs = bs[:size]
+			}
+			var buckets []any
+			for _, b := range bs {
+				o := map[string]any{"key": b.key, "doc_count": b.count}
+				if _, isStr := b.key.(string); !isStr {
+					o["key_as_string"] = b.str
+				}
+				if sub != nil {
+					subRes, err := runAggs(sub, b.docs)
+					if err != nil {
+						return nil, err
+					}
+					for k, v := range subRes {
+						o[k] = v
+					}
+				}
+				buckets = append(buckets, o)
+			}
+			if buckets == nil {
+				buckets = []any{}
+			}
+			out[name] = map[string]any{"doc_count_error_upper_bound": 0, "sum_other_doc_count": other, "buckets": buckets}
+		default:
+			return nil, fmt.Errorf("osfake: unsupported aggregation [%s]", name)
+		}
+	}
+	return out, nil
+}
