@@ -5,7 +5,6 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/repokit/repokit/files"
@@ -59,7 +58,6 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request) {
 	if h.offload.accel != nil {
 		if p := h.offload.accel(f); p != "" {
 			hd.Set("X-Accel-Redirect", p)
-			hd.Set("Content-Length", strconv.FormatInt(f.Size, 10))
 			w.WriteHeader(http.StatusOK)
 			return
 		}

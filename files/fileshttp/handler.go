@@ -18,6 +18,7 @@
 //	GET    /{bucket}/{key}                   download (?versionId=, ?download; Range, If-Range, If-None-Match)
 //	HEAD   /{bucket}/{key}                   headers only
 //	DELETE /{bucket}/{key}                   delete marker (?versionId= removes one version)
+//	POST   /{bucket}/{key}?versionId=        restore that version as the head
 //	POST   /{bucket}/{key}?uploads&size=&partSize=   start a multipart upload
 //	PUT    /{bucket}/{key}?uploadId=&partNumber=     upload a part
 //	GET    /{bucket}/{key}?uploadId=                 list parts

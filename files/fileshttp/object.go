@@ -113,7 +113,33 @@ func (h *Handler) postObject(w http.ResponseWriter, r *http.Request) {
 		h.initUpload(w, r, bucket, key)
 	case q.Has("uploadId"):
 		h.completeUpload(w, r, bucket, key)
+	case q.Get("versionId") != "":
+		h.restoreVersion(w, r, bucket, key, q.Get("versionId"))
 	default:
-		writeError(w, r, h.log, errf(http.StatusBadRequest, "POST on an object needs ?uploads or ?uploadId="))
+		writeError(w, r, h.log, errf(http.StatusBadRequest, "POST on an object needs ?uploads, ?uploadId= or ?versionId="))
 	}
+}
+
+// restoreVersion: POST /{bucket}/{key}?versionId= makes a copy of that
+// version the new head (409 for a delete marker).
+func (h *Handler) restoreVersion(w http.ResponseWriter, r *http.Request, bucket, key, vid string) {
+	if err := files.ValidateKey(key); err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	if err := h.allow(r, ActionObjectWrite, Resource{BucketID: bucket, Key: key, VersionID: vid}); err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	if _, err := h.bucket(r, bucket); err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	o, err := h.store.Restore(r.Context(), bucket, key, vid)
+	if err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	w.Header().Set("ETag", etag(o.File))
+	writeJSON(w, http.StatusOK, objectJSON(o))
 }
