@@ -65,9 +65,9 @@ func openLocation(ctx context.Context, name, rawURL string, o options) (*Locatio
 			}
 			l.opts.signingKey = o.signingKey
 		}
-		base, err := url.Parse(strings.TrimRight(o.signedURLBase, "/") + "/" + url.PathEscape(name))
-		if err != nil {
-			return nil, fmt.Errorf("storage: signed URL base %q: %w (%w)", o.signedURLBase, ErrInvalid, err)
+		base, perr := url.Parse(strings.TrimRight(o.signedURLBase, "/") + "/" + url.PathEscape(name))
+		if perr != nil {
+			return nil, fmt.Errorf("storage: signed URL base %q: %w (%w)", o.signedURLBase, ErrInvalid, perr)
 		}
 		l.signer = fileblob.NewURLSignerHMAC(base, locationKey(o.signingKey, name))
 		mux := new(blob.URLMux)
