@@ -1,0 +1,283 @@
+package tasks
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/repokit/repokit/internal/sqldb"
+)
+
+// Client enqueues tasks and, once started, runs the registered handlers.
+// One Client per process is the norm; several processes (or several Clients)
+// may share one database.
+type Client struct {
+	db  *sqlx.DB
+	st  *store
+	cfg config
+	log *slog.Logger
+	own bool // db opened by Open, closed by Close
+
+	mu        sync.Mutex
+	handlers  map[string]*handlerEntry
+	schedules []*schedule
+	started   bool
+	stopped   bool
+	pokes     map[string]chan struct{}
+	relayPoke chan struct{}
+
+	fetchCancel context.CancelFunc // stops producers, scheduler, relay
+	workCtx     context.Context    // parent of handler contexts
+	workCancel  context.CancelFunc
+	maintCancel context.CancelFunc
+	producersWG sync.WaitGroup
+	execWG      sync.WaitGroup
+	maintWG     sync.WaitGroup
+	hardStopped atomic.Bool
+
+	runMu   sync.Mutex
+	running map[int64]*runningJob
+
+	comp *completer
+}
+
+type runningJob struct {
+	job    *Job
+	cancel context.CancelFunc
+}
+
+// NewClient returns a client on the host's database (SQLite, PostgreSQL or
+// MySQL/MariaDB), creating or migrating the tasks_ tables.
+func NewClient(ctx context.Context, db *sqlx.DB, opts ...ClientOption) (*Client, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if len(cfg.queues) == 0 {
+		cfg.queues["default"] = 10
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.clientID == "" {
+		host, _ := os.Hostname()
+		b := make([]byte, 3)
+		_, _ = rand.Read(b)
+		cfg.clientID = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+	}
+	st, err := newStore(db)
+	if err != nil {
+		return nil, err
+	}
+	if err := Migrate(ctx, db); err != nil {
+		return nil, err
+	}
+	if cfg.broker == nil && cfg.brokerURL != "" && cfg.brokerURL != "sql://" {
+		b, err := OpenBroker(ctx, cfg.brokerURL)
+		if err != nil {
+			return nil, err
+		}
+		cfg.broker = b
+	}
+	c := &Client{
+		db: db, st: st, cfg: cfg, handlers: map[string]*handlerEntry{},
+		log:       cfg.logger.With("component", "tasks", "client", cfg.clientID),
+		pokes:     map[string]chan struct{}{},
+		running:   map[int64]*runningJob{},
+		relayPoke: make(chan struct{}, 1),
+	}
+	for q := range cfg.queues {
+		c.pokes[q] = make(chan struct{}, 1)
+	}
+	return c, nil
+}
+
+// Open opens the database at url (see sqldb.Open) and returns a client on it;
+// Close closes both.
+func Open(ctx context.Context, url string, opts ...ClientOption) (*Client, error) {
+	db, err := sqldb.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	c, err := NewClient(ctx, db, opts...)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	c.own = true
+	return c, nil
+}
+
+// DB returns the database the client works on.
+func (c *Client) DB() *sqlx.DB { return c.db }
+
+// Start starts the workers of every configured queue, the batch fetchers,
+// the heartbeat, the rescuer of expired leases, the cleaner, the scheduler
+// and (with a broker) the relay and consumers. Start does not block.
+// Cancelling ctx stops fetching new work; call Stop to wait for the rest.
+func (c *Client) Start(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started || c.stopped {
+		return fmt.Errorf("%w: Start called twice", ErrClosed)
+	}
+	c.started = true
+	fetchCtx, fetchCancel := context.WithCancel(context.WithoutCancel(ctx))
+	c.fetchCancel = fetchCancel
+	go func() {
+		select {
+		case <-ctx.Done():
+			fetchCancel()
+		case <-fetchCtx.Done():
+		}
+	}()
+	c.workCtx, c.workCancel = context.WithCancel(context.Background())
+	maintCtx, maintCancel := context.WithCancel(context.Background())
+	c.maintCancel = maintCancel
+	c.comp = newCompleter(c)
+
+	var batchTypes []string
+	for _, h := range c.handlers {
+		if h.batch != nil {
+			batchTypes = append(batchTypes, h.typ)
+		}
+	}
+	if c.cfg.broker != nil {
+		for q, n := range c.cfg.queues {
+			c.startConsumer(fetchCtx, q, n)
+		}
+		c.producersWG.Add(1)
+		go func() { defer c.producersWG.Done(); c.runRelay(fetchCtx) }()
+	} else {
+		for q, n := range c.cfg.queues {
+			p := &producer{c: c, filter: claimFilter{queue: q, excludeTypes: batchTypes}, max: n, poke: c.pokes[q]}
+			c.producersWG.Add(1)
+			go func() { defer c.producersWG.Done(); p.run(fetchCtx) }()
+		}
+	}
+	for _, h := range c.handlers {
+		if h.batch != nil {
+			n := max(h.opts.concurrency, 1)
+			for i := 0; i < n; i++ {
+				b := &batcher{c: c, h: h}
+				c.producersWG.Add(1)
+				go func() { defer c.producersWG.Done(); b.run(fetchCtx) }()
+			}
+		}
+	}
+	if len(c.schedules) > 0 {
+		c.producersWG.Add(1)
+		go func() { defer c.producersWG.Done(); c.runScheduler(fetchCtx) }()
+	}
+	c.maintWG.Add(1)
+	go func() { defer c.maintWG.Done(); c.runMaintenance(maintCtx) }()
+	c.log.Info("tasks client started", "queues", c.cfg.queues, "broker", c.cfg.broker != nil)
+	return nil
+}
+
+// Stop shuts down gracefully: it stops fetching, waits for running tasks to
+// finish until ctx is done, then cancels the contexts of those still running
+// and hands their tasks back to the queue at once (they run again elsewhere).
+// Completions are flushed before Stop returns. It returns ctx.Err() when
+// tasks had to be released.
+func (c *Client) Stop(ctx context.Context) error {
+	c.mu.Lock()
+	if !c.started || c.stopped {
+		c.stopped = true
+		c.mu.Unlock()
+		return nil
+	}
+	c.stopped = true
+	c.mu.Unlock()
+
+	c.fetchCancel()
+	c.producersWG.Wait()
+	done := make(chan struct{})
+	go func() { c.execWG.Wait(); close(done) }()
+	var forced error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		forced = ctx.Err()
+		c.hardStopped.Store(true)
+		c.workCancel()
+		ids := c.runningIDs()
+		rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := c.st.release(rctx, ids); err != nil {
+			c.log.Error("release running tasks", "err", err)
+		} else if len(ids) > 0 {
+			c.log.Warn("released running tasks at shutdown", "count", len(ids))
+		}
+		cancel()
+	}
+	c.comp.close()
+	c.maintCancel()
+	c.maintWG.Wait()
+	c.workCancel()
+	if c.cfg.broker != nil {
+		if err := c.cfg.broker.Close(); err != nil {
+			c.log.Warn("close broker", "err", err)
+		}
+	}
+	c.log.Info("tasks client stopped", "forced", forced != nil)
+	return forced
+}
+
+// Close stops the client (waiting up to 30 s) and closes the database if the
+// client opened it.
+func (c *Client) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := c.Stop(ctx)
+	if c.own {
+		if cerr := c.db.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+func (c *Client) poke(queue string) {
+	select {
+	case c.relayPoke <- struct{}{}:
+	default:
+	}
+	if ch, ok := c.pokes[queue]; ok {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (c *Client) track(j *Job, cancel context.CancelFunc) {
+	c.runMu.Lock()
+	c.running[j.ID] = &runningJob{job: j, cancel: cancel}
+	c.runMu.Unlock()
+}
+
+func (c *Client) untrack(j *Job) {
+	c.runMu.Lock()
+	if r, ok := c.running[j.ID]; ok && r.job == j {
+		delete(c.running, j.ID)
+	}
+	c.runMu.Unlock()
+}
+
+func (c *Client) runningIDs() []int64 {
+	c.runMu.Lock()
+	defer c.runMu.Unlock()
+	ids := make([]int64, 0, len(c.running))
+	for id := range c.running {
+		ids = append(ids, id)
+	}
+	return ids
+}

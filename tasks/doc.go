@@ -1,0 +1,24 @@
+// Package tasks runs background work: named task types with typed handlers,
+// queues with per-queue concurrency, retries with backoff, a dead state,
+// periodic schedules, results and progress, and queue control.
+//
+// The durable store is SQL (SQLite, PostgreSQL, MySQL/MariaDB) through the
+// host's *sqlx.DB. Tasks can be enqueued inside the host's transaction
+// (EnqueueTx), so a record write and its task commit or roll back together:
+// this is the outbox other RepoKit packages build on.
+//
+// Workers fetch due tasks in batches (FOR UPDATE SKIP LOCKED on PostgreSQL and
+// MySQL, a single write statement on SQLite) and hold a lease on each task,
+// extended by a heartbeat. A task whose worker died is rescued when its lease
+// expires and runs again: delivery is at-least-once and a committed task is
+// never lost.
+//
+// Optionally a message broker (see Broker) carries "task is due" messages to
+// many worker machines; the SQL store stays the single source of truth for
+// state, delays, retries, schedules and uniqueness.
+//
+//	c, _ := tasks.NewClient(ctx, db, tasks.WithQueue("default", 20))
+//	tasks.Register(c, "email.send", func(ctx context.Context, t *tasks.Task[Email]) error { ... })
+//	_ = c.Start(ctx)
+//	id, _ := c.Enqueue(ctx, "email.send", Email{To: "a@b.c"}, tasks.MaxAttempts(5))
+package tasks

@@ -1,0 +1,137 @@
+package tasks
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/repokit/repokit/internal/sqldb"
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Migrate creates or updates the tasks_ tables in db. NewClient calls it.
+func Migrate(ctx context.Context, db *sqlx.DB) error {
+	sub, err := fs.Sub(migrationsFS, "migrations")
+	if err != nil {
+		return err
+	}
+	return sqldb.Migrate(ctx, db, "tasks", sub)
+}
+
+// store is the SQL side of the package: every statement lives in the store_*
+// files, grouped by concern.
+type store struct {
+	db  *sqlx.DB
+	d   sqldb.Dialect
+	now func() time.Time
+}
+
+func newStore(db *sqlx.DB) (*store, error) {
+	d, err := sqldb.DialectOf(db)
+	if err != nil {
+		return nil, err
+	}
+	return &store{db: db, d: d, now: func() time.Time { return time.Now().UTC() }}, nil
+}
+
+// t converts a time to this dialect's column value.
+func (s *store) t(x time.Time) any { return tv(s.d, x) }
+
+// jsonArg passes JSON so every driver stores it as text (lib/pq would send
+// []byte as bytea).
+func jsonArg(b json.RawMessage) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
+}
+
+// jobCols are the columns a worker needs to run a claimed task.
+const jobCols = "id, type, queue, args, priority, attempt, max_attempts, timeout_ms, created_at"
+
+type jobRow struct {
+	ID          int64  `db:"id"`
+	Type        string `db:"type"`
+	Queue       string `db:"queue"`
+	Args        []byte `db:"args"`
+	Priority    int    `db:"priority"`
+	Attempt     int    `db:"attempt"`
+	MaxAttempts int    `db:"max_attempts"`
+	TimeoutMS   int64  `db:"timeout_ms"`
+	CreatedAt   dbTime `db:"created_at"`
+}
+
+func (r *jobRow) job() *Job {
+	return &Job{
+		ID: r.ID, Type: r.Type, Queue: r.Queue, Args: json.RawMessage(r.Args), Priority: r.Priority,
+		Attempt: r.Attempt, MaxAttempts: r.MaxAttempts, Timeout: time.Duration(r.TimeoutMS) * time.Millisecond,
+		CreatedAt: r.CreatedAt.T,
+	}
+}
+
+// infoCols are every column of tasks_jobs, for Get and List.
+const infoCols = "id, type, queue, state, priority, args, attempt, max_attempts, timeout_ms, unique_key, run_at, created_at, attempted_at, finished_at, lease_until, last_error, result, progress"
+
+type infoRow struct {
+	ID          int64   `db:"id"`
+	Type        string  `db:"type"`
+	Queue       string  `db:"queue"`
+	State       string  `db:"state"`
+	Priority    int     `db:"priority"`
+	Args        []byte  `db:"args"`
+	Attempt     int     `db:"attempt"`
+	MaxAttempts int     `db:"max_attempts"`
+	TimeoutMS   int64   `db:"timeout_ms"`
+	UniqueKey   *string `db:"unique_key"`
+	RunAt       dbTime  `db:"run_at"`
+	CreatedAt   dbTime  `db:"created_at"`
+	AttemptedAt dbTime  `db:"attempted_at"`
+	FinishedAt  dbTime  `db:"finished_at"`
+	LeaseUntil  dbTime  `db:"lease_until"`
+	LastError   *string `db:"last_error"`
+	Result      []byte  `db:"result"`
+	Progress    []byte  `db:"progress"`
+}
+
+func (r *infoRow) info() *Info {
+	in := &Info{
+		ID: r.ID, Type: r.Type, Queue: r.Queue, State: State(r.State), Priority: r.Priority,
+		Args: json.RawMessage(r.Args), Attempt: r.Attempt, MaxAttempts: r.MaxAttempts,
+		Timeout: time.Duration(r.TimeoutMS) * time.Millisecond, RunAt: r.RunAt.T, CreatedAt: r.CreatedAt.T,
+		AttemptedAt: r.AttemptedAt.ptr(), FinishedAt: r.FinishedAt.ptr(), LeaseUntil: r.LeaseUntil.ptr(),
+	}
+	if r.UniqueKey != nil {
+		in.UniqueKey = *r.UniqueKey
+	}
+	if r.LastError != nil {
+		in.LastError = *r.LastError
+	}
+	if len(r.Result) > 0 {
+		in.Result = json.RawMessage(r.Result)
+	}
+	if len(r.Progress) > 0 {
+		in.Progress = json.RawMessage(r.Progress)
+	}
+	return in
+}
+
+func (s *store) querier(tx *sqlx.Tx) sqldb.Querier {
+	if tx != nil {
+		return tx
+	}
+	return s.db
+}
+
+func wrapDB(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("tasks: %s: %w", op, err)
+}

@@ -1,0 +1,122 @@
+package tasks
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/repokit/repokit/internal/sqldb"
+)
+
+// claimFilter picks which due tasks a fetch may claim.
+type claimFilter struct {
+	queue        string   // tasks of this queue ("" with onlyType)
+	excludeTypes []string // types handled by batch fetchers
+	onlyType     string   // a batch handler's type, across queues
+}
+
+// claim atomically moves up to n due tasks to running with a lease and
+// returns them. PostgreSQL runs one UPDATE over a FOR UPDATE SKIP LOCKED
+// subquery; SQLite the same statement (its single writer serializes
+// claimers); MySQL selects with SKIP LOCKED and updates in one transaction.
+func (s *store) claim(ctx context.Context, f claimFilter, n int, lease time.Duration) ([]*Job, error) {
+	now := s.now()
+	where := "state IN " + pendingStatesSQL + " AND run_at <= ?"
+	args := []any{s.t(now)}
+	if f.onlyType != "" {
+		where += " AND type = ? AND queue NOT IN (SELECT name FROM tasks_queues WHERE paused = TRUE)"
+		args = append(args, f.onlyType)
+	} else {
+		where += " AND queue = ? AND NOT EXISTS (SELECT 1 FROM tasks_queues WHERE name = ? AND paused = TRUE)"
+		args = append(args, f.queue, f.queue)
+		if len(f.excludeTypes) > 0 {
+			where += " AND type NOT IN (?" + strings.Repeat(", ?", len(f.excludeTypes)-1) + ")"
+			for _, t := range f.excludeTypes {
+				args = append(args, t)
+			}
+		}
+	}
+	sub := "SELECT id FROM tasks_jobs WHERE " + where + " ORDER BY priority DESC, run_at, id LIMIT ?" + sqldb.SkipLocked(s.d)
+	args = append(args, n)
+	set := "state = 'running', attempt = attempt + 1, attempted_at = ?, lease_until = ?"
+	setArgs := []any{s.t(now), s.t(now.Add(lease))}
+
+	var rows []jobRow
+	if s.d != sqldb.MySQL {
+		q := "UPDATE tasks_jobs SET " + set + " WHERE id IN (" + sub + ") RETURNING " + jobCols
+		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), append(setArgs, args...)...); err != nil {
+			return nil, wrapDB("fetch", err)
+		}
+	} else {
+		err := sqldb.InTx(ctx, s.db, nil, func(tx *sqlx.Tx) error {
+			rows = rows[:0]
+			var ids []int64
+			if err := tx.SelectContext(ctx, &ids, sub, args...); err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				return nil
+			}
+			q, qa, err := sqldb.In(tx, "UPDATE tasks_jobs SET "+set+" WHERE id IN (?)", append(setArgs, ids)...)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, q, qa...); err != nil {
+				return err
+			}
+			q, qa, err = sqldb.In(tx, "SELECT "+jobCols+" FROM tasks_jobs WHERE id IN (?)", ids)
+			if err != nil {
+				return err
+			}
+			return tx.SelectContext(ctx, &rows, q, qa...)
+		})
+		if err != nil {
+			return nil, wrapDB("fetch", err)
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Priority != rows[j].Priority {
+			return rows[i].Priority > rows[j].Priority
+		}
+		return rows[i].ID < rows[j].ID
+	})
+	jobs := make([]*Job, len(rows))
+	for i := range rows {
+		jobs[i] = rows[i].job()
+	}
+	return jobs, nil
+}
+
+// claimID claims one task by id if it is pending and due (broker delivery).
+// It returns nil, nil when the task is not claimable (already running,
+// finished, paused queue or gone).
+func (s *store) claimID(ctx context.Context, id int64, lease time.Duration) (*Job, error) {
+	now := s.now()
+	where := " WHERE id = ? AND state IN " + pendingStatesSQL + " AND run_at <= ? AND queue NOT IN (SELECT name FROM tasks_queues WHERE paused = TRUE)"
+	set := "UPDATE tasks_jobs SET state = 'running', attempt = attempt + 1, attempted_at = ?, lease_until = ?"
+	args := []any{s.t(now), s.t(now.Add(lease)), id, s.t(now)}
+	var rows []jobRow
+	if s.d != sqldb.MySQL {
+		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(set+where+" RETURNING "+jobCols), args...); err != nil {
+			return nil, wrapDB("claim", err)
+		}
+	} else {
+		res, err := s.db.ExecContext(ctx, set+where, args...)
+		if err != nil {
+			return nil, wrapDB("claim", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil, nil
+		}
+		if err := s.db.SelectContext(ctx, &rows, "SELECT "+jobCols+" FROM tasks_jobs WHERE id = ?", id); err != nil {
+			return nil, wrapDB("claim", err)
+		}
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return rows[0].job(), nil
+}

@@ -1,0 +1,127 @@
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/repokit/repokit/internal/sqldb"
+)
+
+// newRow is a task about to be inserted.
+type newRow struct {
+	Type        string
+	Queue       string
+	State       State
+	Priority    int
+	Args        json.RawMessage
+	MaxAttempts int
+	TimeoutMS   int64
+	UniqueKey   string
+	RunAt       time.Time
+}
+
+const insertCols = "(type, queue, state, priority, args, attempt, max_attempts, timeout_ms, unique_key, unique_pending, run_at, created_at)"
+
+func (s *store) rowArgs(r *newRow, now time.Time) []any {
+	var uk any
+	if r.UniqueKey != "" {
+		uk = r.UniqueKey
+	}
+	return []any{r.Type, r.Queue, string(r.State), r.Priority, string(r.Args), 0, r.MaxAttempts, r.TimeoutMS, uk, uk, s.t(r.RunAt), s.t(now)}
+}
+
+const rowPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+// insert adds one task in q (the caller's tx or the DB). With a unique key
+// already held by a pending or running task it inserts nothing and returns
+// that task's id with dup = true.
+func (s *store) insert(ctx context.Context, q sqldb.Querier, r *newRow) (id int64, dup bool, err error) {
+	now := s.now()
+	args := s.rowArgs(r, now)
+	for try := 0; try < 3; try++ {
+		switch s.d {
+		case sqldb.MySQL:
+			res, err := q.ExecContext(ctx, "INSERT INTO tasks_jobs "+insertCols+" VALUES "+rowPlaceholders+
+				" ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)", args...)
+			if err != nil {
+				return 0, false, wrapDB("enqueue", err)
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return 0, false, wrapDB("enqueue", err)
+			}
+			n, _ := res.RowsAffected()
+			return id, n == 0, nil
+		default:
+			var ids []int64
+			err := sqlx.SelectContext(ctx, q, &ids, q.Rebind("INSERT INTO tasks_jobs "+insertCols+" VALUES "+rowPlaceholders+
+				" ON CONFLICT (unique_pending) DO NOTHING RETURNING id"), args...)
+			if err != nil {
+				return 0, false, wrapDB("enqueue", err)
+			}
+			if len(ids) == 1 {
+				return ids[0], false, nil
+			}
+		}
+		// A pending task holds the unique key: return its id.
+		err := sqlx.GetContext(ctx, q, &id, q.Rebind("SELECT id FROM tasks_jobs WHERE unique_pending = ?"), r.UniqueKey)
+		if err == nil {
+			return id, true, nil
+		}
+		if !sqldb.IsNoRows(err) {
+			return 0, false, wrapDB("enqueue", err)
+		}
+		// It finished in between: insert again.
+	}
+	return 0, false, wrapDB("enqueue", ErrConflict)
+}
+
+// insertMany adds tasks without unique keys with multi-row INSERTs and
+// returns their ids in order.
+func (s *store) insertMany(ctx context.Context, q sqldb.Querier, rows []*newRow) ([]int64, error) {
+	now := s.now()
+	chunk := 1000
+	if s.d == sqldb.Postgres {
+		chunk = 4000
+	}
+	ids := make([]int64, 0, len(rows))
+	for start := 0; start < len(rows); start += chunk {
+		part := rows[start:min(start+chunk, len(rows))]
+		var sb strings.Builder
+		sb.WriteString("INSERT INTO tasks_jobs " + insertCols + " VALUES ")
+		args := make([]any, 0, len(part)*12)
+		for i, r := range part {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString(rowPlaceholders)
+			args = append(args, s.rowArgs(r, now)...)
+		}
+		if s.d == sqldb.MySQL {
+			res, err := q.ExecContext(ctx, sb.String(), args...)
+			if err != nil {
+				return nil, wrapDB("enqueue many", err)
+			}
+			first, err := res.LastInsertId()
+			if err != nil {
+				return nil, wrapDB("enqueue many", err)
+			}
+			// InnoDB gives one multi-row INSERT consecutive ids.
+			for i := range part {
+				ids = append(ids, first+int64(i))
+			}
+			continue
+		}
+		sb.WriteString(" RETURNING id")
+		var got []int64
+		if err := sqlx.SelectContext(ctx, q, &got, q.Rebind(sb.String()), args...); err != nil {
+			return nil, wrapDB("enqueue many", err)
+		}
+		ids = append(ids, got...)
+	}
+	return ids, nil
+}

@@ -1,0 +1,207 @@
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/repokit/repokit/internal/sqldb"
+)
+
+// completion is a successful run waiting to be written.
+type completion struct {
+	id      int64
+	attempt int
+	result  json.RawMessage
+	after   func() // called once the completion is committed (or given up)
+}
+
+// completeMany marks runs completed. Runs without a result are written with
+// one UPDATE per batch; each (id, attempt) pair fences out a stale worker
+// whose lease was taken over.
+func (s *store) completeMany(ctx context.Context, cs []completion) error {
+	now := s.t(s.now())
+	var plain []completion
+	for _, c := range cs {
+		if c.result == nil {
+			plain = append(plain, c)
+			continue
+		}
+		if _, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE tasks_jobs SET state = 'completed', finished_at = ?, lease_until = NULL, unique_pending = NULL, result = ? WHERE id = ? AND attempt = ? AND state = 'running'"),
+			now, jsonArg(c.result), c.id, c.attempt); err != nil {
+			return wrapDB("complete", err)
+		}
+	}
+	for start := 0; start < len(plain); start += 1000 {
+		part := plain[start:min(start+1000, len(plain))]
+		var sb strings.Builder
+		args := make([]any, 0, 1+2*len(part))
+		args = append(args, now)
+		sb.WriteString("UPDATE tasks_jobs SET state = 'completed', finished_at = ?, lease_until = NULL, unique_pending = NULL WHERE state = 'running' AND ")
+		if s.d == sqldb.Postgres {
+			// Arrays keep the statement text and plan stable.
+			ids := make([]int64, len(part))
+			atts := make([]int64, len(part))
+			for i, c := range part {
+				ids[i], atts[i] = c.id, int64(c.attempt)
+			}
+			sb.WriteString("(id, attempt) IN (SELECT * FROM unnest(?::bigint[], ?::int[]))")
+			args = append(args, pqInt64Array(ids), pqInt64Array(atts))
+		} else {
+			sb.WriteString("(id, attempt) IN (")
+			for i, c := range part {
+				if i > 0 {
+					sb.WriteString(", ")
+				}
+				sb.WriteString("(?, ?)")
+				args = append(args, c.id, c.attempt)
+			}
+			sb.WriteString(")")
+		}
+		if _, err := s.db.ExecContext(ctx, s.db.Rebind(sb.String()), args...); err != nil {
+			return wrapDB("complete", err)
+		}
+	}
+	return nil
+}
+
+// failure is an unsuccessful run: the task goes to state (retryable, dead or
+// cancelled) and its error is recorded in the history.
+type failure struct {
+	id      int64
+	attempt int
+	state   State
+	runAt   time.Time // for retryable
+	err     string
+}
+
+func (s *store) fail(ctx context.Context, f failure) error {
+	now := s.now()
+	return wrapDB("record failure", sqldb.InTx(ctx, s.db, nil, func(tx *sqlx.Tx) error {
+		var q string
+		var args []any
+		if f.state == StateRetryable {
+			q = "UPDATE tasks_jobs SET state = 'retryable', run_at = ?, lease_until = NULL, dispatched_at = NULL, last_error = ? WHERE id = ? AND attempt = ? AND state = 'running'"
+			args = []any{s.t(f.runAt), f.err, f.id, f.attempt}
+		} else {
+			q = "UPDATE tasks_jobs SET state = ?, finished_at = ?, lease_until = NULL, dispatched_at = NULL, unique_pending = NULL, last_error = ? WHERE id = ? AND attempt = ? AND state = 'running'"
+			args = []any{string(f.state), s.t(now), f.err, f.id, f.attempt}
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // lease lost: the new owner records the outcome
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind("INSERT INTO tasks_errors (job_id, attempt, at, error) VALUES (?, ?, ?, ?)"), f.id, f.attempt, s.t(now), f.err)
+		return err
+	}))
+}
+
+// snooze puts a running task back to scheduled without using an attempt.
+func (s *store) snooze(ctx context.Context, id int64, attempt int, runAt time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE tasks_jobs SET state = 'scheduled', attempt = attempt - 1, run_at = ?, lease_until = NULL, dispatched_at = NULL WHERE id = ? AND attempt = ? AND state = 'running'"),
+		s.t(runAt), id, attempt)
+	return wrapDB("snooze", err)
+}
+
+// release hands running tasks back at once (graceful shutdown past its
+// deadline) without using an attempt.
+func (s *store) release(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	q, args, err := sqldb.In(s.db, "UPDATE tasks_jobs SET state = 'available', attempt = attempt - 1, run_at = ?, lease_until = NULL, dispatched_at = NULL, last_error = 'released: worker shut down before the task finished' WHERE state = 'running' AND id IN (?)", s.t(s.now()), ids)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, q, args...)
+	return wrapDB("release", err)
+}
+
+// heartbeat extends the leases of tasks this client is running.
+func (s *store) heartbeat(ctx context.Context, ids []int64, until time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	q, args, err := sqldb.In(s.db, "UPDATE tasks_jobs SET lease_until = ? WHERE state = 'running' AND id IN (?)", s.t(until), ids)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, q, args...)
+	return wrapDB("heartbeat", err)
+}
+
+// rescue returns running tasks whose lease expired (their worker died) to
+// retryable, or to dead when they used their last attempt.
+func (s *store) rescue(ctx context.Context) (int64, error) {
+	now := s.t(s.now())
+	const reason = "lease expired: the worker stopped heartbeating (crashed or killed)"
+	var total int64
+	err := sqldb.InTx(ctx, s.db, nil, func(tx *sqlx.Tx) error {
+		total = 0
+		res, err := tx.ExecContext(ctx, tx.Rebind("UPDATE tasks_jobs SET state = 'dead', finished_at = ?, unique_pending = NULL, lease_until = NULL, dispatched_at = NULL, last_error = ? WHERE state = 'running' AND lease_until < ? AND attempt >= max_attempts"),
+			now, reason, now)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		res, err = tx.ExecContext(ctx, tx.Rebind("UPDATE tasks_jobs SET state = 'retryable', run_at = ?, lease_until = NULL, dispatched_at = NULL, last_error = ? WHERE state = 'running' AND lease_until < ?"),
+			now, reason, now)
+		if err != nil {
+			return err
+		}
+		m, _ := res.RowsAffected()
+		total = n + m
+		return nil
+	})
+	return total, wrapDB("rescue", err)
+}
+
+type dueRow struct {
+	ID    int64  `db:"id"`
+	Queue string `db:"queue"`
+}
+
+// dispatch marks up to n due tasks as handed to the broker and returns them.
+// Tasks dispatched more than redeliver ago and still pending are returned
+// again (their message was lost).
+func (s *store) dispatch(ctx context.Context, n int, redeliver time.Duration) ([]dueRow, error) {
+	now := s.now()
+	var rows []dueRow
+	err := sqldb.InTx(ctx, s.db, nil, func(tx *sqlx.Tx) error {
+		rows = rows[:0]
+		q := "SELECT id, queue FROM tasks_jobs WHERE state IN " + pendingStatesSQL + " AND run_at <= ? AND (dispatched_at IS NULL OR dispatched_at < ?) AND queue NOT IN (SELECT name FROM tasks_queues WHERE paused = TRUE) ORDER BY priority DESC, run_at, id LIMIT ?" + sqldb.SkipLocked(s.d)
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), s.t(now), s.t(now.Add(-redeliver)), n); err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		ids := make([]int64, len(rows))
+		for i, r := range rows {
+			ids[i] = r.ID
+		}
+		uq, args, err := sqldb.In(tx, "UPDATE tasks_jobs SET dispatched_at = ? WHERE id IN (?)", s.t(now), ids)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, uq, args...)
+		return err
+	})
+	return rows, wrapDB("dispatch", err)
+}
+
+// undispatch clears the dispatch mark of tasks whose publish failed.
+func (s *store) undispatch(ctx context.Context, ids []int64) error {
+	q, args, err := sqldb.In(s.db, "UPDATE tasks_jobs SET dispatched_at = NULL WHERE id IN (?)", ids)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, q, args...)
+	return wrapDB("undispatch", err)
+}

@@ -1,0 +1,145 @@
+package taskstest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/repokit/repokit/internal/sqldb"
+	"github.com/repokit/repokit/tasks"
+)
+
+// Environment of helper child processes.
+const (
+	helperRoleEnv   = "REPOKIT_TASKS_HELPER"
+	helperDBEnv     = "REPOKIT_TASKS_HELPER_DB"
+	helperBrokerEnv = "REPOKIT_TASKS_HELPER_BROKER"
+	helperTickEnv   = "REPOKIT_TASKS_HELPER_TICK"
+)
+
+// HelperProcess plays a child process's role (a worker to be killed, or a
+// scheduler) when the test binary is re-executed by the suite; in a normal
+// test run it returns at once. Call it from TestHelperProcess.
+func HelperProcess(t *testing.T) {
+	role := os.Getenv(helperRoleEnv)
+	if role == "" {
+		return
+	}
+	ctx := context.Background()
+	db, err := sqldb.Open(ctx, os.Getenv(helperDBEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper: open db:", err)
+		os.Exit(2)
+	}
+	opts := []tasks.ClientOption{
+		tasks.WithLease(time.Second), tasks.WithPollInterval(50 * time.Millisecond), tasks.WithLogger(quietLogger()),
+	}
+	if b := os.Getenv(helperBrokerEnv); b != "" {
+		opts = append(opts, tasks.WithBrokerURL(b))
+	}
+	switch role {
+	case "worker":
+		c, err := tasks.NewClient(ctx, db, opts...)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "helper:", err)
+			os.Exit(2)
+		}
+		tasks.Register(c, "victim", func(ctx context.Context, tk *tasks.Task[int]) error {
+			time.Sleep(time.Hour) // killed mid-task
+			return nil
+		})
+		if err := c.Start(ctx); err != nil {
+			os.Exit(2)
+		}
+		time.Sleep(time.Minute)
+		os.Exit(3) // never reached: the parent kills us
+	case "scheduler":
+		us, _ := strconv.ParseInt(os.Getenv(helperTickEnv), 10, 64)
+		tick := time.UnixMicro(us)
+		c, err := tasks.NewClient(ctx, db, append(opts, tasks.WithQueue("unused", 1))...)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "helper:", err)
+			os.Exit(2)
+		}
+		if err := c.ScheduleSpec("report", onceAt(tick), "report", os.Getpid(), tasks.Queue("reports")); err != nil {
+			os.Exit(2)
+		}
+		if err := c.Start(ctx); err != nil {
+			os.Exit(2)
+		}
+		time.Sleep(time.Until(tick) + 700*time.Millisecond)
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_ = c.Stop(sctx)
+		cancel()
+		os.Exit(0)
+	}
+	os.Exit(4)
+}
+
+func (e *env) helper(role string, extra ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), helperRoleEnv+"="+role, helperDBEnv+"="+e.dbURL, helperBrokerEnv+"="+e.brokerURL)
+	cmd.Env = append(cmd.Env, extra...)
+	cmd.Stderr = os.Stderr
+	return cmd
+}
+
+func testKillWorker(t *testing.T, e *env) {
+	ctx := context.Background()
+	c := e.client()
+	id, err := c.Enqueue(ctx, "victim", 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := e.helper("worker")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
+	eventually(t, "child running the task", func() bool {
+		in, err := c.Get(ctx, id)
+		return err == nil && in.State == tasks.StateRunning
+	})
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+	ran := make(chan int, 1)
+	tasks.Register(c, "victim", func(ctx context.Context, tk *tasks.Task[int]) error {
+		ran <- tk.Attempt
+		return nil
+	})
+	start(t, c)
+	in := wait(t, c, id)
+	if in.State != tasks.StateCompleted || in.Attempt != 2 {
+		t.Fatalf("after SIGKILL: %s attempt %d (%s)", in.State, in.Attempt, in.LastError)
+	}
+	if a := <-ran; a != 2 {
+		t.Fatalf("re-run attempt %d", a)
+	}
+}
+
+func testScheduleOnceProcesses(t *testing.T, e *env) {
+	// Migrate first so the children do not all race to create tables.
+	c := e.client(tasks.WithQueue("unused", 1))
+	tick := time.Now().Add(2500 * time.Millisecond)
+	var children []*exec.Cmd
+	for i := 0; i < 3; i++ {
+		ch := e.helper("scheduler", helperTickEnv+"="+strconv.FormatInt(tick.UnixMicro(), 10))
+		if err := ch.Start(); err != nil {
+			t.Fatal(err)
+		}
+		children = append(children, ch)
+	}
+	for i, ch := range children {
+		if err := ch.Wait(); err != nil {
+			t.Fatalf("scheduler process %d: %v", i, err)
+		}
+	}
+	assertFiredOnce(t, c)
+}
