@@ -154,6 +154,16 @@ func (l *Location) Exists(ctx context.Context, key string) (bool, error) {
 
 // Delete removes key. Deleting a missing key gives an error matching
 // ErrNotFound (garbage collectors treat that as done).
+//
+// Readers opened before a Delete (checked by the conformance suite, which
+// only allows "keeps returning the original bytes" or "fails with an error"):
+//   - file://: keep working to the end (the open file survives its unlink on
+//     Unix; on Windows the Delete itself fails while the file is open).
+//   - mem://: keep working (the reader holds the bytes).
+//   - s3:// (versitygw, AWS): the GET already streaming keeps working; a Seek
+//     or any new request after the Delete fails with ErrNotFound.
+// So a migration may delete the old bytes once no new reader can be opened on
+// them; readers already streaming finish or fail cleanly.
 func (l *Location) Delete(ctx context.Context, key string) error {
 	return wrapErr("delete", key, l.bucket.Delete(ctx, key))
 }

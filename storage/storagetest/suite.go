@@ -51,6 +51,7 @@ func RunConformance(t *testing.T, d Driver) {
 		{"Multipart", testMultipart},
 		{"MultipartAbort", testMultipartAbort},
 		{"MultipartErrors", testMultipartErrors},
+		{"Uploads", testUploads},
 		{"ReadWhileDeleted", testReadWhileDeleted},
 	}
 	for _, tc := range tests {
@@ -906,5 +907,71 @@ func testReadWhileDeleted(t *testing.T, d Driver) {
 	}
 	if ok, _ := l.Exists(ctx, key); ok {
 		t.Fatal("exists after Delete")
+	}
+}
+
+func testUploads(t *testing.T, d Driver) {
+	l := d.Open(t)
+	ctx := context.Background()
+	before := time.Now().Add(-time.Minute)
+	var ups []*storage.Multipart
+	for i := range 3 {
+		key := fmt.Sprintf("up/%d/%s", i, storage.NewKey())
+		mp, err := l.NewMultipart(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := 1; n <= 2; n++ {
+			if _, err := mp.UploadPart(ctx, n, bytes.NewReader([]byte("part")), 4); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ups = append(ups, mp)
+	}
+	// An object that is not an upload must not be listed.
+	mustWrite(t, l, "up/plain", []byte("x"))
+	list := func(prefix string) map[string]string {
+		got := map[string]string{}
+		for u, err := range l.Uploads(ctx, prefix) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u.Initiated.Before(before) || u.Initiated.After(time.Now().Add(time.Minute)) {
+				t.Fatalf("upload %+v: implausible Initiated", u)
+			}
+			got[u.Key] = u.UploadID
+		}
+		return got
+	}
+	got := list("up/")
+	if len(got) != 3 {
+		t.Fatalf("Uploads = %v, want 3", got)
+	}
+	for _, mp := range ups {
+		if got[mp.Key()] != mp.UploadID() {
+			t.Fatalf("upload %s/%s missing from %v", mp.Key(), mp.UploadID(), got)
+		}
+	}
+	if got := list("up/1/"); len(got) != 1 {
+		t.Fatalf("Uploads(up/1/) = %v", got)
+	}
+	// Abort one by id (as GC does), complete another: one remains.
+	resumed, err := l.ResumeMultipart(ups[0].Key(), ups[0].UploadID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := resumed.Abort(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p1, err := ups[1].UploadPart(ctx, 1, bytes.NewReader([]byte("only")), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ups[1].Complete(ctx, []storage.Part{p1}); err != nil {
+		t.Fatal(err)
+	}
+	got = list("")
+	if len(got) != 1 || got[ups[2].Key()] != ups[2].UploadID() {
+		t.Fatalf("after abort and complete: %v, want only %s", got, ups[2].Key())
 	}
 }
