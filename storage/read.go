@@ -162,6 +162,7 @@ func (l *Location) Exists(ctx context.Context, key string) (bool, error) {
 //   - mem://: keep working (the reader holds the bytes).
 //   - s3:// (versitygw, AWS): the GET already streaming keeps working; a Seek
 //     or any new request after the Delete fails with ErrNotFound.
+//
 // So a migration may delete the old bytes once no new reader can be opened on
 // them; readers already streaming finish or fail cleanly.
 func (l *Location) Delete(ctx context.Context, key string) error {
