@@ -271,6 +271,10 @@ func (s *Store) UploadPart(ctx context.Context, bucketID, key, uploadID string, 
 		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM files_parts WHERE upload_id = ? AND part_number = ?"), uploadID, n); err != nil {
 			return err
 		}
+		// Activity keeps the upload from being collected as abandoned.
+		if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE files_uploads SET updated = ? WHERE id = ?"), s.ts(p.Created), uploadID); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO files_parts (upload_id, part_number, size, checksum, etag, created) VALUES (?, ?, ?, ?, ?, ?)"),
 			uploadID, n, p.Size, p.Checksum, p.ETag, s.ts(p.Created))
 		return err

@@ -150,7 +150,7 @@ func TestGCUploads(t *testing.T) {
 		if _, err := s.UploadPart(ctx, b.ID, "old", old.ID, 1, bytes.NewReader([]byte("12345")), 5, ""); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(400 * time.Millisecond)
 		fresh, err := s.InitUpload(ctx, b.ID, "fresh", 10, 5, files.UploadOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -158,7 +158,7 @@ func TestGCUploads(t *testing.T) {
 		if _, err := s.UploadPart(ctx, b.ID, "fresh", fresh.ID, 2, bytes.NewReader([]byte("12345")), 5, ""); err != nil {
 			t.Fatal(err)
 		}
-		rep, err := s.CollectGarbage(ctx, files.GCOptions{UploadTTL: 40 * time.Millisecond, BytesGrace: time.Hour})
+		rep, err := s.CollectGarbage(ctx, files.GCOptions{UploadTTL: 300 * time.Millisecond, BytesGrace: time.Hour})
 		if err != nil || rep.Uploads != 1 {
 			t.Fatalf("gc = %+v %v", rep, err)
 		}

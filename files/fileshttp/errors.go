@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -55,6 +56,8 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, files.ErrUnsupported):
 		return http.StatusNotImplemented
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return http.StatusBadRequest // the client sent less than it announced
 	case errors.Is(err, context.Canceled):
 		return 499 // client closed the request; nobody reads it
 	}

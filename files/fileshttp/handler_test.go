@@ -27,8 +27,9 @@ const prefix = "/api/files"
 
 type testServer struct {
 	*httptest.Server
-	env    *filestest.Env
-	client *http.Client // does not follow redirects
+	env      *filestest.Env
+	client   *http.Client       // does not follow redirects
+	finished chan *http.Request // every request whose handler returned
 }
 
 func newServer(t testing.TB, d sqldb.Dialect, opts ...fileshttp.Option) *testServer {
@@ -37,9 +38,18 @@ func newServer(t testing.TB, d sqldb.Dialect, opts ...fileshttp.Option) *testSer
 	mux := http.NewServeMux()
 	mux.Handle(prefix+"/", http.StripPrefix(prefix, fileshttp.New(env.Store, opts...)))
 	mux.Handle("/_storage/", http.StripPrefix("/_storage", env.Locs.SignedURLHandler()))
-	srv := httptest.NewServer(mux)
+	finished := make(chan *http.Request, 1000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			select {
+			case finished <- r:
+			default:
+			}
+		}()
+		mux.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, env: env, client: &http.Client{
+	return &testServer{Server: srv, env: env, finished: finished, client: &http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 

@@ -6,6 +6,7 @@ package filestest
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
 	"path/filepath"
 	"testing"
@@ -60,7 +61,7 @@ func New(t testing.TB, d sqldb.Dialect, o Options) *Env {
 		t.Fatalf("open locations: %v", err)
 	}
 	t.Cleanup(func() { locs.Close() })
-	opts := append([]files.Option{files.WithMinPartSize(1)}, o.StoreOptions...)
+	opts := append([]files.Option{files.WithMinPartSize(1), files.WithLogger(slog.New(slog.DiscardHandler))}, o.StoreOptions...)
 	s, err := files.New(ctx, db, locs, opts...)
 	if err != nil {
 		t.Fatalf("files.New: %v", err)
