@@ -48,12 +48,7 @@ type Request struct {
 type Server struct {
 	// Username/Password, when set, are required as HTTP basic auth.
 	Username, Password string
-	// AfterBulk, when set, is called after a _bulk request was applied and
-	// before its response is written (tests use it to kill a client
-	// between sending and acknowledging).
-	AfterBulk func(index string, items int)
-
-	ts *httptest.Server
+	ts                 *httptest.Server
 
 	mu       sync.Mutex
 	indices  map[string]*index
@@ -62,6 +57,17 @@ type Server struct {
 	nextPIT  int
 	record   bool
 	requests []Request
+
+	afterBulk func(index string, items int)
+}
+
+// SetAfterBulk sets a function called after a _bulk request was applied and
+// before its response is written (tests use it to kill a client between
+// sending and acknowledging). nil removes it.
+func (s *Server) SetAfterBulk(f func(index string, items int)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.afterBulk = f
 }
 
 // New starts a fake server; Close it when done.
@@ -196,8 +202,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		var concrete string
 		var n int
 		status, out, concrete, n, herr = s.bulk(parts[0], q, body)
-		if herr == nil && s.AfterBulk != nil {
-			s.AfterBulk(concrete, n)
+		s.mu.Lock()
+		hook := s.afterBulk
+		s.mu.Unlock()
+		if herr == nil && hook != nil {
+			hook(concrete, n)
 		}
 	case len(parts) == 2 && parts[1] == "_refresh":
 		status, out, herr = s.refresh(parts[0])
