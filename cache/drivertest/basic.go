@@ -12,7 +12,6 @@ import (
 )
 
 func testBasic(t *testing.T, h Harness) {
-	t.Parallel()
 	ctx := context.Background()
 	c := open(t, h)
 	if _, err := c.Get(ctx, "absent"); !errors.Is(err, cache.ErrMiss) {
@@ -60,7 +59,6 @@ func testBasic(t *testing.T, h Harness) {
 }
 
 func testAdd(t *testing.T, h Harness) {
-	t.Parallel()
 	ctx := context.Background()
 	c := open(t, h)
 	if err := c.Add(ctx, "k", []byte("first"), 0); err != nil {
@@ -79,7 +77,6 @@ func testAdd(t *testing.T, h Harness) {
 }
 
 func testGetMulti(t *testing.T, h Harness) {
-	t.Parallel()
 	ctx := context.Background()
 	c := open(t, h)
 	for i := range 5 {
@@ -103,7 +100,6 @@ func testGetMulti(t *testing.T, h Harness) {
 }
 
 func testIncr(t *testing.T, h Harness) {
-	t.Parallel()
 	ctx := context.Background()
 	c := open(t, h)
 	n, err := c.Incr(ctx, "n", 5, 0)
@@ -139,7 +135,6 @@ func testIncr(t *testing.T, h Harness) {
 }
 
 func testNamespace(t *testing.T, h Harness) {
-	t.Parallel()
 	ctx := context.Background()
 	c := open(t, h)
 	a, b := c.Namespace("a"), c.Namespace("b")
@@ -174,7 +169,6 @@ type doc struct {
 }
 
 func testTyped(t *testing.T, h Harness) {
-	t.Parallel()
 	ctx := context.Background()
 	c := open(t, h)
 	in := doc{Title: "Zenodo", Tags: []string{"a", "b"}, N: 7}
@@ -247,7 +241,6 @@ func reverse(b []byte) {
 }
 
 func testBadInput(t *testing.T, h Harness) {
-	t.Parallel()
 	ctx := context.Background()
 	c := open(t, h, cache.WithMaxValueBytes(1000))
 	if err := c.Set(ctx, "", []byte("x"), 0); !errors.Is(err, cache.ErrInvalidKey) {

@@ -13,6 +13,8 @@ package drivertest
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -48,19 +50,21 @@ func RunConformanceTests(t *testing.T, h Harness) {
 	if h.MinTTL <= 0 {
 		h.MinTTL = 200 * time.Millisecond
 	}
-	t.Run("Basic", func(t *testing.T) { testBasic(t, h) })
-	t.Run("Add", func(t *testing.T) { testAdd(t, h) })
-	t.Run("GetMulti", func(t *testing.T) { testGetMulti(t, h) })
-	t.Run("Incr", func(t *testing.T) { testIncr(t, h) })
-	t.Run("Namespace", func(t *testing.T) { testNamespace(t, h) })
-	t.Run("Typed", func(t *testing.T) { testTyped(t, h) })
-	t.Run("BadInput", func(t *testing.T) { testBadInput(t, h) })
-	t.Run("TTL", func(t *testing.T) { testTTL(t, h) })
-	t.Run("GetOrSet", func(t *testing.T) { testGetOrSet(t, h) })
-	t.Run("Lock", func(t *testing.T) { testLock(t, h) })
-	t.Run("Session", func(t *testing.T) { testSession(t, h) })
-	t.Run("PageCache", func(t *testing.T) { testPageCache(t, h) })
-	t.Run("Outage", func(t *testing.T) { testOutage(t, h) })
+	// Groups run in parallel (each test has its own prefix) so that the
+	// sleeps of the TTL tests overlap.
+	t.Run("Basic", func(t *testing.T) { t.Parallel(); testBasic(t, h) })
+	t.Run("Add", func(t *testing.T) { t.Parallel(); testAdd(t, h) })
+	t.Run("GetMulti", func(t *testing.T) { t.Parallel(); testGetMulti(t, h) })
+	t.Run("Incr", func(t *testing.T) { t.Parallel(); testIncr(t, h) })
+	t.Run("Namespace", func(t *testing.T) { t.Parallel(); testNamespace(t, h) })
+	t.Run("Typed", func(t *testing.T) { t.Parallel(); testTyped(t, h) })
+	t.Run("BadInput", func(t *testing.T) { t.Parallel(); testBadInput(t, h) })
+	t.Run("TTL", func(t *testing.T) { t.Parallel(); testTTL(t, h) })
+	t.Run("GetOrSet", func(t *testing.T) { t.Parallel(); testGetOrSet(t, h) })
+	t.Run("Lock", func(t *testing.T) { t.Parallel(); testLock(t, h) })
+	t.Run("Session", func(t *testing.T) { t.Parallel(); testSession(t, h) })
+	t.Run("PageCache", func(t *testing.T) { t.Parallel(); testPageCache(t, h) })
+	t.Run("Outage", func(t *testing.T) { t.Parallel(); testOutage(t, h) })
 }
 
 // RandomPrefix returns a fresh "rk-test-<hex>:" prefix isolating one test's
@@ -79,3 +83,7 @@ func open(t *testing.T, h Harness, opts ...cache.Option) *cache.Cache {
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func mustRequest(path string) *http.Request { return httptest.NewRequest(http.MethodGet, path, nil) }

@@ -10,7 +10,6 @@ import (
 )
 
 func testTTL(t *testing.T, h Harness) {
-	t.Parallel()
 	ctx := context.Background()
 	c := open(t, h)
 	ttl := h.MinTTL
