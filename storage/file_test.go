@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/repokit/repokit/storage"
+	"github.com/repokit/repokit/storage/storagetest"
 )
 
 // TestFileChecksumDetectsCorruption: Checksum re-reads the bytes on disk, so
@@ -131,5 +132,31 @@ func TestWriteMemoryBounded(t *testing.T) {
 	t.Logf("peak heap %.1f MiB (%.1f MiB over the baseline)", float64(peak)/(1<<20), float64(grow)/(1<<20))
 	if grow > 32<<20 {
 		t.Fatalf("heap grew by %d MiB during a streaming write", grow>>20)
+	}
+}
+
+// TestS3WriteMemoryBounded: a 128 MiB streaming write to S3 (multipart under
+// the hood) keeps the heap bounded by the part buffers.
+func TestS3WriteMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 128 MiB")
+	}
+	l := storagetest.OpenS3(t)
+	ctx := context.Background()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	h := startHeapSampler()
+	const size = 128 << 20
+	res, err := l.Write(ctx, storage.NewKey(), &patternReader{left: size}, storage.WriteOptions{ExpectedSize: size})
+	peak := h.Stop()
+	if err != nil || res.Size != size {
+		t.Fatal(res, err)
+	}
+	grow := int64(peak) - int64(base)
+	t.Logf("peak heap %.1f MiB (%.1f MiB over the baseline)", float64(peak)/(1<<20), float64(grow)/(1<<20))
+	if grow > 64<<20 {
+		t.Fatalf("heap grew by %d MiB during a streaming S3 write", grow>>20)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
@@ -26,8 +25,6 @@ type Location struct {
 
 	signer *fileblob.URLSignerHMAC // file:// only
 	s3     *s3Target               // s3:// only: native multipart
-
-	bufs sync.Pool // *[]byte of opts.bufferSize
 }
 
 // OpenLocation opens the location name from a gocloud blob URL:
@@ -55,7 +52,6 @@ func openLocation(ctx context.Context, name, rawURL string, o options) (*Locatio
 		return nil, fmt.Errorf("storage: location %s: parse URL: %w (%w)", name, ErrInvalid, err)
 	}
 	l := &Location{name: name, url: redactURL(u), scheme: u.Scheme, opts: o}
-	l.bufs.New = func() any { b := make([]byte, l.opts.bufferSize); return &b }
 	switch u.Scheme {
 	case "file":
 		if len(o.signingKey) == 0 {
@@ -126,6 +122,3 @@ func (l *Location) Bucket() *blob.Bucket { return l.bucket }
 
 // Close closes the underlying bucket.
 func (l *Location) Close() error { return l.bucket.Close() }
-
-func (l *Location) getBuf() *[]byte  { return l.bufs.Get().(*[]byte) }
-func (l *Location) putBuf(b *[]byte) { l.bufs.Put(b) }

@@ -11,6 +11,7 @@ type options struct {
 	signingKey    []byte
 	signedURLBase string
 	bufferSize    int
+	concurrency   int
 	logger        *slog.Logger
 }
 
@@ -38,11 +39,25 @@ func WithSignedURLBase(base string) Option {
 }
 
 // WithBufferSize sets the streaming buffer size used by writes and copies
-// (default DefaultBufferSize). Memory per concurrent write is about twice this.
+// (default DefaultBufferSize): the part size of S3 streamed uploads. Besides
+// this, every write or copy streams through 4 MiB of reused chunks.
 func WithBufferSize(n int) Option {
 	return func(o *options) {
 		if n > 0 {
 			o.bufferSize = n
+		}
+	}
+}
+
+// WithUploadConcurrency sets how many buffered parts a driver may upload at
+// once for one Write (S3: parts of BufferSize in flight; default 1). An S3
+// write holds about (n+1)×BufferSize plus a transient copy of its first part
+// (measured: ~55 MiB peak heap with the defaults, whatever the object size);
+// raising n helps throughput to distant S3 endpoints. Local drivers ignore it.
+func WithUploadConcurrency(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.concurrency = n
 		}
 	}
 }
@@ -53,7 +68,7 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 func buildOptions(opts []Option) options {
-	o := options{signedURLBase: "/_storage", bufferSize: DefaultBufferSize}
+	o := options{signedURLBase: "/_storage", bufferSize: DefaultBufferSize, concurrency: 1}
 	for _, f := range opts {
 		f(&o)
 	}

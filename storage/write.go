@@ -74,8 +74,9 @@ func (l *Location) Write(ctx context.Context, key string, r io.Reader, opts Writ
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w, err := l.bucket.NewWriter(wctx, key, &blob.WriterOptions{
-		ContentType: opts.ContentType,
-		BufferSize:  l.opts.bufferSize,
+		ContentType:    opts.ContentType,
+		BufferSize:     l.opts.bufferSize,
+		MaxConcurrency: l.opts.concurrency,
 	})
 	if err != nil {
 		return WriteResult{}, wrapErr("write", key, err)
