@@ -23,7 +23,8 @@ type Location struct {
 	bucket *blob.Bucket
 	opts   options
 
-	signer *fileblob.URLSignerHMAC // file:// only
+	signer  *fileblob.URLSignerHMAC // file:// only
+	signKey []byte                  // file:// only: the location's derived key
 	s3     *s3Target               // s3:// only: native multipart
 }
 
@@ -65,7 +66,8 @@ func openLocation(ctx context.Context, name, rawURL string, o options) (*Locatio
 		if perr != nil {
 			return nil, fmt.Errorf("storage: signed URL base %q: %w (%w)", o.signedURLBase, ErrInvalid, perr)
 		}
-		l.signer = fileblob.NewURLSignerHMAC(base, locationKey(o.signingKey, name))
+		l.signKey = locationKey(o.signingKey, name)
+		l.signer = fileblob.NewURLSignerHMAC(base, l.signKey)
 		mux := new(blob.URLMux)
 		mux.RegisterBucket("file", &fileblob.URLOpener{Options: fileblob.Options{URLSigner: l.signer, NoTempDir: true}})
 		l.bucket, err = mux.OpenBucketURL(ctx, u)

@@ -115,6 +115,24 @@ func TestSignedURLHandler(t *testing.T) {
 			t.Errorf("tampered %s: %d, want 403", param, resp.StatusCode)
 		}
 	}
+	// Overrides: served, and neither droppable nor changeable.
+	ou, err := a.SignedURLWith(ctx, key, time.Minute, storage.SignedURLOptions{ContentDisposition: "attachment", ContentType: "text/plain"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := get(t, "GET", ou); resp.StatusCode != 200 || resp.Header.Get("Content-Disposition") != "attachment" || resp.Header.Get("Content-Type") != "text/plain" {
+		t.Fatalf("overrides: %d %v", resp.StatusCode, resp.Header)
+	}
+	opu, _ := url.Parse(ou)
+	for _, drop := range []string{"response-content-disposition", "response-content-type"} {
+		q := opu.Query()
+		q.Del(drop)
+		c := *opu
+		c.RawQuery = q.Encode()
+		if resp, _ := get(t, "GET", c.String()); resp.StatusCode != 403 {
+			t.Errorf("dropped %s: %d, want 403", drop, resp.StatusCode)
+		}
+	}
 	// A valid signature for a missing key → 404.
 	gone, _ := a.SignedURL(ctx, storage.NewKey(), time.Minute)
 	if resp, _ := get(t, "GET", gone); resp.StatusCode != 404 {

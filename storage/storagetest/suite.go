@@ -646,6 +646,22 @@ func fetchSigned(t *testing.T, l *storage.Location, raw string) (int, []byte) {
 	return resp.StatusCode, b
 }
 
+func fetchSignedResp(t *testing.T, l *storage.Location, raw string) *http.Response {
+	t.Helper()
+	if strings.HasPrefix(raw, "/") {
+		srv := httptest.NewServer(l.SignedURLHandler())
+		defer srv.Close()
+		raw = srv.URL + raw
+	}
+	resp, err := http.Get(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
 func testSignedURL(t *testing.T, d Driver) {
 	l := d.Open(t)
 	ctx := context.Background()
@@ -697,6 +713,23 @@ func testSignedURL(t *testing.T, d Driver) {
 		if st, body := fetchSigned(t, l, tu); st != http.StatusForbidden {
 			t.Fatalf("tampered URL %s: status %d (%q), want 403", tu, st, body)
 		}
+	}
+	// Response overrides: the download keeps a name and a safe type, and
+	// changing them breaks the signature.
+	const disp = `attachment; filename="report.pdf"`
+	ou, err := l.SignedURLWith(ctx, key, time.Minute, storage.SignedURLOptions{ContentDisposition: disp, ContentType: "application/pdf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := fetchSignedResp(t, l, ou)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Disposition") != disp || resp.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("signed URL with overrides: %d %v", resp.StatusCode, resp.Header)
+	}
+	opu, _ := url.Parse(ou)
+	oq := opu.Query()
+	oq.Set("response-content-disposition", "inline")
+	if st, _ := fetchSigned(t, l, withQuery(opu, oq)); st != http.StatusForbidden {
+		t.Fatalf("tampered disposition: status %d, want 403", st)
 	}
 	// Expired.
 	eu, err := l.SignedURL(ctx, key, time.Second)
