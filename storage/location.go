@@ -25,7 +25,7 @@ type Location struct {
 
 	signer  *fileblob.URLSignerHMAC // file:// only
 	signKey []byte                  // file:// only: the location's derived key
-	s3     *s3Target               // s3:// only: native multipart
+	s3      *s3Target               // s3:// only: native multipart
 }
 
 // OpenLocation opens the location name from a gocloud blob URL:
