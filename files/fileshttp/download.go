@@ -37,7 +37,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, h.log, err)
 		return
 	}
-	o, err := h.store.Object(r.Context(), bucket, key, vid)
+	o, err := h.store.Head(r.Context(), bucket, key, vid)
 	if err != nil {
 		writeError(w, r, h.log, err)
 		return

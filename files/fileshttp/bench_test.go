@@ -1,0 +1,229 @@
+package fileshttp_test
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/repokit/repokit/files"
+	"github.com/repokit/repokit/internal/sqldb"
+)
+
+// envSize reads a byte size from an environment variable (benchmarks:
+// REPOKIT_BENCH_PUT_SIZE, REPOKIT_BENCH_GET_SIZE, REPOKIT_BENCH_RANGE_SIZE,
+// REPOKIT_BENCH_HEAP_SIZE), e.g. "268435456" or "256MiB".
+func envSize(name string, def int64) int64 {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	mult := int64(1)
+	for suf, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if len(v) > len(suf) && v[len(v)-len(suf):] == suf {
+			v, mult = v[:len(v)-len(suf)], m
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		panic(fmt.Sprintf("%s=%q: want a positive size", name, os.Getenv(name)))
+	}
+	return n * mult
+}
+
+// patternReader yields n pseudo-random bytes from a reused 1 MiB block, so
+// sources of any size cost no memory.
+type patternReader struct {
+	block []byte
+	n     int64
+	off   int
+}
+
+var (
+	blockOnce sync.Once
+	block     []byte
+)
+
+func newPattern(n int64) *patternReader {
+	blockOnce.Do(func() {
+		block = make([]byte, 1<<20)
+		r := rand.New(rand.NewPCG(1, 2))
+		for i := range block {
+			block[i] = byte(r.Uint32())
+		}
+	})
+	return &patternReader{block: block, n: n}
+}
+
+func (p *patternReader) Read(b []byte) (int, error) {
+	if p.n == 0 {
+		return 0, io.EOF
+	}
+	k := copy(b[:min(int64(len(b)), p.n)], p.block[p.off:])
+	p.off = (p.off + k) % len(p.block)
+	p.n -= int64(k)
+	return k, nil
+}
+
+func putOnce(b *testing.B, s *testServer, bucket, key string, size int64) {
+	req, err := http.NewRequest("PUT", s.URL+prefix+"/"+bucket+"/"+key, newPattern(size))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.ContentLength = size
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		b.Fatalf("PUT: %d %s", res.StatusCode, body)
+	}
+}
+
+// cleanup removes every version and its bytes (outside the timer).
+func cleanup(b *testing.B, s *testServer, bucket string) {
+	ctx := context.Background()
+	page, err := s.env.Store.List(ctx, bucket, files.ListOptions{Versions: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, o := range page.Objects {
+		if err := s.env.Store.DeleteVersion(ctx, bucket, o.Key, o.VersionID); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := s.env.Store.CollectGarbage(ctx, files.GCOptions{SkipBytes: true}); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkPut: a streamed upload through the handler over loopback HTTP to
+// a file:// location (md5+sha256, SQLite metadata) against io.Copy of the
+// same bytes into a file through md5 and sha256. Goal: repokit ≥ 0.8×.
+func BenchmarkPut(b *testing.B) {
+	size := envSize("REPOKIT_BENCH_PUT_SIZE", 256<<20)
+	b.Run("baseline", func(b *testing.B) {
+		dir := b.TempDir()
+		b.SetBytes(size)
+		for i := 0; b.Loop(); i++ {
+			f, err := os.Create(filepath.Join(dir, "data"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			m, s := md5.New(), sha256.New()
+			if _, err := io.Copy(io.MultiWriter(f, m, s), newPattern(size)); err != nil {
+				b.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				b.Fatal(err)
+			}
+			_ = m.Sum(nil)
+			_ = s.Sum(nil)
+		}
+	})
+	b.Run("repokit", func(b *testing.B) {
+		s := newServer(b, sqldb.SQLite)
+		bucket := s.createBucket(b, "")
+		b.SetBytes(size)
+		for b.Loop() {
+			putOnce(b, s, bucket, "data.bin", size)
+			b.StopTimer()
+			cleanup(b, s, bucket)
+			b.StartTimer()
+		}
+	})
+}
+
+// BenchmarkGetRange: GET with a Range header (1 MiB at a random offset of
+// a 64 MiB file) through the handler against http.ServeFile of the same
+// file on disk. Goal: repokit ≥ 0.9×.
+func BenchmarkGetRange(b *testing.B) {
+	size := envSize("REPOKIT_BENCH_GET_SIZE", 64<<20)
+	rangeLen := envSize("REPOKIT_BENCH_RANGE_SIZE", 1<<20)
+	s := newServer(b, sqldb.SQLite)
+	bucket := s.createBucket(b, "")
+	putOnce(b, s, bucket, "data.bin", size)
+	o, err := s.env.Store.Object(context.Background(), bucket, "data.bin", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(s.env.Dirs["local"], filepath.FromSlash(o.File.StorageKey))
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, path) }))
+	defer plain.Close()
+	run := func(b *testing.B, url string) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		buf := make([]byte, 64<<10)
+		b.SetBytes(rangeLen)
+		for b.Loop() {
+			off := rng.Int64N(size - rangeLen)
+			req, _ := http.NewRequest("GET", url, nil)
+			req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", off, off+rangeLen-1))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, _ := io.CopyBuffer(io.Discard, res.Body, buf)
+			res.Body.Close()
+			if res.StatusCode != 206 || n != rangeLen {
+				b.Fatalf("status %d, %d bytes", res.StatusCode, n)
+			}
+		}
+	}
+	b.Run("baseline", func(b *testing.B) { run(b, plain.URL) })
+	b.Run("repokit", func(b *testing.B) { run(b, s.URL+prefix+"/"+bucket+"/data.bin") })
+}
+
+// BenchmarkPutPeakHeap uploads REPOKIT_BENCH_HEAP_SIZE (default 1 GiB)
+// through the handler and reports the peak heap in use (sampled every 5 ms)
+// as peak-heap-MiB. Goal: constant, under 64 MiB.
+func BenchmarkPutPeakHeap(b *testing.B) {
+	size := envSize("REPOKIT_BENCH_HEAP_SIZE", 1<<30)
+	s := newServer(b, sqldb.SQLite)
+	bucket := s.createBucket(b, "")
+	var peak atomic.Uint64
+	b.SetBytes(size)
+	for b.Loop() {
+		runtime.GC()
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ms runtime.MemStats
+			t := time.NewTicker(5 * time.Millisecond)
+			defer t.Stop()
+			for {
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > peak.Load() {
+					peak.Store(ms.HeapInuse)
+				}
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+				}
+			}
+		}()
+		putOnce(b, s, bucket, "big.bin", size)
+		close(stop)
+		wg.Wait()
+		b.StopTimer()
+		cleanup(b, s, bucket)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+}
