@@ -33,11 +33,13 @@ type shared struct {
 	bg         sync.WaitGroup // background stale-while-revalidate refreshes
 	closed     atomic.Bool
 	closeMu    sync.Mutex
+	cooldown   time.Duration // circuit breaker; 0 = off
+	downUntil  atomic.Int64  // Unix ns until which calls fail fast; 0 = closed
 }
 
 // New returns a Cache over drv. The Cache owns drv: Close closes it.
 func New(drv driver.Driver, opts ...Option) *Cache {
-	c := &Cache{drv: drv, codec: JSON{}, log: slog.Default(), shared: &shared{}}
+	c := &Cache{drv: drv, codec: JSON{}, log: slog.Default(), shared: &shared{cooldown: DefaultBreakerCooldown}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -89,7 +91,11 @@ func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.drv.Get(ctx, k)
+	if err := c.allow(); err != nil {
+		return nil, err
+	}
+	v, err := c.drv.Get(ctx, k)
+	return v, c.observe(err)
 }
 
 // GetMulti returns the values of the keys that are present, keyed as given;
@@ -106,8 +112,11 @@ func (c *Cache) GetMulti(ctx context.Context, keys []string) (map[string][]byte,
 		}
 		full[i] = k
 	}
+	if err := c.allow(); err != nil {
+		return nil, err
+	}
 	m, err := c.drv.GetMulti(ctx, full)
-	if err != nil {
+	if err := c.observe(err); err != nil {
 		return nil, err
 	}
 	if c.prefix == "" {
@@ -130,7 +139,10 @@ func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if err := c.checkValue(value); err != nil {
 		return err
 	}
-	return c.drv.Set(ctx, k, value, ttl)
+	if err := c.allow(); err != nil {
+		return err
+	}
+	return c.observe(c.drv.Set(ctx, k, value, ttl))
 }
 
 // Add stores value under key only if the key is absent; otherwise it returns
@@ -143,7 +155,10 @@ func (c *Cache) Add(ctx context.Context, key string, value []byte, ttl time.Dura
 	if err := c.checkValue(value); err != nil {
 		return err
 	}
-	return c.drv.Add(ctx, k, value, ttl)
+	if err := c.allow(); err != nil {
+		return err
+	}
+	return c.observe(c.drv.Add(ctx, k, value, ttl))
 }
 
 // Delete removes key. Deleting an absent key is not an error.
@@ -152,7 +167,10 @@ func (c *Cache) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	return c.drv.Delete(ctx, k)
+	if err := c.allow(); err != nil {
+		return err
+	}
+	return c.observe(c.drv.Delete(ctx, k))
 }
 
 // Incr atomically adds delta to the decimal integer stored under key and
@@ -165,7 +183,11 @@ func (c *Cache) Incr(ctx context.Context, key string, delta int64, ttl time.Dura
 	if err != nil {
 		return 0, err
 	}
-	return c.drv.Incr(ctx, k, delta, ttl)
+	if err := c.allow(); err != nil {
+		return 0, err
+	}
+	n, err := c.drv.Incr(ctx, k, delta, ttl)
+	return n, c.observe(err)
 }
 
 // Close waits for background refreshes started by GetOrSet and closes the

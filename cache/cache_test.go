@@ -32,7 +32,7 @@ func TestOpenMemAndParams(t *testing.T) {
 
 func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
-	for _, u := range []string{"nosuch://x", "mem://?max_bytes=x", "mem://?bogus=1", "mem://?max_value_bytes=-1", "::"} {
+	for _, u := range []string{"nosuch://x", "mem://?max_bytes=x", "mem://?bogus=1", "mem://?max_value_bytes=-1", "mem://?breaker=-1s", "mem://?breaker=soon", "::"} {
 		if _, err := cache.Open(ctx, u); !errors.Is(err, cache.ErrInvalid) {
 			t.Errorf("Open(%q): %v, want ErrInvalid", u, err)
 		}

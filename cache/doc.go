@@ -6,8 +6,10 @@
 //	c, err := cache.Open(ctx, "redis://127.0.0.1:6379/0")         // import _ ".../cache/redisdriver"
 //	c, err := cache.Open(ctx, "memcache://10.0.0.1:11211,10.0.0.2:11211") // import _ ".../cache/memcachedriver"
 //
-// Every URL accepts prefix=NAME (a key prefix for this cache) and
-// max_value_bytes=SIZE (values above it fail with ErrTooLarge); the remaining
+// Every URL accepts prefix=NAME (a key prefix for this cache),
+// max_value_bytes=SIZE (values above it fail with ErrTooLarge) and
+// breaker=DURATION (after the server fails, skip it for that long instead of
+// waiting for a timeout on every call; default 1s, 0 disables); the remaining
 // parameters belong to the driver (timeout, max_bytes, ...).
 //
 // Beyond Get/Set/Add/Delete/GetMulti/Incr the package offers cache-aside

@@ -79,7 +79,11 @@ func (c *Cache) GetOrSet(ctx context.Context, key string, ttl time.Duration, loa
 	for _, opt := range opts {
 		opt(&o)
 	}
-	b, err := c.drv.Get(ctx, k)
+	var b []byte
+	if err = c.allow(); err == nil {
+		b, err = c.drv.Get(ctx, k)
+		err = c.observe(err)
+	}
 	degraded := false
 	switch {
 	case err == nil:
@@ -103,9 +107,10 @@ func (c *Cache) GetOrSet(ctx context.Context, key string, ttl time.Duration, loa
 
 	ch := c.shared.flight.DoChan(k, func() (any, error) {
 		lctx := context.WithoutCancel(ctx)
-		if !degraded {
+		if !degraded && c.allow() == nil {
 			// Another flight may have filled the key since our read.
-			if b, err := c.drv.Get(lctx, k); err == nil {
+			b, err := c.drv.Get(lctx, k)
+			if err = c.observe(err); err == nil {
 				if o.swr > 0 {
 					b, _, _ = decodeEnvelope(b)
 				}
@@ -160,7 +165,10 @@ func (c *Cache) store(ctx context.Context, k string, v []byte, ttl time.Duration
 		c.log.WarnContext(ctx, "cache: loaded value not stored", "key", k, "err", err)
 		return
 	}
-	if err := c.drv.Set(ctx, k, val, ttl); err != nil {
+	if err := c.allow(); err != nil {
+		return
+	}
+	if err := c.observe(c.drv.Set(ctx, k, val, ttl)); err != nil {
 		c.log.WarnContext(ctx, "cache: loaded value not stored", "key", k, "err", err)
 	}
 }

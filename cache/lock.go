@@ -87,7 +87,10 @@ func (l *Lock) Renew(ctx context.Context, ttl time.Duration) error {
 	if err != nil {
 		return err
 	}
-	return lockErr(l.key, l.c.drv.CompareAndTouch(ctx, k, []byte(l.token), ttl))
+	if err := l.c.allow(); err != nil {
+		return err
+	}
+	return lockErr(l.key, l.c.observe(l.c.drv.CompareAndTouch(ctx, k, []byte(l.token), ttl)))
 }
 
 // Release frees the lock, only if l still owns it: ErrNotOwner if another
@@ -97,7 +100,10 @@ func (l *Lock) Release(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return lockErr(l.key, l.c.drv.CompareAndDelete(ctx, k, []byte(l.token)))
+	if err := l.c.allow(); err != nil {
+		return err
+	}
+	return lockErr(l.key, l.c.observe(l.c.drv.CompareAndDelete(ctx, k, []byte(l.token))))
 }
 
 func lockErr(key string, err error) error {

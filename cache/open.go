@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/repokit/repokit/cache/driver"
 	"github.com/repokit/repokit/cache/memdriver"
@@ -45,8 +46,8 @@ func (m *URLMux) Schemes() []string {
 	return out
 }
 
-// Open opens the cache at urlstr. The parameters prefix and max_value_bytes
-// are handled here (see WithPrefix, WithMaxValueBytes) and removed before the
+// Open opens the cache at urlstr. The parameters prefix, max_value_bytes and
+// breaker are handled here (see WithPrefix, WithMaxValueBytes, WithBreaker) and removed before the
 // driver sees the URL; opts are applied after them.
 func (m *URLMux) Open(ctx context.Context, urlstr string, opts ...Option) (*Cache, error) {
 	u, err := url.Parse(urlstr)
@@ -76,6 +77,14 @@ func (m *URLMux) Open(ctx context.Context, urlstr string, opts ...Option) (*Cach
 		}
 		pre = append(pre, WithMaxValueBytes(int(n)))
 		q.Del("max_value_bytes")
+	}
+	if q.Has("breaker") {
+		d, err := time.ParseDuration(q.Get("breaker"))
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%w: breaker: want a duration like 1s (0 disables), got %q", ErrInvalid, q.Get("breaker"))
+		}
+		pre = append(pre, WithBreaker(d))
+		q.Del("breaker")
 	}
 	u.RawQuery = q.Encode()
 	drv, err := opener.OpenCacheURL(ctx, u)

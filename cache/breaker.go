@@ -1,0 +1,55 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DefaultBreakerCooldown is how long a cache skips its server after a call
+// failed with ErrUnavailable, unless WithBreaker says otherwise.
+const DefaultBreakerCooldown = time.Second
+
+// WithBreaker sets the circuit breaker's cooldown: after a call fails with
+// ErrUnavailable, calls during the next d fail at once with ErrUnavailable
+// instead of each waiting for the driver's timeout; then one call probes the
+// server while the others keep failing fast until it answers. 0 disables the
+// breaker. Default DefaultBreakerCooldown. (URL parameter: breaker=1s.)
+func WithBreaker(d time.Duration) Option { return func(c *Cache) { c.shared.cooldown = max(d, 0) } }
+
+// errCircuitOpen is returned (wrapped in ErrUnavailable) while the breaker is open.
+var errCircuitOpen = errors.New("circuit open after a recent failure; not calling the server")
+
+// allow reports whether a driver call may go ahead, or the fail-fast error.
+func (c *Cache) allow() error {
+	sh := c.shared
+	until := sh.downUntil.Load()
+	if until == 0 {
+		return nil
+	}
+	now := time.Now().UnixNano()
+	if now < until {
+		return fmt.Errorf("%w: %w", ErrUnavailable, errCircuitOpen)
+	}
+	// Cooldown over: let exactly one caller probe, the rest wait another round.
+	if sh.downUntil.CompareAndSwap(until, now+int64(sh.cooldown)) {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, errCircuitOpen)
+}
+
+// observe records the outcome of a driver call and returns err unchanged.
+func (c *Cache) observe(err error) error {
+	sh := c.shared
+	if sh.cooldown <= 0 {
+		return err
+	}
+	if err != nil && errors.Is(err, ErrUnavailable) {
+		sh.downUntil.Store(time.Now().UnixNano() + int64(sh.cooldown))
+		return err
+	}
+	if sh.downUntil.Load() != 0 {
+		sh.downUntil.Store(0) // the server answered: close the circuit
+	}
+	return err
+}
