@@ -46,7 +46,13 @@ func (s *store) claim(ctx context.Context, f claimFilter, n int, lease time.Dura
 
 	var rows []jobRow
 	if s.d != sqldb.MySQL {
-		q := "UPDATE tasks_jobs SET " + set + " WHERE id IN (" + sub + ") RETURNING " + jobCols
+		// PostgreSQL plans "id IN (subquery)" as a hash join over the whole
+		// table; "id = ANY(ARRAY(subquery))" looks each id up by key.
+		in := "id IN (" + sub + ")"
+		if s.d == sqldb.Postgres {
+			in = "id = ANY(ARRAY(" + sub + "))"
+		}
+		q := "UPDATE tasks_jobs SET " + set + " WHERE " + in + " RETURNING " + jobCols
 		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), append(setArgs, args...)...); err != nil {
 			return nil, wrapDB("fetch", err)
 		}

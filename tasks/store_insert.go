@@ -59,7 +59,7 @@ func (s *store) insert(ctx context.Context, q sqldb.Querier, r *newRow) (id int6
 		default:
 			var ids []int64
 			err := sqlx.SelectContext(ctx, q, &ids, q.Rebind("INSERT INTO tasks_jobs "+insertCols+" VALUES "+rowPlaceholders+
-				" ON CONFLICT (unique_pending) DO NOTHING RETURNING id"), args...)
+				" ON CONFLICT (unique_pending) WHERE unique_pending IS NOT NULL DO NOTHING RETURNING id"), args...)
 			if err != nil {
 				return 0, false, wrapDB("enqueue", err)
 			}

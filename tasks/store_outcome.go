@@ -40,18 +40,17 @@ func (s *store) completeMany(ctx context.Context, cs []completion) error {
 		var sb strings.Builder
 		args := make([]any, 0, 1+2*len(part))
 		args = append(args, now)
-		sb.WriteString("UPDATE tasks_jobs SET state = 'completed', finished_at = ?, lease_until = NULL, unique_pending = NULL WHERE state = 'running' AND ")
 		if s.d == sqldb.Postgres {
-			// Arrays keep the statement text and plan stable.
+			// A join on unnested arrays: key lookups, one stable statement.
 			ids := make([]int64, len(part))
 			atts := make([]int64, len(part))
 			for i, c := range part {
 				ids[i], atts[i] = c.id, int64(c.attempt)
 			}
-			sb.WriteString("(id, attempt) IN (SELECT * FROM unnest(?::bigint[], ?::int[]))")
+			sb.WriteString("UPDATE tasks_jobs AS j SET state = 'completed', finished_at = ?, lease_until = NULL, unique_pending = NULL FROM unnest(?::bigint[], ?::int[]) AS u(id, attempt) WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running'")
 			args = append(args, pqInt64Array(ids), pqInt64Array(atts))
 		} else {
-			sb.WriteString("(id, attempt) IN (")
+			sb.WriteString("UPDATE tasks_jobs SET state = 'completed', finished_at = ?, lease_until = NULL, unique_pending = NULL WHERE state = 'running' AND (id, attempt) IN (")
 			for i, c := range part {
 				if i > 0 {
 					sb.WriteString(", ")

@@ -22,11 +22,11 @@ CREATE TABLE IF NOT EXISTS tasks_jobs (
     result         TEXT,
     progress       TEXT
 );
-CREATE UNIQUE INDEX IF NOT EXISTS tasks_jobs_unique_pending ON tasks_jobs (unique_pending);
+CREATE UNIQUE INDEX IF NOT EXISTS tasks_jobs_unique_pending ON tasks_jobs (unique_pending) WHERE unique_pending IS NOT NULL;
 CREATE INDEX IF NOT EXISTS tasks_jobs_fetch ON tasks_jobs (queue, priority DESC, run_at, id) WHERE state IN ('available', 'scheduled', 'retryable');
 CREATE INDEX IF NOT EXISTS tasks_jobs_lease ON tasks_jobs (lease_until) WHERE state = 'running';
-CREATE INDEX IF NOT EXISTS tasks_jobs_finished ON tasks_jobs (state, finished_at);
-CREATE INDEX IF NOT EXISTS tasks_jobs_type ON tasks_jobs (type, state);
+CREATE INDEX IF NOT EXISTS tasks_jobs_finished ON tasks_jobs (finished_at) WHERE state IN ('completed', 'dead', 'cancelled');
+CREATE INDEX IF NOT EXISTS tasks_jobs_type ON tasks_jobs (type, priority DESC, run_at, id) WHERE state IN ('available', 'scheduled', 'retryable');
 CREATE TABLE IF NOT EXISTS tasks_errors (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
     job_id  INTEGER NOT NULL,
