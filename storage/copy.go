@@ -12,7 +12,8 @@ import (
 // and hashed (and removed on a mismatch). Across locations the bytes are
 // streamed through Write with all of opts' checks, so the result always has
 // checksums. A missing source gives ErrNotFound; on any error nothing is
-// left under dstKey.
+// left under dstKey. On S3, objects over 5 GiB (CopyObject's limit) are
+// copied server-side as a multipart upload of UploadPartCopy ranges.
 func (l *Location) Copy(ctx context.Context, dstKey string, src *Location, srcKey string, opts WriteOptions) (WriteResult, error) {
 	if err := checkKey(dstKey); err != nil {
 		return WriteResult{}, err
@@ -47,7 +48,12 @@ func (l *Location) Copy(ctx context.Context, dstKey string, src *Location, srcKe
 	if opts.ExpectedSize >= 0 && info.Size != opts.ExpectedSize {
 		return WriteResult{}, fmt.Errorf("storage: copy %q: %d bytes, expected %d: %w", srcKey, info.Size, opts.ExpectedSize, ErrSizeMismatch)
 	}
-	if err := l.bucket.Copy(ctx, dstKey, srcKey, nil); err != nil {
+	if l.s3 != nil && info.Size > s3CopyObjectLimit {
+		err = l.s3.copyLarge(ctx, dstKey, srcKey, info.Size)
+	} else {
+		err = l.bucket.Copy(ctx, dstKey, srcKey, nil)
+	}
+	if err != nil {
 		return WriteResult{}, wrapErr("copy", srcKey, err)
 	}
 	res := WriteResult{Size: info.Size}

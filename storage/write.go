@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"gocloud.dev/blob"
 )
@@ -109,14 +110,25 @@ func (l *Location) Write(ctx context.Context, key string, r io.Reader, opts Writ
 	return WriteResult{Size: n, Checksums: sums}, nil
 }
 
-// checkKey rejects keys no driver can store.
+// MaxKeyLength is the longest key accepted for writing (S3's limit).
+const MaxKeyLength = 1024
+
+// checkKey rejects keys that some driver cannot store under the same name:
+// empty or too long keys, absolute keys, control characters, invalid UTF-8,
+// and empty, "." or ".."-ending segments (gocloud escapes those differently
+// per driver).
 func checkKey(key string) error {
-	if key == "" || strings.HasPrefix(key, "/") || strings.ContainsRune(key, 0) {
-		return fmt.Errorf("storage: key %q: empty, absolute or containing NUL: %w", key, ErrInvalid)
+	if key == "" || len(key) > MaxKeyLength || strings.HasPrefix(key, "/") || !utf8.ValidString(key) {
+		return fmt.Errorf("storage: key %q: empty, longer than %d bytes, absolute or not UTF-8: %w", key, MaxKeyLength, ErrInvalid)
+	}
+	for _, r := range key {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("storage: key %q: control character: %w", key, ErrInvalid)
+		}
 	}
 	for _, seg := range strings.Split(key, "/") {
-		if seg == ".." || seg == "." || seg == "" {
-			return fmt.Errorf("storage: key %q: empty, . or .. segment: %w", key, ErrInvalid)
+		if seg == "" || seg == "." || strings.HasSuffix(seg, "..") {
+			return fmt.Errorf("storage: key %q: empty, \".\" or \"..\"-ending segment: %w", key, ErrInvalid)
 		}
 	}
 	return nil
