@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -269,6 +271,92 @@ func TestConcurrentQuotaCommit(t *testing.T) {
 		var heads int
 		if err := s.db.Get(&heads, s.db.Rebind("SELECT COUNT(*) FROM files_objects WHERE bucket_id = ? AND is_head = ?"), b.ID, true); err != nil || heads != len(keys) {
 			t.Fatalf("heads = %d %v", heads, err)
+		}
+	})
+}
+
+// TestGCFinishesMarkedInstance: a crash after GC marked an instance
+// "deleting" (and maybe deleted its bytes) is finished by the next run, and
+// no new version can reference a marked instance meanwhile.
+func TestGCFinishesMarkedInstance(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
+		ctx := context.Background()
+		s := newModelStore(t, d)
+		b, _ := s.CreateBucket(ctx, BucketOptions{})
+		o, err := s.Put(ctx, b.ID, "k", strings.NewReader("bytes"), PutOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Simulate: GC marked it while a copy of it is attempted.
+		if _, err := s.db.Exec(s.db.Rebind("UPDATE files_instances SET status = ? WHERE id = ?"), statusDeleting, o.File.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Copy(ctx, b.ID, "k", b.ID, "k2"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("copy of a deleting instance: %v", err)
+		}
+		if err := s.DeleteVersion(ctx, b.ID, "k", o.VersionID); err != nil {
+			t.Fatal(err)
+		}
+		loc, _ := s.location(o.File.Location)
+		if err := loc.Delete(ctx, o.File.StorageKey); err != nil { // crash after deleting bytes
+			t.Fatal(err)
+		}
+		rep, err := s.CollectGarbage(ctx, GCOptions{OrphanGrace: time.Hour, SkipBytes: true})
+		if err != nil || rep.OrphanFiles != 1 {
+			t.Fatalf("gc = %+v %v", rep, err)
+		}
+		if _, err := s.FileInstance(ctx, o.File.ID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("marked row kept: %v", err)
+		}
+	})
+}
+
+// TestWithTx: writes through WithTx commit or roll back with the caller's
+// transaction.
+func TestWithTx(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
+		ctx := context.Background()
+		s := newModelStore(t, d)
+		for _, commit := range []bool{false, true} {
+			tx, err := s.db.BeginTxx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := s.WithTx(tx)
+			b, err := ts.CreateBucket(ctx, BucketOptions{Tags: map[string]string{"t": "1"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, err := ts.Put(ctx, b.ID, "in-tx", strings.NewReader("data"), PutOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ts.Copy(ctx, b.ID, "in-tx", b.ID, "copy"); err != nil {
+				t.Fatal(err)
+			}
+			if commit {
+				err = tx.Commit()
+			} else {
+				err = tx.Rollback()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Object(ctx, b.ID, "copy", "")
+			if commit && err != nil {
+				t.Fatalf("committed object missing: %v", err)
+			}
+			if !commit && !errors.Is(err, ErrNotFound) {
+				t.Fatalf("rolled back object visible: %v", err)
+			}
+			if !commit {
+				// The bytes written for the rolled-back upload are strays.
+				time.Sleep(20 * time.Millisecond)
+				rep, err := s.CollectGarbage(ctx, GCOptions{BytesGrace: 10 * time.Millisecond})
+				if err != nil || rep.StrayBytes != 1 {
+					t.Fatalf("gc after rollback = %+v %v (key %s)", rep, err, o.File.StorageKey)
+				}
+			}
 		}
 	})
 }

@@ -402,7 +402,7 @@ func checkParts(u *Upload, parts []Part) error {
 func (s *Store) setUploadStatus(uploadID, status string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := sqldb.InTx(ctx, s.db, nil, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, tx.Rebind("UPDATE files_uploads SET status = ?, updated = ? WHERE id = ?"), status, s.ts(s.now()), uploadID)
 		return err
 	})
@@ -445,7 +445,7 @@ func (s *Store) removeUpload(ctx context.Context, u *Upload) error {
 	if err := loc.Delete(ctx, u.StorageKey); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("files: delete upload %s bytes: %w", u.ID, err)
 	}
-	return sqldb.InTx(ctx, s.db, nil, func(tx *sqlx.Tx) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM files_uploads WHERE id = ?"), u.ID)
 		return err
 	})
