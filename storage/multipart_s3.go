@@ -53,7 +53,7 @@ func (t *s3Target) uploadPart(ctx context.Context, key, uploadID string, n int, 
 	}
 	done := make(chan result, 1)
 	go func() {
-		_, sums, err := pump(r, pw, pumpLimits{expected: size})
+		_, sums, err := pump(ctx, r, pw, pumpLimits{expected: size})
 		pw.CloseWithError(err) // nil → EOF
 		done <- result{sums, err}
 	}()

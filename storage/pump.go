@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"fmt"
@@ -36,8 +37,8 @@ type pumpLimits struct {
 
 // pump copies r to w (w may be nil: hash only) and returns the byte count and
 // checksums. It stops at the first chunk that would pass a limit, without
-// writing it.
-func pump(r io.Reader, w io.Writer, lim pumpLimits) (int64, Checksums, error) {
+// writing it, and between chunks when ctx is done.
+func pump(ctx context.Context, r io.Reader, w io.Writer, lim pumpLimits) (int64, Checksums, error) {
 	var (
 		md, sh = md5.New(), sha256.New()
 		free   = make(chan *chunk, pumpChunks)
@@ -67,6 +68,9 @@ func pump(r io.Reader, w io.Writer, lim pumpLimits) (int64, Checksums, error) {
 	var total int64
 	err := func() error {
 		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			c := <-free
 			n, rerr := io.ReadFull(r, c.buf)
 			if rerr == io.ErrUnexpectedEOF {

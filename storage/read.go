@@ -177,7 +177,7 @@ func (l *Location) Checksum(ctx context.Context, key string) (WriteResult, error
 		return WriteResult{}, err
 	}
 	defer r.Close()
-	n, sums, err := pump(r, nil, pumpLimits{expected: UnknownSize})
+	n, sums, err := pump(ctx, r, nil, pumpLimits{expected: UnknownSize})
 	if err != nil {
 		return WriteResult{}, wrapErr("checksum", key, err)
 	}

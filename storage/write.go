@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"mime"
 	"strings"
 	"unicode/utf8"
 
@@ -65,6 +66,11 @@ func (l *Location) Write(ctx context.Context, key string, r io.Reader, opts Writ
 			return WriteResult{}, err
 		}
 	}
+	if opts.ContentType != "" {
+		if _, _, err := mime.ParseMediaType(opts.ContentType); err != nil {
+			return WriteResult{}, fmt.Errorf("storage: write %q: content type %q: %w (%w)", key, opts.ContentType, ErrInvalid, err)
+		}
+	}
 	if opts.ExpectedSize < UnknownSize {
 		return WriteResult{}, fmt.Errorf("storage: write %q: expected size %d: %w", key, opts.ExpectedSize, ErrInvalid)
 	}
@@ -87,7 +93,7 @@ func (l *Location) Write(ctx context.Context, key string, r io.Reader, opts Writ
 		_ = w.Close() // returns the cancellation; the driver discards the data
 		return WriteResult{}, wrapErr("write", key, err)
 	}
-	n, sums, err := pump(r, w, pumpLimits{max: opts.MaxSize, expected: opts.ExpectedSize})
+	n, sums, err := pump(ctx, r, w, pumpLimits{max: opts.MaxSize, expected: opts.ExpectedSize})
 	if err != nil {
 		return abort(err)
 	}

@@ -384,6 +384,9 @@ func testCancel(t *testing.T, d Driver) {
 
 func testInvalidKeys(t *testing.T, d Driver) {
 	l := d.Open(t)
+	if _, err := l.Write(context.Background(), storage.NewKey(), bytes.NewReader([]byte("x")), storage.WriteOptions{ExpectedSize: 1, ContentType: "text/html; ="}); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("bad content type: err = %v, want ErrInvalid", err)
+	}
 	for _, k := range []string{"", "/abs", "a/../b", "a//b", "a/./b", "a/", "nul\x00byte", "tab\tkey", "x../y", "bad\xffutf8", strings.Repeat("k", storage.MaxKeyLength+1)} {
 		if _, err := l.Write(context.Background(), k, bytes.NewReader([]byte("x")), storage.WriteOptions{ExpectedSize: 1}); !errors.Is(err, storage.ErrInvalid) {
 			t.Errorf("key %q: err = %v, want ErrInvalid", k, err)
