@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/repokit/repokit/cache"
@@ -73,6 +75,24 @@ func testAdd(t *testing.T, h Harness) {
 	_ = c.Delete(ctx, "k")
 	if err := c.Add(ctx, "k", []byte("third"), 0); err != nil {
 		t.Fatalf("Add after Delete: %v", err)
+	}
+	// Concurrent Adds of one key: exactly one wins.
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			err := c.Add(ctx, "race", []byte(fmt.Sprint(i)), 0)
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case !errors.Is(err, cache.ErrNotStored):
+				t.Errorf("concurrent Add: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d of 20 concurrent Adds succeeded, want 1", wins.Load())
 	}
 }
 

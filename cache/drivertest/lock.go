@@ -3,6 +3,8 @@ package drivertest
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,6 +107,43 @@ func testLock(t *testing.T, h Harness) {
 		}
 		if err := a.Release(ctx); err != nil {
 			t.Fatalf("Release of the renewed lock: %v", err)
+		}
+	})
+	t.Run("MutualExclusion", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		c := open(t, h)
+		var inside, maxInside, done atomic.Int32
+		var wg sync.WaitGroup
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		for range 8 {
+			wg.Go(func() {
+				for range 3 {
+					l, err := c.Acquire(wctx, "crit", time.Minute, cache.WithRetry(5*time.Millisecond))
+					if err != nil {
+						t.Errorf("Acquire: %v", err)
+						return
+					}
+					n := inside.Add(1)
+					for {
+						m := maxInside.Load()
+						if n <= m || maxInside.CompareAndSwap(m, n) {
+							break
+						}
+					}
+					time.Sleep(2 * time.Millisecond)
+					inside.Add(-1)
+					if err := l.Release(ctx); err != nil {
+						t.Errorf("Release: %v", err)
+					}
+					done.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if maxInside.Load() != 1 || done.Load() != 24 {
+			t.Fatalf("max holders at once = %d (want 1), sections run = %d (want 24)", maxInside.Load(), done.Load())
 		}
 	})
 	t.Run("WaitForRelease", func(t *testing.T) {
