@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -117,6 +118,9 @@ func (l *Location) respSig(q url.Values) string {
 // signature and expiry (tampered, expired or non-GET URLs get 403), then
 // serves the object with http.ServeContent (Range, If-Modified-Since...),
 // "X-Content-Type-Options: nosniff" and a CSP forbidding active content.
+// Stored types that could carry active content (HTML, SVG, ...) are served
+// as an application/octet-stream attachment unless the URL was signed with
+// explicit overrides (SignedURLWith).
 // For other schemes every request gets 404 (their URLs point at the provider).
 func (l *Location) SignedURLHandler() http.Handler {
 	return http.HandlerFunc(l.serveSigned)
@@ -176,19 +180,38 @@ func (l *Location) serveSigned(w http.ResponseWriter, r *http.Request) {
 	}
 	defer rd.Close()
 	h := w.Header()
-	ct := rd.ContentType()
-	if ctype != "" {
-		ct = ctype
+	// An explicit (signed) override is trusted; a stored or sniffed type is
+	// served inline only when it cannot carry active content.
+	ct := ctype
+	if ct == "" {
+		ct = rd.ContentType()
+		if !inlineSafe(ct) {
+			ct = "application/octet-stream"
+			if disp == "" {
+				disp = "attachment"
+			}
+		}
 	}
 	if disp != "" {
 		h.Set("Content-Disposition", disp)
-	}
-	if ct == "" {
-		ct = "application/octet-stream"
 	}
 	h.Set("Content-Type", ct)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private")
 	http.ServeContent(w, r, "", rd.ModTime(), rd)
+}
+
+// inlineSafe reports whether a stored content type may be served inline:
+// types browsers render without running scripts.
+func inlineSafe(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	switch mt {
+	case "text/plain", "application/pdf", "application/json", "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif":
+		return true
+	}
+	return strings.HasPrefix(mt, "audio/") || strings.HasPrefix(mt, "video/")
 }

@@ -82,6 +82,10 @@ func TestSignedURLHandler(t *testing.T) {
 	if resp.Header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'none'") {
 		t.Fatalf("missing safety headers: %v", resp.Header)
 	}
+	// Stored as text/html: never served inline as HTML.
+	if resp.Header.Get("Content-Type") != "application/octet-stream" || resp.Header.Get("Content-Disposition") != "attachment" {
+		t.Fatalf("HTML served as %q / %q", resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"))
+	}
 	resp, body = get(t, "GET", su, "Range", "bytes=10-19")
 	if resp.StatusCode != 206 || !bytes.Equal(body, data[10:20]) {
 		t.Fatalf("ranged GET: %d %q", resp.StatusCode, body)
