@@ -15,7 +15,7 @@ func NewKey() string {
 	return id[0:2] + "/" + id[2:4] + "/" + id + "/data"
 }
 
-// partPrefix is where the non-native multipart implementation keeps parts of
+// partsSuffix marks where the non-native multipart implementation keeps parts of
 // an upload to key: key + ".parts/" + uploadID + "/".
 const partsSuffix = ".parts/"
 
