@@ -242,12 +242,14 @@ func testTyped(t *testing.T, h Harness) {
 // reverseJSON is a test codec: JSON with its bytes reversed.
 type reverseJSON struct{}
 
+// Marshal encodes v as reversed JSON.
 func (reverseJSON) Marshal(v any) ([]byte, error) {
 	b, err := cache.JSON{}.Marshal(v)
 	reverse(b)
 	return b, err
 }
 
+// Unmarshal decodes reversed JSON.
 func (reverseJSON) Unmarshal(data []byte, v any) error {
 	b := append([]byte(nil), data...)
 	reverse(b)

@@ -20,6 +20,7 @@ func (r *recorder) statusCode() int {
 	return r.status
 }
 
+// WriteHeader records the status and a snapshot of the headers.
 func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 && code >= 200 {
 		r.status = code
@@ -28,6 +29,7 @@ func (r *recorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// Write passes b on and keeps a copy while it fits the body limit.
 func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.WriteHeader(http.StatusOK)

@@ -52,11 +52,13 @@ type saveWriter struct {
 
 func (w *saveWriter) commit() { w.once.Do(w.save) }
 
+// WriteHeader saves the session, then writes the header.
 func (w *saveWriter) WriteHeader(code int) {
 	w.commit()
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Write saves the session, then writes b.
 func (w *saveWriter) Write(b []byte) (int, error) {
 	w.commit()
 	return w.ResponseWriter.Write(b)
