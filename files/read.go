@@ -36,6 +36,12 @@ func (s *Store) Open(ctx context.Context, o *Object) (*storage.Reader, error) {
 // going through this process, valid for ttl; ErrUnsupported when the
 // file's location cannot sign URLs.
 func (s *Store) SignedURL(ctx context.Context, f *FileInstance, ttl time.Duration) (string, error) {
+	return s.SignedURLWith(ctx, f, ttl, storage.SignedURLOptions{})
+}
+
+// SignedURLWith is SignedURL with response header overrides (download file
+// name, safe content type) where the location supports them.
+func (s *Store) SignedURLWith(ctx context.Context, f *FileInstance, ttl time.Duration, o storage.SignedURLOptions) (string, error) {
 	if f == nil {
 		return "", fmt.Errorf("%w: delete marker has no bytes", ErrNotFound)
 	}
@@ -43,5 +49,5 @@ func (s *Store) SignedURL(ctx context.Context, f *FileInstance, ttl time.Duratio
 	if err != nil {
 		return "", err
 	}
-	return loc.SignedURL(ctx, f.StorageKey, ttl)
+	return loc.SignedURLWith(ctx, f.StorageKey, ttl, o)
 }

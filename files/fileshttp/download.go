@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/repokit/repokit/files"
+	"github.com/repokit/repokit/storage"
 )
 
 func etag(f *files.FileInstance) string {
@@ -64,7 +65,8 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request) {
 	}
 	if h.offload.signedMinSize > 0 && f.Size >= h.offload.signedMinSize && r.Method == http.MethodGet &&
 		r.Header.Get("Range") == "" && r.Header.Get("If-None-Match") == "" {
-		u, err := h.store.SignedURL(r.Context(), f, h.offload.signedExpiry)
+		u, err := h.store.SignedURLWith(r.Context(), f, h.offload.signedExpiry, storage.SignedURLOptions{
+			ContentType: hd.Get("Content-Type"), ContentDisposition: hd.Get("Content-Disposition")})
 		switch {
 		case err == nil:
 			hd.Del("Content-Type")

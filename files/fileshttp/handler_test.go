@@ -359,6 +359,12 @@ func TestHTTPOffload(t *testing.T) {
 	if st, body := get(loc); st != 200 || !bytes.Equal(body, big) {
 		t.Fatalf("signed URL: %d %d bytes", st, len(body))
 	}
+	if res, err := http.Get(s.URL + loc); err != nil || !strings.Contains(res.Header.Get("Content-Disposition"), "big.bin") ||
+		res.Header.Get("Content-Type") != "application/octet-stream" {
+		t.Fatalf("offloaded download headers: %v %v", res.Header, err)
+	} else {
+		res.Body.Close()
+	}
 	// Tampered: another key, or a changed signature.
 	u, _ := url.Parse(loc)
 	q := u.Query()
