@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/repokit/repokit/cache"
 	"github.com/repokit/repokit/cache/pagecache"
 	"github.com/repokit/repokit/cache/session"
 )
@@ -135,5 +134,23 @@ func testPageCache(t *testing.T, h Harness) {
 	if u1.Body.String() == u2.Body.String() {
 		t.Error("custom IsAnonymous ignored")
 	}
-	_ = cache.ErrMiss
+	// A page whose handler starts a session is personal: never cached, even
+	// though the request came without a cookie.
+	var calls3 atomic.Int32
+	st := session.NewStore(c)
+	personal := st.Middleware(pagecache.New(c.Namespace("p3")).Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls3.Add(1)
+		_ = session.FromContext(r.Context()).Set("csrf", n)
+		fmt.Fprintf(w, "token %d", n)
+	})))
+	r1, r2 := get(t, personal, pageReq{path: "/form"}), get(t, personal, pageReq{path: "/form"})
+	if r1.Body.String() == r2.Body.String() || r2.Header().Get("X-Cache") == "HIT" {
+		t.Errorf("page that set session data was cached: %q / %q", r1.Body.String(), r2.Body.String())
+	}
+	// Outer session middleware with an untouched session: still cached.
+	plain := st.Middleware(pagecache.New(c.Namespace("p4")).Middleware(pageApp(&calls3)))
+	get(t, plain, pageReq{path: "/pub"})
+	if rec := get(t, plain, pageReq{path: "/pub"}); rec.Header().Get("X-Cache") != "HIT" {
+		t.Error("page behind an unused session middleware not cached")
+	}
 }

@@ -7,7 +7,8 @@
 // GET and the request has no Range header, the status is one of Statuses
 // (default 200), the response sets no cookie, its Cache-Control has none of
 // no-store, private or no-cache, its Vary names only headers in VaryHeaders
-// (never "*"), and its body fits MaxBodyBytes. The ttl is TTL, shortened by
+// (never "*"), its body fits MaxBodyBytes, and the handler left the
+// request's session (package session) empty. The ttl is TTL, shortened by
 // s-maxage or max-age when the response gives one (0 means not stored).
 //
 // Entries are keyed on method, host, request URI and the values of the
@@ -159,6 +160,9 @@ func (p *PageCache) Middleware(next http.Handler) http.Handler {
 		}
 		rec := &recorder{ResponseWriter: w, max: p.maxBody}
 		next.ServeHTTP(rec, r)
+		if s := session.FromContext(ctx); s != nil && len(s.Keys()) > 0 {
+			return // the handler put something in a session: the page is personal
+		}
 		if ttl, ok := p.cacheable(rec); ok {
 			e := entry{status: rec.statusCode(), header: rec.header, body: rec.body, stored: p.now()}
 			if p.statusHeader != "" {

@@ -22,11 +22,13 @@ func (r *recorder) statusCode() int {
 
 // WriteHeader records the status and a snapshot of the headers.
 func (r *recorder) WriteHeader(code int) {
+	r.ResponseWriter.WriteHeader(code)
+	// Snapshot after the outer writers ran: a session middleware adds its
+	// Set-Cookie header there, and such a response must not be cached.
 	if r.status == 0 && code >= 200 {
 		r.status = code
 		r.header = r.ResponseWriter.Header().Clone()
 	}
-	r.ResponseWriter.WriteHeader(code)
 }
 
 // Write passes b on and keeps a copy while it fits the body limit.
