@@ -66,8 +66,12 @@ func randPrefix() string {
 // bulk request and before the consumer acknowledged the tasks: after a
 // restart the tasks are redelivered and the drift check reports zero.
 func TestKillConsumer(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) { testKillConsumer(t, d) })
+}
+
+func testKillConsumer(t *testing.T, d sqldb.Dialect) {
 	ctx := context.Background()
-	dbURL := sqldbtest.FreshURL(t, sqldb.SQLite)
+	dbURL := sqldbtest.FreshURL(t, d)
 	db, err := sqldb.Open(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)

@@ -112,8 +112,12 @@ func doc(i int) json.RawMessage {
 // a rolled-back transaction enqueues nothing, one bad document dies with its
 // reason without failing its batch, and the index ends equal to the database.
 func TestIndexerOutbox(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) { testIndexerOutbox(t, d) })
+}
+
+func testIndexerOutbox(t *testing.T, d sqldb.Dialect) {
 	ctx := context.Background()
-	e := newEnv(t, sqldbtest.Fresh(t, sqldb.SQLite), "bleve://"+t.TempDir())
+	e := newEnv(t, sqldbtest.Fresh(t, d), "bleve://"+t.TempDir())
 	var recs []*records.Record
 	for i := 0; i < 40; i++ {
 		r, err := e.store.Create(ctx, doc(i))
@@ -211,8 +215,12 @@ func TestIndexerOutbox(t *testing.T) {
 // TestDriftRepair: missing, stale and orphaned documents are reported and
 // repaired through the queue.
 func TestDriftRepair(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) { testDriftRepair(t, d) })
+}
+
+func testDriftRepair(t *testing.T, d sqldb.Dialect) {
 	ctx := context.Background()
-	db := sqldbtest.Fresh(t, sqldb.SQLite)
+	db := sqldbtest.Fresh(t, d)
 	e := newEnv(t, db, "bleve://"+t.TempDir())
 	var recs []*records.Record
 	for i := 0; i < 30; i++ {
