@@ -199,9 +199,8 @@ func (c *Client) Stop(ctx context.Context) error {
 	c.mu.Unlock()
 
 	c.fetchCancel()
-	c.producersWG.Wait()
 	done := make(chan struct{})
-	go func() { c.execWG.Wait(); close(done) }()
+	go func() { c.producersWG.Wait(); c.execWG.Wait(); close(done) }()
 	var forced error
 	select {
 	case <-done:
@@ -217,6 +216,13 @@ func (c *Client) Stop(ctx context.Context) error {
 			c.log.Warn("released running tasks at shutdown", "count", len(ids))
 		}
 		cancel()
+		// Handlers that respect their context return now; do not wait
+		// forever for those that do not.
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			c.log.Error("handlers still running after their context was cancelled")
+		}
 	}
 	c.comp.close()
 	c.maintCancel()

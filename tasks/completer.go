@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -11,9 +12,11 @@ import (
 // completed. A completion lost in a crash is harmless: the task's lease
 // expires and it runs again (at-least-once).
 type completer struct {
-	c    *Client
-	ch   chan completion
-	done chan struct{}
+	c      *Client
+	mu     sync.RWMutex
+	closed bool
+	ch     chan completion
+	done   chan struct{}
 }
 
 const completerBatch = 1000
@@ -24,11 +27,26 @@ func newCompleter(c *Client) *completer {
 	return cp
 }
 
-func (cp *completer) add(x completion) { cp.ch <- x }
+// add queues a completion; after close (a handler outliving Stop) it is
+// dropped and the task's lease expiry makes it run again.
+func (cp *completer) add(x completion) {
+	cp.mu.RLock()
+	defer cp.mu.RUnlock()
+	if cp.closed {
+		if x.after != nil {
+			x.after()
+		}
+		return
+	}
+	cp.ch <- x
+}
 
 // close flushes what is queued and stops.
 func (cp *completer) close() {
+	cp.mu.Lock()
+	cp.closed = true
 	close(cp.ch)
+	cp.mu.Unlock()
 	<-cp.done
 }
 

@@ -35,6 +35,12 @@ type Harness struct {
 	// Disrupt, if set, breaks the broker's connections mid-run (the
 	// 1,000-task resilience test calls it once).
 	Disrupt func(t *testing.T)
+	// Unordered: the broker does not keep the relay's priority order, so
+	// the priority ordering test is skipped (SQL delivery keeps it).
+	Unordered bool
+	// AfterTest, if set, runs at the end of each test with the test's
+	// broker URL (to delete its queues or streams).
+	AfterTest func(t *testing.T, brokerURL string)
 }
 
 // env is one test's database (and broker names).
@@ -60,6 +66,9 @@ func newEnv(t *testing.T, h Harness) *env {
 	e := &env{t: t, h: h, db: db, dbURL: u}
 	if h.BrokerURL != "" {
 		e.brokerURL = withParam(h.BrokerURL, h.NameParam, "rk"+randHex(5))
+		if h.AfterTest != nil {
+			t.Cleanup(func() { h.AfterTest(t, e.brokerURL) })
+		}
 	}
 	return e
 }
