@@ -160,3 +160,33 @@ func TestS3WriteMemoryBounded(t *testing.T) {
 		t.Fatalf("heap grew by %d MiB during a streaming S3 write", grow>>20)
 	}
 }
+
+// TestFileMetadataSidecar: by default file:// writes no .attrs sidecar (no
+// stored content type); metadata= in the URL restores fileblob's sidecar.
+func TestFileMetadataSidecar(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		query   string
+		want    string
+		sidecar bool
+	}{{"", "application/octet-stream", false}, {"?metadata=", "text/csv", true}} {
+		dir := t.TempDir()
+		l, err := storage.OpenLocation(ctx, "f", fileURL(dir)+c.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := storage.NewKey()
+		if _, err := l.Write(ctx, key, strings.NewReader("a,b\n"), storage.WriteOptions{ExpectedSize: 4, ContentType: "text/csv"}); err != nil {
+			t.Fatal(err)
+		}
+		info, err := l.Stat(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, serr := os.Stat(filepath.Join(dir, filepath.FromSlash(key)) + ".attrs")
+		if info.ContentType != c.want || (serr == nil) != c.sidecar {
+			t.Fatalf("%q: content type %q, sidecar %v; want %q, %v", c.query, info.ContentType, serr == nil, c.want, c.sidecar)
+		}
+		l.Close()
+	}
+}

@@ -129,7 +129,7 @@ type ObjectInfo struct {
 	Key         string
 	Size        int64
 	ModTime     time.Time
-	ContentType string // "" when the driver keeps none (or for List results)
+	ContentType string // "" or application/octet-stream when the driver keeps none ("" in List results)
 	MD5         []byte // the driver's MD5 when known (not for S3 multipart objects or List results)
 	ETag        string // the driver's ETag when known
 }
