@@ -2,6 +2,7 @@ package files
 
 import (
 	"context"
+	"errors"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -292,6 +293,17 @@ func (s *Store) DeleteBucket(ctx context.Context, id string) error {
 // tags. File instances no longer referenced become orphans that
 // CollectGarbage removes with their bytes.
 func (s *Store) PurgeBucket(ctx context.Context, id string) error {
+	// Multipart uploads first: their parts may live where listing does not
+	// see them (S3), so they are aborted rather than left to cascade.
+	ups, err := s.ListUploads(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, u := range ups {
+		if err := s.AbortUpload(ctx, id, u.Key, u.ID); err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
+			return err
+		}
+	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := s.getBucket(ctx, tx, id, true); err != nil {
 			return err

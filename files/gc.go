@@ -242,6 +242,32 @@ func (s *Store) collectBytes(ctx context.Context, loc *storage.Location, o GCOpt
 		batch = batch[:0]
 		return nil
 	}
+	if loc.Scheme() == "s3" {
+		// Native multipart uploads hold bytes List does not show; abort the
+		// ones no row knows about (a crash between starting and recording).
+		for up, err := range loc.Uploads(ctx, s.cfg.keyPrefix) {
+			if err != nil {
+				return err
+			}
+			if !up.Initiated.Before(cutoff) {
+				continue
+			}
+			var n int
+			if err := s.db.GetContext(ctx, &n, s.db.Rebind("SELECT COUNT(*) FROM files_uploads WHERE location = ? AND storage_key = ? AND native_id = ?"),
+				loc.Name(), up.Key, up.UploadID); err != nil {
+				return fmt.Errorf("files: gc: check upload: %w", err)
+			}
+			if n > 0 {
+				continue
+			}
+			if m, err := loc.ResumeMultipart(up.Key, up.UploadID); err == nil {
+				if err := m.Abort(ctx); err != nil && !errors.Is(err, storage.ErrNotFound) {
+					return fmt.Errorf("files: gc: abort stray upload %s: %w", up.Key, err)
+				}
+				rep.Uploads++
+			}
+		}
+	}
 	for info, err := range loc.List(ctx, s.cfg.keyPrefix) {
 		if err != nil {
 			return err

@@ -90,10 +90,33 @@ func TestS3Location(t *testing.T) {
 	if _, err := loc.Write(ctx, "files/00/00/stray", strings.NewReader("stray"), storage.WriteOptions{ExpectedSize: storage.UnknownSize}); err != nil {
 		t.Fatal(err)
 	}
+	// A native upload no row knows about (crash after starting it).
+	mp, err := loc.NewMultipart(ctx, "files/00/00/crashed-upload")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mp.UploadPart(ctx, 1, bytes.NewReader(small), int64(len(small))); err != nil {
+		t.Fatal(err)
+	}
+	// An upload in progress in a bucket that gets purged.
+	b2, _ := s.CreateBucket(ctx, files.BucketOptions{})
+	u2, err := s.InitUpload(ctx, b2.ID, "p.bin", 6<<20, 5<<20, files.UploadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UploadPart(ctx, b2.ID, "p.bin", u2.ID, 2, bytes.NewReader(data[:1<<20]), 1<<20, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PurgeBucket(ctx, b2.ID); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(1100 * time.Millisecond) // S3 mod times have 1 s resolution
 	rep, err := s.CollectGarbage(ctx, files.GCOptions{BytesGrace: time.Millisecond})
-	if err != nil || rep.StrayBytes != 1 {
+	if err != nil || rep.StrayBytes != 1 || rep.Uploads != 1 {
 		t.Fatalf("gc %+v %v", rep, err)
+	}
+	for up, err := range loc.Uploads(ctx, "") {
+		t.Fatalf("native upload left: %+v %v", up, err)
 	}
 	if got := readAll(t, s, m); !bytes.Equal(got, data) {
 		t.Fatal("gc touched a live file")
