@@ -14,7 +14,7 @@
 //	POST   /                                create a bucket
 //	GET    /{bucket}                         list heads (?versions, ?uploads, ?prefix=, ?cursor=, ?limit=)
 //	HEAD   /{bucket}                         bucket exists (size and quota in headers)
-//	PUT    /{bucket}/{key}                   upload (Content-Length, Content-MD5)
+//	PUT    /{bucket}/{key}                   upload (Content-Length, Content-MD5; ?mimetype=, ?storageClass=)
 //	GET    /{bucket}/{key}                   download (?versionId=, ?download; Range, If-Range, If-None-Match)
 //	HEAD   /{bucket}/{key}                   headers only
 //	DELETE /{bucket}/{key}                   delete marker (?versionId= removes one version)

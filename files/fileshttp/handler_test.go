@@ -190,6 +190,13 @@ func TestHTTPObjects(t *testing.T) {
 			t.Fatalf("GET version: %d %q", r.status, r.body)
 		}
 		expectError(t, s.do(t, "GET", "/"+b+"/dir/hello.txt?versionId=00000000-0000-0000-0000-000000000000", nil), 404)
+		// An explicit media type; a bad one is refused.
+		s.do(t, "PUT", "/"+b+"/data?mimetype=application%2Fjson", []byte(`{"a":1}`))
+		if r = s.do(t, "GET", "/"+b+"/data", nil); r.header.Get("Content-Type") != "application/json" {
+			t.Fatalf("explicit mimetype served as %q", r.header.Get("Content-Type"))
+		}
+		expectError(t, s.do(t, "PUT", "/"+b+"/data?mimetype=%3B%3B", []byte("x")), 400)
+		s.do(t, "DELETE", "/"+b+"/data?versionId="+s.do(t, "GET", "/"+b+"?versions&prefix=data", nil).json(t)["contents"].([]any)[0].(map[string]any)["version_id"].(string), nil)
 		// Unsafe types are downloaded as octet-stream attachments.
 		s.do(t, "PUT", "/"+b+"/evil.html", []byte("<script>alert(1)</script>"))
 		if r = s.do(t, "GET", "/"+b+"/evil.html", nil); r.header.Get("Content-Type") != "application/octet-stream" ||

@@ -1,6 +1,7 @@
 package fileshttp
 
 import (
+	"mime"
 	"net/http"
 
 	"github.com/repokit/repokit/files"
@@ -54,8 +55,13 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > 0 {
 		opts.Size = r.ContentLength
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && q.Has("mimetype") {
-		opts.Mimetype = ct
+	if mt := q.Get("mimetype"); mt != "" {
+		// An explicit media type; otherwise it is guessed from the key.
+		if _, _, err := mime.ParseMediaType(mt); err != nil || len(mt) > 255 {
+			writeError(w, r, h.log, errf(http.StatusBadRequest, "bad mimetype %q", mt))
+			return
+		}
+		opts.Mimetype = mt
 	}
 	opts.StorageClass = q.Get("storageClass")
 	o, err := h.store.Put(r.Context(), bucket, key, r.Body, opts)
