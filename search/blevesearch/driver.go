@@ -55,7 +55,8 @@ type Driver struct {
 
 type bidx struct {
 	name   string
-	mu     sync.Mutex // serializes writes (version checks + batch)
+	mu     sync.Mutex   // serializes writes (version checks + batch)
+	rw     sync.RWMutex // searches hold it shared; close/reopen exclusive
 	idx    bleve.Index
 	fields map[string]search.Field // guarded by mu
 }
@@ -203,7 +204,9 @@ func (d *Driver) DeleteIndex(ctx context.Context, name string) error {
 	d.man = m
 	if b, ok := d.open[name]; ok {
 		b.mu.Lock()
+		b.rw.Lock()
 		b.idx.Close()
+		b.rw.Unlock()
 		b.mu.Unlock()
 		delete(d.open, name)
 	}
@@ -293,6 +296,8 @@ func (d *Driver) PutMapping(ctx context.Context, name string, def search.Definit
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.rw.Lock()
+	defer b.rw.Unlock()
 	if err := b.idx.SetInternal(util.MappingInternalKey, mb); err != nil {
 		return fmt.Errorf("blevesearch: store mapping: %w", err)
 	}
@@ -332,7 +337,9 @@ func (d *Driver) Close() error {
 	var errs []error
 	for _, b := range d.open {
 		b.mu.Lock()
+		b.rw.Lock()
 		errs = append(errs, b.idx.Close())
+		b.rw.Unlock()
 		b.mu.Unlock()
 	}
 	d.open = nil

@@ -16,19 +16,42 @@ import (
 
 // searcher returns a bleve.Index to search name through: the index itself,
 // or a bleve IndexAlias over the concrete indices of an alias.
-func (d *Driver) searcher(name string) (bleve.Index, error) {
-	ts, err := d.targets(name)
+// The indices are read-locked until release is called, so that deleting an
+// index (after a reindex switched the alias away) or reopening it (mapping
+// update) waits for the searches in flight: no search fails during a
+// reindex.
+func (d *Driver) searcher(name string) (idx bleve.Index, release func(), err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil, nil, search.ErrClosed
+	}
+	cs, err := d.resolveLocked(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if len(ts) == 1 {
-		return ts[0].idx, nil
+	bs := make([]*bidx, 0, len(cs))
+	for _, c := range cs {
+		b, err := d.getLocked(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		bs = append(bs, b)
 	}
-	is := make([]bleve.Index, len(ts))
-	for i, t := range ts {
-		is[i] = t.idx
+	is := make([]bleve.Index, len(bs))
+	for i, b := range bs {
+		b.rw.RLock()
+		is[i] = b.idx // read under d.mu and b.rw: PutMapping swaps it holding both
 	}
-	return bleve.NewIndexAlias(is...), nil
+	release = func() {
+		for _, b := range bs {
+			b.rw.RUnlock()
+		}
+	}
+	if len(is) == 1 {
+		return is[0], release, nil
+	}
+	return bleve.NewIndexAlias(is...), release, nil
 }
 
 // Search implements search.Driver. The post filter restricts hits only; each
@@ -39,10 +62,11 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 	if s.PIT != "" {
 		return nil, fmt.Errorf("%w: point in time on bleve", search.ErrUnsupported)
 	}
-	idx, err := d.searcher(name)
+	idx, release, err := d.searcher(name)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	base, err := compile(s.Query)
 	if err != nil {
 		return nil, err
@@ -203,10 +227,11 @@ func bucketsOf(fr *bsearch.FacetResult) *search.FacetResult {
 
 // Refs implements search.Driver: live documents by id (search_after on _id).
 func (d *Driver) Refs(ctx context.Context, name string, after string, n int) ([]search.DocRef, error) {
-	idx, err := d.searcher(name)
+	idx, release, err := d.searcher(name)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), n, 0, false)
 	req.SortBy([]string{"_id"})
 	req.Fields = []string{RevisionField}

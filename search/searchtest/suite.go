@@ -793,12 +793,42 @@ func testReindex(t *testing.T, h Harness) {
 	next := search.Definition{Mappings: []byte(strings.Replace(string(TestDefinition.Mappings), `"year": {"type": "integer"}`, `"year": {"type": "keyword"}`, 1)), Settings: TestDefinition.Settings}
 	var last search.Progress
 	calls := 0
-	if err := ix.Reindex(ctx, next, search.OnProgress(func(p search.Progress) {
+	// zero downtime: searches running through the whole reindex all succeed
+	// and all see every document
+	stop := make(chan struct{})
+	searched := make(chan int)
+	go func() {
+		n := 0
+		defer func() { searched <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			res, err := ix.Query(ctx, &search.Spec{Query: search.MatchAll{}, Size: 1, TrackTotal: true})
+			if err != nil {
+				t.Errorf("search during reindex: %v", err)
+				return
+			}
+			if res.Total != 1100 {
+				t.Errorf("search during reindex saw %d documents, want 1100", res.Total)
+				return
+			}
+			n++
+		}
+	}()
+	err := ix.Reindex(ctx, next, search.OnProgress(func(p search.Progress) {
 		calls++
 		if p.Phase == "copy" {
 			last = p
 		}
-	})); err != nil {
+	}))
+	close(stop)
+	if n := <-searched; n == 0 && !t.Failed() {
+		t.Error("no search ran during the reindex")
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	if last.Done != 1100 || last.Total != 1100 || calls < 3 {
