@@ -158,8 +158,7 @@ func (d *Driver) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, driver.ErrMiss
 	}
 	s.promote(i)
-	out := make([]byte, len(e.val))
-	copy(out, e.val)
+	out := append(make([]byte, 0, len(e.val)), e.val...) // caller-owned copy
 	s.mu.Unlock()
 	return out, nil
 }
