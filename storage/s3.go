@@ -3,6 +3,9 @@ package storage
 import (
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gocloud.dev/blob"
@@ -34,4 +37,33 @@ func (t *s3Target) stripPrefix(full string) (string, bool) {
 		return "", false
 	}
 	return full[len(t.prefix):], true
+}
+
+// s3AbortTimeout bounds the AbortMultipartUpload sent after a cancelled
+// streaming write.
+const s3AbortTimeout = 30 * time.Second
+
+// beforeWrite adjusts the S3 transfer manager of a streaming write: the
+// SDK aborts the multipart upload of a failed write with the write's own
+// context, which we cancel on purpose to discard the bytes — so the abort
+// itself failed and left an unfinished upload (found by the conformance
+// suite). FailTimeout makes it use a fresh context. gocloud exposes the
+// transfer manager only as a pointer, so the client is rebuilt in place with
+// the same settings gocloud uses plus FailTimeout.
+func (l *Location) beforeWrite(as func(any) bool) error {
+	if l.s3 == nil {
+		return nil
+	}
+	var tm *transfermanager.Client
+	if !as(&tm) || tm == nil {
+		return nil
+	}
+	c := l.s3.client
+	*tm = *transfermanager.New(c, func(o *transfermanager.Options) {
+		o.RequestChecksumCalculation = c.Options().RequestChecksumCalculation
+		o.PartSizeBytes = int64(l.opts.bufferSize)
+		o.Concurrency = l.opts.concurrency
+		o.FailTimeout = s3AbortTimeout
+	})
+	return nil
 }

@@ -84,6 +84,7 @@ func (l *Location) Write(ctx context.Context, key string, r io.Reader, opts Writ
 		ContentType:    opts.ContentType,
 		BufferSize:     l.opts.bufferSize,
 		MaxConcurrency: l.opts.concurrency,
+		BeforeWrite:    l.beforeWrite,
 	})
 	if err != nil {
 		return WriteResult{}, wrapErr("write", key, err)

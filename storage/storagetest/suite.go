@@ -34,6 +34,7 @@ func RunConformance(t *testing.T, d Driver) {
 		{"WriteEmpty", testWriteEmpty},
 		{"TooLargeMidStream", testTooLargeMidStream},
 		{"TooLargeAnnounced", testTooLargeAnnounced},
+		{"AbortedLargeWriteLeavesNoUpload", testAbortedLargeWrite},
 		{"SizeMismatch", testSizeMismatch},
 		{"ContentMD5", testContentMD5},
 		{"ExpectedChecksum", testExpectedChecksum},
@@ -1010,5 +1011,31 @@ func testUploads(t *testing.T, d Driver) {
 	got = list("")
 	if len(got) != 1 || got[ups[2].Key()] != ups[2].UploadID() {
 		t.Fatalf("after abort and complete: %v, want only %s", got, ups[2].Key())
+	}
+}
+
+// testAbortedLargeWrite: a write that fails after the driver has started
+// shipping parts (S3: a multipart upload of 5 MiB parts) leaves neither the
+// object nor an unfinished upload.
+func testAbortedLargeWrite(t *testing.T, d Driver) {
+	l := d.Open(t, storage.WithBufferSize(5<<20))
+	ctx := context.Background()
+	data := randBytes(20, 18<<20)
+	m := md5.Sum(data[1:])
+	for _, o := range []storage.WriteOptions{
+		{MaxSize: 16 << 20, ExpectedSize: storage.UnknownSize},
+		{ExpectedSize: storage.UnknownSize, ContentMD5: hex.EncodeToString(m[:])},
+	} {
+		key := storage.NewKey()
+		if _, err := l.Write(ctx, key, bytes.NewReader(data), o); err == nil {
+			t.Fatal("write succeeded")
+		}
+		assertGone(t, l, key)
+		for u, err := range l.Uploads(ctx, "") {
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Fatalf("unfinished upload left: %+v", u)
+		}
 	}
 }
