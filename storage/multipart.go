@@ -22,7 +22,10 @@ const MaxParts = 10000
 // On s3:// locations this is S3's native multipart upload (parts must be at
 // least 5 MiB except the last, as S3 requires). Elsewhere each part is a
 // temporary object "<key>.parts/<upload id>/<00001>" (see IsPartKey) and
-// Complete streams them, in order, into key.
+// Complete streams them, in order, into key. There the upload has no state of
+// its own: UploadPart after Complete or Abort stores a part again, which only
+// Abort or garbage collection (Uploads, IsPartKey) removes — the caller's
+// records say whether an upload is still open.
 type Multipart struct {
 	loc      *Location
 	key      string
