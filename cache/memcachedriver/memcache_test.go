@@ -30,6 +30,7 @@ func openURL(t *testing.T, raw string) driver.Driver {
 
 func TestConformance(t *testing.T) {
 	raw := sqldbtest.ServiceURL(t, envURL)
+	t.Parallel() // overlaps with TestMultiServerConformance: both mostly sleep on TTLs
 	u, _ := url.Parse(raw)
 	drivertest.RunConformanceTests(t, drivertest.Harness{
 		Open:       func(t *testing.T) driver.Driver { return openURL(t, raw) },

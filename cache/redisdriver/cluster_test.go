@@ -23,6 +23,7 @@ import (
 // a proxy cannot stand in for them.
 func TestClusterConformance(t *testing.T) {
 	sqldbtest.ServiceURL(t, envURL) // Redis is part of this environment
+	t.Parallel()
 	server, err1 := exec.LookPath("redis-server")
 	cli, err2 := exec.LookPath("redis-cli")
 	if err1 != nil || err2 != nil {

@@ -45,6 +45,7 @@ func withHost(t *testing.T, raw, host string, timeout time.Duration) string {
 
 func TestConformance(t *testing.T) {
 	raw := sqldbtest.ServiceURL(t, envURL)
+	t.Parallel()
 	u, _ := url.Parse(raw)
 	drivertest.RunConformanceTests(t, drivertest.Harness{
 		Open:       func(t *testing.T) driver.Driver { return openURL(t, raw) },

@@ -1,0 +1,9 @@
+package redisdriver_test
+
+import (
+	"testing"
+
+	"github.com/repokit/repokit/cache/drivertest"
+)
+
+func TestMain(m *testing.M) { drivertest.Main(m) }
