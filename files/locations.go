@@ -6,10 +6,6 @@ import (
 	"github.com/repokit/repokit/storage"
 )
 
-// Locations is the set of storage locations a Store writes to and reads
-// from; see storage.OpenLocations.
-type Locations = *storage.Locations
-
 // location resolves a location name ("" = the default location).
 func (s *Store) location(name string) (*storage.Location, error) {
 	if name == "" {

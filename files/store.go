@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/repokit/repokit/internal/sqldb"
+	"github.com/repokit/repokit/storage"
 )
 
 //go:embed migrations
@@ -29,7 +30,7 @@ type Store struct {
 	db   *sqlx.DB
 	tx   *sqlx.Tx
 	d    sqldb.Dialect
-	locs Locations
+	locs *storage.Locations
 	cfg  *config
 }
 
@@ -67,9 +68,12 @@ func WithoutMigrations() Option { return func(c *config) { c.skipMigrations = tr
 // DefaultMinPartSize; S3 locations always need DefaultMinPartSize).
 func WithMinPartSize(n int64) Option { return func(c *config) { c.minPartSize = max(n, 1) } }
 
-// New returns a Store over the host's database and storage locations,
+// New returns a Store over the host's database and storage locations (see
+// storage.OpenLocations; for file:// locations add metadata=skip to the URL:
+// files keeps checksums in SQL, so fileblob's sidecar and its extra md5
+// pass are wasted work),
 // running the package's migrations unless WithoutMigrations is given.
-func New(ctx context.Context, db *sqlx.DB, locs Locations, opts ...Option) (*Store, error) {
+func New(ctx context.Context, db *sqlx.DB, locs *storage.Locations, opts ...Option) (*Store, error) {
 	cfg := &config{log: slog.Default(), now: time.Now, defaultClass: "standard", keyPrefix: "files/", minPartSize: DefaultMinPartSize}
 	for _, o := range opts {
 		o(cfg)
@@ -91,7 +95,7 @@ func New(ctx context.Context, db *sqlx.DB, locs Locations, opts ...Option) (*Sto
 
 // Open opens the database at dbURL (see sqldb.Open) and returns a Store over
 // it; Close the store's DB when done.
-func Open(ctx context.Context, dbURL string, locs Locations, opts ...Option) (*Store, error) {
+func Open(ctx context.Context, dbURL string, locs *storage.Locations, opts ...Option) (*Store, error) {
 	db, err := sqldb.Open(ctx, dbURL)
 	if err != nil {
 		return nil, err
@@ -108,7 +112,7 @@ func Open(ctx context.Context, dbURL string, locs Locations, opts ...Option) (*S
 func (s *Store) DB() *sqlx.DB { return s.db }
 
 // Locations returns the store's storage locations.
-func (s *Store) Locations() Locations { return s.locs }
+func (s *Store) Locations() *storage.Locations { return s.locs }
 
 // WithTx returns a Store with the same API whose metadata reads and writes
 // run in the caller's transaction (the caller commits or rolls back). Bytes
