@@ -5,11 +5,12 @@
 //
 // Each concrete index is a bleve index in <dir>/<name>; aliases live in
 // <dir>/manifest.json (bleve has none) and reads through an alias use a
-// bleve IndexAlias. Revisions (external versions) and delete tombstones are
-// kept in each index's internal key space, written in the same batch as the
-// documents, and checked under a per-index lock, so the external_gte rule of
-// OpenSearch holds. Tombstones are kept until the index is deleted (OpenSearch
-// forgets them after index.gc_deletes).
+// bleve IndexAlias. Revisions (external versions) are a doc-values field of
+// every document, and a delete leaves a tombstone document with its revision
+// (excluded from every search), both written in the same bleve batch as the
+// change and checked under a per-index lock, so the external_gte rule of
+// OpenSearch holds. Tombstones are kept until the index is deleted or
+// reindexed (OpenSearch forgets them after index.gc_deletes).
 package blevesearch
 
 import (

@@ -18,6 +18,9 @@ const (
 	// RevisionField holds the revision (external version), stored and
 	// indexed with doc values.
 	RevisionField = "_rev"
+	// TombstoneField marks the tombstone document a delete leaves (holding
+	// the delete's revision); searches exclude them.
+	TombstoneField = "_deleted"
 )
 
 // Mapping derives the bleve mapping from an OpenSearch-form definition:
@@ -53,6 +56,13 @@ func Mapping(def search.Definition) (*mapping.IndexMappingImpl, error) {
 	rev.IncludeInAll = false
 	rev.DocValues = true
 	root.AddFieldMappingsAt(RevisionField, rev)
+
+	tomb := mapping.NewBooleanFieldMapping()
+	tomb.Store = false
+	tomb.Index = true
+	tomb.IncludeInAll = false
+	tomb.DocValues = false
+	root.AddFieldMappingsAt(TombstoneField, tomb)
 
 	for _, f := range fields {
 		var fm *mapping.FieldMapping

@@ -71,6 +71,7 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 	if err != nil {
 		return nil, err
 	}
+	base = notTombstone(base)
 	hitsQ := base
 	if s.PostFilter != nil {
 		pf, err := compile(s.PostFilter)
@@ -232,7 +233,7 @@ func (d *Driver) Refs(ctx context.Context, name string, after string, n int) ([]
 		return nil, err
 	}
 	defer release()
-	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), n, 0, false)
+	req := bleve.NewSearchRequestOptions(notTombstone(bleve.NewMatchAllQuery()), n, 0, false)
 	req.SortBy([]string{"_id"})
 	req.Fields = []string{RevisionField}
 	if after != "" {

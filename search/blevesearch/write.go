@@ -2,43 +2,78 @@ package blevesearch
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/numeric"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/repokit/repokit/search"
 )
 
-// version records are internal keys "v\x00<id>" → flag byte (0 live,
-// 1 tombstone) + big-endian revision.
-func versionKey(id string) []byte { return append([]byte("v\x00"), id...) }
+// Versions live in the documents themselves: every document carries its
+// revision in RevisionField (doc values), and a delete replaces the document
+// with a tombstone document of the same id holding only the revision and
+// TombstoneField=true, which every search excludes. So the revision and the
+// document are written by the same bleve batch (atomic), and a lookup is a
+// term lookup plus a doc-value read (no stored-field decoding), with no
+// per-batch cost growing with the index (bleve's internal key space is
+// copied on every snapshot and would make bulk indexing quadratic).
 
-type version struct {
-	rev     int64
-	deleted bool
-	ok      bool
+// revisions reads current revisions from one index reader.
+type revisions struct {
+	r   index.IndexReader
+	dvr index.DocValueReader
 }
 
-func decodeVersion(b []byte) version {
-	if len(b) != 9 {
-		return version{}
+func newRevisions(r index.IndexReader) (*revisions, error) {
+	dvr, err := r.DocValueReader([]string{RevisionField})
+	if err != nil {
+		return nil, err
 	}
-	return version{rev: int64(binary.BigEndian.Uint64(b[1:])), deleted: b[0] == 1, ok: true}
+	return &revisions{r: r, dvr: dvr}, nil
 }
 
-func encodeVersion(rev int64, deleted bool) []byte {
-	b := make([]byte, 9)
-	if deleted {
-		b[0] = 1
+// get returns the stored revision of id (live or tombstone).
+func (v *revisions) get(id string) (int64, bool, error) {
+	iid, err := v.r.InternalID(id)
+	if err != nil || len(iid) == 0 {
+		return 0, false, err
 	}
-	binary.BigEndian.PutUint64(b[1:], uint64(rev))
+	var rev int64
+	found := false
+	err = v.dvr.VisitDocValues(iid, func(field string, term []byte) {
+		pc := numeric.PrefixCoded(term)
+		if s, err := pc.Shift(); err != nil || s != 0 {
+			return
+		}
+		if i, err := pc.Int64(); err == nil {
+			rev, found = int64(numeric.Int64ToFloat64(i)), true
+		}
+	})
+	return rev, found, err
+}
+
+// notTombstone wraps q so that tombstone documents never match.
+func notTombstone(q query.Query) query.Query {
+	t := bleve.NewBoolFieldQuery(true)
+	t.SetField(TombstoneField)
+	b := bleve.NewBooleanQuery()
+	b.AddMust(q)
+	b.AddMustNot(t)
 	return b
+}
+
+type pendingRev struct {
+	rev int64
+	ok  bool
 }
 
 // Bulk implements search.Driver with the external_gte rule: an op is applied
 // when its revision is >= the stored one (live or tombstone), else it is
-// Stale. Versions are read and written under the index's write lock and stored
-// in the same bleve batch as the documents, so they commit together.
+// Stale. Revisions are read and written under the index's write lock.
 func (d *Driver) Bulk(ctx context.Context, name string, ops []search.Op, refresh bool) ([]search.OpResult, error) {
 	ts, err := d.targets(name)
 	if err != nil {
@@ -62,42 +97,43 @@ func (d *Driver) Bulk(ctx context.Context, name string, ops []search.Op, refresh
 		return nil, err
 	}
 	defer r.Close()
+	revs, err := newRevisions(r)
+	if err != nil {
+		return nil, err
+	}
 
 	res := make([]search.OpResult, len(ops))
-	pending := map[string]version{}
+	pending := map[string]pendingRev{}
 	batch := b.idx.NewBatch()
 	for i, op := range ops {
 		res[i].ID = op.ID
 		cur, ok := pending[op.ID]
 		if !ok {
-			v, err := r.GetInternal(versionKey(op.ID))
+			rev, found, err := revs.get(op.ID)
 			if err != nil {
 				return nil, err
 			}
-			cur = decodeVersion(v)
+			cur = pendingRev{rev: rev, ok: found}
 		}
 		if cur.ok && cur.rev > op.Revision {
 			res[i].Status = search.Stale
 			continue
 		}
+		var doc map[string]any
 		switch op.Kind {
 		case search.OpIndex:
-			doc, err := toDoc(op, b.fields)
-			if err != nil {
+			if doc, err = toDoc(op, b.fields); err != nil {
 				res[i].Status, res[i].Reason = search.Failed, err.Error()
 				continue
 			}
-			if err := batch.Index(op.ID, doc); err != nil {
-				res[i].Status, res[i].Reason = search.Failed, err.Error()
-				continue
-			}
-			batch.SetInternal(versionKey(op.ID), encodeVersion(op.Revision, false))
-			pending[op.ID] = version{rev: op.Revision, ok: true}
 		case search.OpDelete:
-			batch.Delete(op.ID)
-			batch.SetInternal(versionKey(op.ID), encodeVersion(op.Revision, true))
-			pending[op.ID] = version{rev: op.Revision, deleted: true, ok: true}
+			doc = map[string]any{RevisionField: float64(op.Revision), TombstoneField: true}
 		}
+		if err := batch.Index(op.ID, doc); err != nil {
+			res[i].Status, res[i].Reason = search.Failed, err.Error()
+			continue
+		}
+		pending[op.ID] = pendingRev{rev: op.Revision, ok: true}
 		res[i].Status = search.Applied
 	}
 	if batch.Size() > 0 {
@@ -121,6 +157,7 @@ func toDoc(op search.Op, fields map[string]search.Field) (map[string]any, error)
 	if err := prepare(m, "", fields); err != nil {
 		return nil, fmt.Errorf("mapper_parsing_exception: %v", err)
 	}
+	delete(m, TombstoneField)
 	m[SourceField] = string(op.Source)
 	m[RevisionField] = float64(op.Revision)
 	return m, nil
