@@ -19,7 +19,7 @@ func (s *Store) commit(ctx context.Context, op Op, id uuid.UUID, expected *int64
 	next func(tx *sqlx.Tx, prev *Record) (*Record, error)) (*Record, error) {
 	var out *Record
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		prev, err := getRow(ctx, tx, s.c.q.getForUpdate, id.String())
+		prev, err := s.c.getRow(ctx, tx, s.c.st.getForUpdate, id.String())
 		if err != nil {
 			return err
 		}
@@ -61,9 +61,9 @@ func (c *core) write(ctx context.Context, tx *sqlx.Tx, op Op, rec *Record, prevR
 		err error
 	)
 	if c.q.updateWritesRev {
-		n, err = rowsAffected(tx.ExecContext(ctx, c.q.update, doc, rec.Revision, rec.Updated, rec.Deleted, id, prevRev, string(op)))
+		n, err = rowsAffected(c.exec(ctx, tx, c.st.update, doc, rec.Revision, rec.Updated, rec.Deleted, id, prevRev, string(op)))
 	} else {
-		n, err = rowsAffected(tx.ExecContext(ctx, c.q.update, doc, rec.Revision, rec.Updated, rec.Deleted, id, prevRev))
+		n, err = rowsAffected(c.exec(ctx, tx, c.st.update, doc, rec.Revision, rec.Updated, rec.Deleted, id, prevRev))
 	}
 	if err != nil {
 		return fmt.Errorf("records: %s %s: %w", op, id, err)
@@ -72,7 +72,7 @@ func (c *core) write(ctx context.Context, tx *sqlx.Tx, op Op, rec *Record, prevR
 		return fmt.Errorf("%w: record %s changed concurrently (expected revision %d)", ErrConflict, id, prevRev)
 	}
 	if !c.q.updateWritesRev {
-		if _, err := tx.ExecContext(ctx, c.q.insertRevision, id, rec.Revision, doc, rec.Deleted, string(op), rec.Updated); err != nil {
+		if _, err := c.exec(ctx, tx, c.st.insertRevision, id, rec.Revision, doc, rec.Deleted, string(op), rec.Updated); err != nil {
 			return fmt.Errorf("records: %s %s: history: %w", op, id, err)
 		}
 	}

@@ -32,6 +32,17 @@ func (s *Store) Create(ctx context.Context, doc json.RawMessage, opts ...CreateO
 			return nil, fmt.Errorf("records: new id: %w", err)
 		}
 	}
+	if s.tx == nil && s.c.q.insertWritesRev && !s.c.hooks.has(OpCreate) {
+		// On PostgreSQL the record and its revision 0 are written by one
+		// statement, which is a transaction of its own: with no hooks to
+		// run, no BEGIN/COMMIT round trips are needed.
+		now := s.c.timestamp()
+		rec := &Record{ID: id, JSON: doc, Created: now, Updated: now}
+		if err := s.c.insert(ctx, nil, rec); err != nil {
+			return nil, err
+		}
+		return rec, nil
+	}
 	var out *Record
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.c.timestamp()
@@ -73,16 +84,17 @@ func (c *core) beforeWrite(ctx context.Context, tx *sqlx.Tx, ev *Event) error {
 	return nil
 }
 
-// insert writes a new record and its revision 0.
+// insert writes a new record and its revision 0 (tx may be nil only on
+// PostgreSQL, where it is one statement).
 func (c *core) insert(ctx context.Context, tx *sqlx.Tx, r *Record) error {
 	id, doc := r.ID.String(), string(r.JSON)
 	var err error
 	if c.q.insertWritesRev {
-		_, err = tx.ExecContext(ctx, c.q.insert, id, doc, r.Created)
+		_, err = c.exec(ctx, tx, c.st.insert, id, doc, r.Created)
 	} else {
-		_, err = tx.ExecContext(ctx, c.q.insert, id, doc, r.Created, r.Updated)
+		_, err = c.exec(ctx, tx, c.st.insert, id, doc, r.Created, r.Updated)
 		if err == nil {
-			_, err = tx.ExecContext(ctx, c.q.insertRevision, id, int64(0), doc, false, string(OpCreate), r.Created)
+			_, err = c.exec(ctx, tx, c.st.insertRevision, id, int64(0), doc, false, string(OpCreate), r.Created)
 		}
 	}
 	if err != nil {

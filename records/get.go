@@ -17,7 +17,7 @@ func (s *Store) Get(ctx context.Context, id uuid.UUID, opts ...GetOption) (*Reco
 	for _, o := range opts {
 		o(&gc)
 	}
-	r, err := getRow(ctx, s.querier(), s.c.q.get, id.String())
+	r, err := s.c.getRow(ctx, s.tx, s.c.st.get, id.String())
 	if err != nil {
 		return nil, err
 	}

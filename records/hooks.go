@@ -77,6 +77,13 @@ func (s *Store) On(stage Stage, op Op, h Hook) {
 	r.hooks[k] = append(hs, h)
 }
 
+// has reports whether any hook is registered for op.
+func (r *hookRegistry) has(op Op) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.hooks[hookKey{Before, op}])+len(r.hooks[hookKey{After, op}]) > 0
+}
+
 func (r *hookRegistry) get(stage Stage, op Op) []Hook {
 	r.mu.RLock()
 	defer r.mu.RUnlock()

@@ -15,12 +15,12 @@ const DefaultMaxSize = 10 << 20
 type Option func(*config)
 
 type config struct {
-	maxSize  int
-	schemas  []schemaSource
-	logger   *slog.Logger
-	now      func() time.Time
-	migrate  bool
-	bulkRows int
+	maxSize int
+	schemas []schemaSource
+	logger  *slog.Logger
+	now     func() time.Time
+	migrate bool
+	prepare bool
 }
 
 type schemaSource struct {
@@ -46,6 +46,11 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 // WithoutMigrations makes New skip running the migrations (when the host
 // runs them separately, for example with Migrate).
 func WithoutMigrations() Option { return func(c *config) { c.migrate = false } }
+
+// WithoutPreparedStatements makes the store send plain queries instead of
+// preparing its hot statements (for connection poolers that cannot keep
+// prepared statements, such as PgBouncer in transaction mode before 1.21).
+func WithoutPreparedStatements() Option { return func(c *config) { c.prepare = false } }
 
 // GetOption configures Get and GetMany.
 type GetOption func(*getConfig)

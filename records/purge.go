@@ -13,7 +13,7 @@ import (
 func (s *Store) Purge(ctx context.Context, id uuid.UUID, opts ...WriteOption) error {
 	wc := writeOpts(opts)
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		prev, err := getRow(ctx, tx, s.c.q.getForUpdate, id.String())
+		prev, err := s.c.getRow(ctx, tx, s.c.st.getForUpdate, id.String())
 		if err != nil {
 			return err
 		}

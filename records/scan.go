@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/repokit/repokit/internal/sqldb"
+	"github.com/jmoiron/sqlx"
 )
 
 // scanner is *sql.Row or *sql.Rows.
@@ -41,9 +41,9 @@ func scanRevision(sc scanner) (*Revision, error) {
 	return &r, nil
 }
 
-// getRow reads one record by primary key with query (get or getForUpdate).
-func getRow(ctx context.Context, q sqldb.Querier, query string, id string) (*Record, error) {
-	r, err := scanRecord(q.QueryRowxContext(ctx, query, id))
+// getRow reads one record by primary key with st (get or getForUpdate).
+func (c *core) getRow(ctx context.Context, tx *sqlx.Tx, st *stmt, id string) (*Record, error) {
+	r, err := scanRecord(c.queryRow(ctx, tx, st, id))
 	if err == sql.ErrNoRows {
 		return nil, fmt.Errorf("%w: record %s", ErrNotFound, id)
 	}

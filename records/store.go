@@ -43,11 +43,14 @@ type core struct {
 	hooks   *hookRegistry
 	log     *slog.Logger
 	now     func() time.Time
+	st      statements
+	prepare bool
+	ownsDB  bool
 }
 
 // Open opens the database at url (sqlite:///path.db, postgres://...,
-// mysql://...) and returns a store on it, migrated. Close the store's DB
-// when done.
+// mysql://...) and returns a store on it, migrated. Close closes the
+// database.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	db, err := sqldb.Open(ctx, url)
 	if err != nil {
@@ -58,13 +61,14 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.c.ownsDB = true
 	return s, nil
 }
 
 // New returns a store on the host's database, creating or upgrading the
 // records tables first (safe when several processes start at once).
 func New(ctx context.Context, db *sqlx.DB, opts ...Option) (*Store, error) {
-	cfg := config{maxSize: DefaultMaxSize, migrate: true}
+	cfg := config{maxSize: DefaultMaxSize, migrate: true, prepare: true}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -95,7 +99,9 @@ func New(ctx context.Context, db *sqlx.DB, opts ...Option) (*Store, error) {
 		hooks:   &hookRegistry{},
 		log:     cfg.logger,
 		now:     cfg.now,
+		prepare: cfg.prepare,
 	}
+	c.st = newStatements(c.q)
 	for _, src := range cfg.schemas {
 		if err := c.schemas.register(src.uri, src.doc); err != nil {
 			return nil, err

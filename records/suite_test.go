@@ -1,6 +1,7 @@
 package records_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
@@ -58,5 +59,45 @@ func TestConformance(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) { c.fn(t, e) })
 		}
+		// The write and read paths again with plain (unprepared) queries.
+		plain := &env{d: d, db: db, s: newStore(t, db, records.WithoutPreparedStatements())}
+		for _, c := range cases {
+			switch c.name {
+			case "CreateGet", "Update", "DeleteUndelete", "WithTxRollback", "Hooks", "ConcurrentUpdates":
+				t.Run("Plain"+c.name, func(t *testing.T) { c.fn(t, plain) })
+			}
+		}
 	})
+}
+
+// TestOpenClose: a store from Open owns its database and Close closes it;
+// a store from New leaves the host's database open.
+func TestOpenClose(t *testing.T) {
+	ctx := context.Background()
+	url := sqldbtest.FreshURL(t, sqldb.SQLite)
+	s, err := records.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mustCreate(t, s, `{"a": 1}`)
+	mustGet(t, s, r.ID)
+	db := s.DB()
+	s2 := newStore(t, db)
+	mustGet(t, s2, r.ID)
+	if err := s2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		t.Fatalf("closing a New store closed the host's DB: %v", err)
+	}
+	mustGet(t, s, r.ID)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PingContext(ctx); err == nil {
+		t.Fatal("DB still open after closing the store that opened it")
+	}
+	if _, err := records.Open(ctx, "nosuch://x"); err == nil {
+		t.Fatal("Open of a bad URL succeeded")
+	}
 }
