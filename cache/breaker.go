@@ -3,6 +3,7 @@ package cache
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -17,8 +18,20 @@ const DefaultBreakerCooldown = time.Second
 // breaker. Default DefaultBreakerCooldown. (URL parameter: breaker=1s.)
 func WithBreaker(d time.Duration) Option { return func(c *Cache) { c.shared.cooldown = max(d, 0) } }
 
-// errCircuitOpen is returned (wrapped in ErrUnavailable) while the breaker is open.
-var errCircuitOpen = errors.New("circuit open after a recent failure; not calling the server")
+// ErrCircuitOpen is returned, together with ErrUnavailable, by calls the
+// breaker stopped before they reached the server. Only the failure that
+// opened the circuit lacks it, which lets callers log an outage once rather
+// than on every request (see LogLevel).
+var ErrCircuitOpen = errors.New("cache: circuit open after a recent failure; server not called")
+
+// LogLevel returns the level at which to log a cache error while degrading:
+// slog.LevelDebug for calls the open circuit stopped, slog.LevelWarn otherwise.
+func LogLevel(err error) slog.Level {
+	if errors.Is(err, ErrCircuitOpen) {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
+}
 
 // allow reports whether a driver call may go ahead, or the fail-fast error.
 func (c *Cache) allow() error {
@@ -29,14 +42,17 @@ func (c *Cache) allow() error {
 	}
 	now := time.Now().UnixNano()
 	if now < until {
-		return fmt.Errorf("%w: %w", ErrUnavailable, errCircuitOpen)
+		return errOpen
 	}
 	// Cooldown over: let exactly one caller probe, the rest wait another round.
 	if sh.downUntil.CompareAndSwap(until, now+int64(sh.cooldown)) {
 		return nil
 	}
-	return fmt.Errorf("%w: %w", ErrUnavailable, errCircuitOpen)
+	return errOpen
 }
+
+// errOpen is the (allocation-free) error of a call stopped by the breaker.
+var errOpen = fmt.Errorf("%w: %w", ErrUnavailable, ErrCircuitOpen)
 
 // observe records the outcome of a driver call and returns err unchanged.
 func (c *Cache) observe(err error) error {

@@ -3,6 +3,7 @@ package cache_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,13 +46,17 @@ func TestBreaker(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.down.Store(true)
-	if _, err := c.Get(ctx, "k"); !errors.Is(err, cache.ErrUnavailable) {
+	_, err := c.Get(ctx, "k")
+	if !errors.Is(err, cache.ErrUnavailable) || errors.Is(err, cache.ErrCircuitOpen) {
 		t.Fatalf("Get on a down server: %v", err)
+	}
+	if cache.LogLevel(err) != slog.LevelWarn {
+		t.Fatal("the failure that opens the circuit must be logged as a warning")
 	}
 	before := f.calls.Load()
 	for range 50 {
-		if _, err := c.Get(ctx, "k"); !errors.Is(err, cache.ErrUnavailable) {
-			t.Fatalf("Get with the circuit open: %v, want ErrUnavailable", err)
+		if _, err := c.Get(ctx, "k"); !errors.Is(err, cache.ErrUnavailable) || !errors.Is(err, cache.ErrCircuitOpen) {
+			t.Fatalf("Get with the circuit open: %v, want ErrUnavailable and ErrCircuitOpen", err)
 		}
 	}
 	if got := f.calls.Load() - before; got != 0 {

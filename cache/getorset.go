@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -102,7 +103,7 @@ func (c *Cache) GetOrSet(ctx context.Context, key string, ttl time.Duration, loa
 		return nil, ctx.Err()
 	default:
 		degraded = true
-		c.log.WarnContext(ctx, "cache: read failed, calling the loader directly", "key", k, "err", err)
+		c.log.Log(ctx, LogLevel(err), "cache: read failed, calling the loader directly", "key", k, "err", err)
 	}
 
 	ch := c.shared.flight.DoChan(k, func() (any, error) {
@@ -133,7 +134,7 @@ func (c *Cache) GetOrSet(ctx context.Context, key string, ttl time.Duration, loa
 		}
 		v := r.Val.([]byte)
 		if r.Shared {
-			v = append([]byte(nil), v...)
+			v = bytes.Clone(v)
 		}
 		return v, nil
 	case <-ctx.Done():
@@ -169,7 +170,7 @@ func (c *Cache) store(ctx context.Context, k string, v []byte, ttl time.Duration
 		return
 	}
 	if err := c.observe(c.drv.Set(ctx, k, val, ttl)); err != nil {
-		c.log.WarnContext(ctx, "cache: loaded value not stored", "key", k, "err", err)
+		c.log.Log(ctx, LogLevel(err), "cache: loaded value not stored", "key", k, "err", err)
 	}
 }
 

@@ -147,7 +147,7 @@ func (p *PageCache) Middleware(next http.Handler) http.Handler {
 				return
 			}
 		} else if !isMiss(err) {
-			p.log.WarnContext(ctx, "pagecache: cache unavailable, calling the handler", "err", err)
+			p.log.Log(ctx, cache.LogLevel(err), "pagecache: cache unavailable, calling the handler", "err", err)
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -169,7 +169,7 @@ func (p *PageCache) Middleware(next http.Handler) http.Handler {
 				e.header.Del(p.statusHeader)
 			}
 			if err := p.c.Set(ctx, key, e.encode(), ttl); err != nil {
-				p.log.WarnContext(ctx, "pagecache: page not stored", "err", err)
+				p.log.Log(ctx, cache.LogLevel(err), "pagecache: page not stored", "err", err)
 			}
 		}
 	})

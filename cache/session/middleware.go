@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"sync"
+
+	"github.com/repokit/repokit/cache"
 )
 
 type ctxKey struct{}
@@ -30,12 +32,12 @@ func (st *Store) Middleware(next http.Handler) http.Handler {
 		ctx := r.Context()
 		s, err := st.Load(ctx, r)
 		if err != nil {
-			st.o.log.WarnContext(ctx, "session: cache unavailable, using a fresh session", "err", err)
+			st.o.log.Log(ctx, cache.LogLevel(err), "session: cache unavailable, using a fresh session", "err", err)
 		}
 		sw := &saveWriter{ResponseWriter: w}
 		sw.save = func() {
 			if err := st.Save(ctx, w, s); err != nil {
-				st.o.log.WarnContext(ctx, "session: not saved", "err", err)
+				st.o.log.Log(ctx, cache.LogLevel(err), "session: not saved", "err", err)
 			}
 		}
 		next.ServeHTTP(sw, r.WithContext(NewContext(ctx, s)))
