@@ -195,6 +195,20 @@ func (ix *Indexer) hook(ctx context.Context, tx *sqlx.Tx, ev *records.Event) err
 	if _, err := ix.tc.EnqueueTx(ctx, tx, ix.taskType, t, ix.enqOpts...); err != nil {
 		return fmt.Errorf("search: enqueue index operation for %s: %w", t.ID, err)
 	}
+	// routed elsewhere than before: one more task naming the old index, so
+	// the consumer deletes the copy there
+	if ev.Previous != nil && ix.router != nil {
+		prev, err := ix.route(ev.Previous)
+		if err != nil {
+			return err
+		}
+		if prev != name {
+			t.Index = prev
+			if _, err := ix.tc.EnqueueTx(ctx, tx, ix.taskType, t, ix.enqOpts...); err != nil {
+				return fmt.Errorf("search: enqueue index operation for %s: %w", t.ID, err)
+			}
+		}
+	}
 	return nil
 }
 
@@ -209,11 +223,16 @@ func (ix *Indexer) route(r *records.Record) (string, error) {
 	return n, nil
 }
 
-// Enqueue queues an index operation for record id outside any record
-// transaction (repairs, manual reindex); the consumer reads its current
-// state.
-func (ix *Indexer) Enqueue(ctx context.Context, tx *sqlx.Tx, id string, hint int64) error {
-	t := IndexTask{ID: id, Op: OpIndex, Revision: hint, Index: ix.index}
+// Enqueue queues an index operation for record id (in tx when not nil);
+// the consumer reads the record's current state and writes it where the
+// router sends it. index names where the record may be indexed now ("" = the
+// default index): a copy there is deleted if the record routes elsewhere;
+// hint is the revision to delete with if the record no longer exists.
+func (ix *Indexer) Enqueue(ctx context.Context, tx *sqlx.Tx, id, index string, hint int64) error {
+	if index == "" {
+		index = ix.index
+	}
+	t := IndexTask{ID: id, Op: OpIndex, Revision: hint, Index: index}
 	var err error
 	if tx != nil {
 		_, err = ix.tc.EnqueueTx(ctx, tx, ix.taskType, t, ix.enqOpts...)

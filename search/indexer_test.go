@@ -267,3 +267,103 @@ func testDriftRepair(t *testing.T, d sqldb.Dialect) {
 		t.Fatalf("after repair: %+v %v", rep, err)
 	}
 }
+
+// TestRouterDrift: a router spreads records over two indices; a record whose
+// route changes moves; the drift check covers both indices and repairs a
+// misrouted copy and a custom dumper's output is what gets indexed.
+func TestRouterDrift(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := sqldbtest.Fresh(t, sqldb.SQLite)
+	eng, err := search.Open(ctx, "bleve://"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.CreateIndex(ctx, "archive", recordsDef); err != nil {
+		t.Fatal(err)
+	}
+	eng.Close()
+	router := func(r *records.Record) (string, error) {
+		var d struct {
+			Year int `json:"year"`
+		}
+		if err := json.Unmarshal(r.JSON, &d); err != nil {
+			return "", err
+		}
+		if d.Year < 2010 {
+			return "archive", nil
+		}
+		return "records", nil
+	}
+	dumper := func(ctx context.Context, r *records.Record) (json.RawMessage, error) {
+		b, err := search.DefaultDumper(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		return json.RawMessage(strings.Replace(string(b), `"title":"`, `"title":"dumped `, 1)), nil
+	}
+	e := newEnv(t, db, "bleve://"+dir, search.WithRouter(router), search.WithDumper(dumper))
+	archive, err := e.eng.OpenIndex(ctx, "archive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []*records.Record
+	for i := 0; i < 20; i++ { // years 2000..2019
+		r, err := e.store.Create(ctx, doc(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	// record 3 (2003) moves to the live index
+	moved, err := e.store.Update(ctx, recs[3].ID, json.RawMessage(`{"title": "moved", "year": 2015}`), recs[3].Revision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.start(t)
+	waitIdle(t, e.tc)
+	both := search.DriftOptions{Indices: []string{"records", "archive"}}
+	rep, err := e.idx.CheckDrift(ctx, both)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Clean() || rep.Records != 20 || rep.Docs != 20 {
+		t.Fatalf("drift over both indices: %+v", rep)
+	}
+	count := func(x *search.Index, q search.Query) int64 {
+		if err := x.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		res, err := x.Query(ctx, &search.Spec{Query: q, TrackTotal: true, Size: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Total
+	}
+	if n := count(archive, search.MatchAll{}); n != 9 {
+		t.Fatalf("archive holds %d records, want 9 (2000-2009 minus the moved one)", n)
+	}
+	if n := count(e.ix, search.Term{Field: "id", Value: moved.ID.String()}); n != 1 {
+		t.Fatal("moved record not in the live index")
+	}
+	if n := count(e.ix, search.Match{Field: "title", Text: "dumped"}); n != 11 {
+		t.Fatalf("custom dumper output indexed for %d of 11 live-index records", n)
+	}
+	// a stray copy in the wrong index is an orphan, repaired by deletion
+	if _, err := archive.Put(ctx, search.Document{ID: recs[15].ID.String(), Revision: recs[15].Revision, Source: []byte(`{"title":"stray"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	both.Repair = true
+	rep, err = e.idx.CheckDrift(ctx, both)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Orphaned != 1 || rep.OrphanedIDs[0] != recs[15].ID.String() || rep.Missing+rep.Stale != 0 {
+		t.Fatalf("stray copy: %+v", rep)
+	}
+	waitIdle(t, e.tc)
+	both.Repair = false
+	if rep, err = e.idx.CheckDrift(ctx, both); err != nil || !rep.Clean() {
+		t.Fatalf("after repair: %+v %v", rep, err)
+	}
+}
