@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -143,6 +144,10 @@ func TestS3WriteMemoryBounded(t *testing.T) {
 	}
 	l := storagetest.OpenS3(t)
 	ctx := context.Background()
+	// Collect garbage eagerly so the samples track what the write keeps
+	// alive, not when the collector happens to run (race mode paces it
+	// differently).
+	defer debug.SetGCPercent(debug.SetGCPercent(20))
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -156,7 +161,7 @@ func TestS3WriteMemoryBounded(t *testing.T) {
 	}
 	grow := int64(peak) - int64(base)
 	t.Logf("peak heap %.1f MiB (%.1f MiB over the baseline)", float64(peak)/(1<<20), float64(grow)/(1<<20))
-	if grow > 64<<20 {
+	if grow > 48<<20 {
 		t.Fatalf("heap grew by %d MiB during a streaming S3 write", grow>>20)
 	}
 }

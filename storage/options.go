@@ -11,6 +11,7 @@ type options struct {
 	signingKey    []byte
 	signedURLBase string
 	bufferSize    int
+	bufferSet     bool // WithBufferSize given: no automatic part size
 	concurrency   int
 	logger        *slog.Logger
 }
@@ -38,21 +39,24 @@ func WithSignedURLBase(base string) Option {
 	return func(o *options) { o.signedURLBase = base }
 }
 
-// WithBufferSize sets the streaming buffer size used by writes and copies
-// (default DefaultBufferSize): the part size of S3 streamed uploads. Besides
+// WithBufferSize sets the part size of S3 streamed uploads (default: for a
+// write of known size the smallest allowed, 5 MiB, or size/10000 for huge
+// objects; DefaultBufferSize when the size is unknown, which caps such
+// streamed S3 objects at 10000 parts, ~78 GiB). Besides
 // this, every write or copy streams through 4 MiB of reused chunks.
 func WithBufferSize(n int) Option {
 	return func(o *options) {
 		if n > 0 {
 			o.bufferSize = n
+			o.bufferSet = true
 		}
 	}
 }
 
 // WithUploadConcurrency sets how many buffered parts a driver may upload at
 // once for one Write (S3: parts of BufferSize in flight; default 1). An S3
-// write holds about (n+1)×BufferSize plus a transient copy of its first part
-// (measured: ~55 MiB peak heap with the defaults, whatever the object size);
+// write holds about (n+1) parts plus a transient copy of its first part
+// (measured: ~25 MiB peak heap for a 128 MiB write with the defaults);
 // raising n helps throughput to distant S3 endpoints. Local drivers ignore it.
 func WithUploadConcurrency(n int) Option {
 	return func(o *options) {

@@ -49,8 +49,9 @@ const s3AbortTimeout = 30 * time.Second
 // itself failed and left an unfinished upload (found by the conformance
 // suite). FailTimeout makes it use a fresh context. gocloud exposes the
 // transfer manager only as a pointer, so the client is rebuilt in place with
-// the same settings gocloud uses plus FailTimeout.
-func (l *Location) beforeWrite(as func(any) bool) error {
+// the same settings gocloud uses plus FailTimeout and a multipart threshold
+// of one part.
+func (l *Location) beforeWrite(as func(any) bool, partSize int) error {
 	if l.s3 == nil {
 		return nil
 	}
@@ -61,7 +62,10 @@ func (l *Location) beforeWrite(as func(any) bool) error {
 	c := l.s3.client
 	*tm = *transfermanager.New(c, func(o *transfermanager.Options) {
 		o.RequestChecksumCalculation = c.Options().RequestChecksumCalculation
-		o.PartSizeBytes = int64(l.opts.bufferSize)
+		o.PartSizeBytes = int64(partSize)
+		// The SDK reads up to this threshold with io.ReadAll before choosing
+		// PUT or multipart (default 16 MiB: ~35 MiB of garbage per write).
+		o.MultipartUploadThreshold = int64(partSize)
 		o.Concurrency = l.opts.concurrency
 		o.FailTimeout = s3AbortTimeout
 	})

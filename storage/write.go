@@ -80,11 +80,12 @@ func (l *Location) Write(ctx context.Context, key string, r io.Reader, opts Writ
 
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	part := l.partSize(opts.ExpectedSize)
 	w, err := l.bucket.NewWriter(wctx, key, &blob.WriterOptions{
 		ContentType:    opts.ContentType,
-		BufferSize:     l.opts.bufferSize,
+		BufferSize:     part,
 		MaxConcurrency: l.opts.concurrency,
-		BeforeWrite:    l.beforeWrite,
+		BeforeWrite:    func(as func(any) bool) error { return l.beforeWrite(as, part) },
 	})
 	if err != nil {
 		return WriteResult{}, wrapErr("write", key, err)
@@ -115,6 +116,20 @@ func (l *Location) Write(ctx context.Context, key string, r io.Reader, opts Writ
 		return WriteResult{}, wrapErr("write", key, err)
 	}
 	return WriteResult{Size: n, Checksums: sums}, nil
+}
+
+// s3MinPart is S3's smallest part (except the last).
+const s3MinPart = 5 << 20
+
+// partSize is the driver buffer (S3 part) for a write of size bytes: the
+// configured size, else the smallest part that keeps the object within
+// MaxParts parts, keeping the SDK's per-write buffers small.
+func (l *Location) partSize(size int64) int {
+	if l.opts.bufferSet || size < 0 {
+		return l.opts.bufferSize
+	}
+	p := max(int64(s3MinPart), (size+MaxParts-1)/MaxParts)
+	return int(min(p, 5<<30))
 }
 
 // MaxKeyLength is the longest key accepted for writing (S3's limit).
