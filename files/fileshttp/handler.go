@@ -27,8 +27,11 @@
 package fileshttp
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/repokit/repokit/files"
@@ -157,6 +160,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, h.log, errf(http.StatusInternalServerError, "internal error"))
 		}
 	}()
+	if p := r.URL.Path; p != "/" && path.Clean(strings.TrimSuffix(p, "/")) != strings.TrimSuffix(p, "/") {
+		// ServeMux would answer an unclean path ("a/../b", "a//b") with a
+		// redirect that ignores the prefix the handler is mounted under.
+		writeError(w, r, h.log, fmt.Errorf("%w: path %q has empty, . or .. segments", files.ErrInvalidKey, p))
+		return
+	}
 	h.mux.ServeHTTP(w, r)
 }
 

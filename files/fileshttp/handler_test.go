@@ -35,9 +35,20 @@ type testServer struct {
 func newServer(t testing.TB, d sqldb.Dialect, opts ...fileshttp.Option) *testServer {
 	t.Helper()
 	env := filestest.New(t, d, filestest.Options{})
-	mux := http.NewServeMux()
-	mux.Handle(prefix+"/", http.StripPrefix(prefix, fileshttp.New(env.Store, opts...)))
-	mux.Handle("/_storage/", http.StripPrefix("/_storage", env.Locs.SignedURLHandler()))
+	// A plain prefix router (no ServeMux path cleaning in front), so the
+	// handler sees requests exactly as sent.
+	api := http.StripPrefix(prefix, fileshttp.New(env.Store, opts...))
+	signed := http.StripPrefix("/_storage", env.Locs.SignedURLHandler())
+	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, prefix+"/"):
+			api.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, "/_storage/"):
+			signed.ServeHTTP(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	})
 	finished := make(chan *http.Request, 1000)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
@@ -147,6 +158,10 @@ func TestHTTPObjects(t *testing.T) {
 		// Errors on PUT.
 		expectError(t, s.do(t, "PUT", "/"+b+"/x", v1, "Content-MD5", md5b64([]byte("other"))), 400)
 		expectError(t, s.do(t, "PUT", "/"+b+"/bad%01key", v1), 400)
+		expectError(t, s.do(t, "PUT", "/"+b+"/a/../escape", v1), 400)
+		expectError(t, s.do(t, "PUT", "/"+b+"/a/%2e%2e/escape", v1), 400)
+		expectError(t, s.do(t, "PUT", "/"+b+"/a//b", v1), 400)
+		expectError(t, s.do(t, "GET", "/"+b+"/./x", nil), 400)
 		expectError(t, s.do(t, "PUT", "/"+b+"/big", make([]byte, 50001)), 413)
 		expectError(t, s.do(t, "PUT", "/00000000-0000-0000-0000-000000000000/x", v1), 404)
 
