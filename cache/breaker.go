@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,12 +56,17 @@ func (c *Cache) allow() error {
 var errOpen = fmt.Errorf("%w: %w", ErrUnavailable, ErrCircuitOpen)
 
 // observe records the outcome of a driver call and returns err unchanged.
-func (c *Cache) observe(err error) error {
+// A failure caused by the caller's own context ending (a short deadline) says
+// nothing about the server and does not open the circuit.
+func (c *Cache) observe(ctx context.Context, err error) error {
 	sh := c.shared
 	if sh.cooldown <= 0 {
 		return err
 	}
 	if err != nil && errors.Is(err, ErrUnavailable) {
+		if ctx.Err() != nil {
+			return err
+		}
 		sh.downUntil.Store(time.Now().UnixNano() + int64(sh.cooldown))
 		return err
 	}

@@ -97,3 +97,19 @@ var _ interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
 } = (*cache.Cache)(nil)
+
+func TestBreakerIgnoresCallerDeadlines(t *testing.T) {
+	f := &flaky{Driver: memdriver.New(memdriver.Options{})}
+	c := cache.New(f, cache.WithBreaker(time.Minute))
+	defer c.Close()
+	f.down.Store(true)
+	dead, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-dead.Done()
+	_, _ = c.Get(dead, "k") // fails, but because of the caller's own deadline
+	before := f.calls.Load()
+	_, _ = c.Get(context.Background(), "k")
+	if f.calls.Load() != before+1 {
+		t.Fatal("a caller's expired deadline opened the circuit for everyone")
+	}
+}

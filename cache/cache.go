@@ -95,7 +95,7 @@ func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, err
 	}
 	v, err := c.drv.Get(ctx, k)
-	return v, c.observe(err)
+	return v, c.observe(ctx, err)
 }
 
 // GetMulti returns the values of the keys that are present, keyed as given;
@@ -116,7 +116,7 @@ func (c *Cache) GetMulti(ctx context.Context, keys []string) (map[string][]byte,
 		return nil, err
 	}
 	m, err := c.drv.GetMulti(ctx, full)
-	if err := c.observe(err); err != nil {
+	if err := c.observe(ctx, err); err != nil {
 		return nil, err
 	}
 	if c.prefix == "" {
@@ -142,7 +142,7 @@ func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if err := c.allow(); err != nil {
 		return err
 	}
-	return c.observe(c.drv.Set(ctx, k, value, ttl))
+	return c.observe(ctx, c.drv.Set(ctx, k, value, ttl))
 }
 
 // Add stores value under key only if the key is absent; otherwise it returns
@@ -158,7 +158,7 @@ func (c *Cache) Add(ctx context.Context, key string, value []byte, ttl time.Dura
 	if err := c.allow(); err != nil {
 		return err
 	}
-	return c.observe(c.drv.Add(ctx, k, value, ttl))
+	return c.observe(ctx, c.drv.Add(ctx, k, value, ttl))
 }
 
 // Delete removes key. Deleting an absent key is not an error.
@@ -170,7 +170,7 @@ func (c *Cache) Delete(ctx context.Context, key string) error {
 	if err := c.allow(); err != nil {
 		return err
 	}
-	return c.observe(c.drv.Delete(ctx, k))
+	return c.observe(ctx, c.drv.Delete(ctx, k))
 }
 
 // Incr atomically adds delta to the decimal integer stored under key and
@@ -187,7 +187,7 @@ func (c *Cache) Incr(ctx context.Context, key string, delta int64, ttl time.Dura
 		return 0, err
 	}
 	n, err := c.drv.Incr(ctx, k, delta, ttl)
-	return n, c.observe(err)
+	return n, c.observe(ctx, err)
 }
 
 // Close waits for background refreshes started by GetOrSet and closes the

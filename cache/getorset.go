@@ -83,7 +83,7 @@ func (c *Cache) GetOrSet(ctx context.Context, key string, ttl time.Duration, loa
 	var b []byte
 	if err = c.allow(); err == nil {
 		b, err = c.drv.Get(ctx, k)
-		err = c.observe(err)
+		err = c.observe(ctx, err)
 	}
 	degraded := false
 	switch {
@@ -111,7 +111,7 @@ func (c *Cache) GetOrSet(ctx context.Context, key string, ttl time.Duration, loa
 		if !degraded && c.allow() == nil {
 			// Another flight may have filled the key since our read.
 			b, err := c.drv.Get(lctx, k)
-			if err = c.observe(err); err == nil {
+			if err = c.observe(lctx, err); err == nil {
 				if o.swr > 0 {
 					b, _, _ = decodeEnvelope(b)
 				}
@@ -169,7 +169,7 @@ func (c *Cache) store(ctx context.Context, k string, v []byte, ttl time.Duration
 	if err := c.allow(); err != nil {
 		return
 	}
-	if err := c.observe(c.drv.Set(ctx, k, val, ttl)); err != nil {
+	if err := c.observe(ctx, c.drv.Set(ctx, k, val, ttl)); err != nil {
 		c.log.Log(ctx, LogLevel(err), "cache: loaded value not stored", "key", k, "err", err)
 	}
 }

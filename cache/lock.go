@@ -90,7 +90,7 @@ func (l *Lock) Renew(ctx context.Context, ttl time.Duration) error {
 	if err := l.c.allow(); err != nil {
 		return err
 	}
-	return lockErr(l.key, l.c.observe(l.c.drv.CompareAndTouch(ctx, k, []byte(l.token), ttl)))
+	return lockErr(l.key, l.c.observe(ctx, l.c.drv.CompareAndTouch(ctx, k, []byte(l.token), ttl)))
 }
 
 // Release frees the lock, only if l still owns it: ErrNotOwner if another
@@ -103,7 +103,7 @@ func (l *Lock) Release(ctx context.Context) error {
 	if err := l.c.allow(); err != nil {
 		return err
 	}
-	return lockErr(l.key, l.c.observe(l.c.drv.CompareAndDelete(ctx, k, []byte(l.token))))
+	return lockErr(l.key, l.c.observe(ctx, l.c.drv.CompareAndDelete(ctx, k, []byte(l.token))))
 }
 
 func lockErr(key string, err error) error {
