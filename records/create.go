@@ -67,8 +67,10 @@ func (s *Store) Create(ctx context.Context, doc json.RawMessage, opts ...CreateO
 }
 
 // beforeWrite runs the Before hooks and validates the document again if a
-// hook may have changed it.
+// hook may have changed it. Hooks may amend only the JSON: the bookkeeping
+// fields (id, revision, times, deleted flag) are put back afterwards.
 func (c *core) beforeWrite(ctx context.Context, tx *sqlx.Tx, ev *Event) error {
+	keep := *ev.Record
 	ran, err := c.runBefore(ctx, tx, ev)
 	if err != nil {
 		return err
@@ -76,7 +78,13 @@ func (c *core) beforeWrite(ctx context.Context, tx *sqlx.Tx, ev *Event) error {
 	if ev.Record == nil {
 		return fmt.Errorf("records: a %s hook set the event's record to nil", ev.Op)
 	}
-	if ran && ev.Op != OpPurge {
+	if !ran {
+		return nil
+	}
+	doc := ev.Record.JSON
+	*ev.Record = keep
+	ev.Record.JSON = doc
+	if ev.Op != OpPurge {
 		if err := c.validate(ev.Record.JSON); err != nil {
 			return fmt.Errorf("records: document amended by a hook: %w", err)
 		}

@@ -98,10 +98,15 @@ func testHookAmend(t *testing.T, e *env) {
 		m["stamped"] = "by hook"
 		b, err := json.Marshal(m)
 		ev.Record.JSON = b
+		// Only the JSON is amendable: these are put back.
+		ev.Record.Revision, ev.Record.Deleted = 99, true
 		return err
 	})
 	r := mustCreate(t, s, `{"a": 1}`)
 	jsonEqual(t, r.JSON, `{"a": 1, "stamped": "by hook"}`)
+	if r.Revision != 0 || r.Deleted {
+		t.Fatalf("a hook changed bookkeeping fields: %+v", r)
+	}
 	jsonEqual(t, mustGet(t, s, r.ID).JSON, `{"a": 1, "stamped": "by hook"}`)
 	rev, err := s.Revision(ctx, r.ID, 0)
 	if err != nil {
