@@ -96,20 +96,39 @@ func (m *Multipart) partKey(n int) string {
 // non-S3 locations; S3 keeps its previous part too). Safe for concurrent use
 // with different part numbers.
 func (m *Multipart) UploadPart(ctx context.Context, n int, r io.Reader, size int64) (Part, error) {
+	return m.UploadPartWith(ctx, n, r, PartOptions{Size: size})
+}
+
+// PartOptions describe one part for UploadPartWith.
+type PartOptions struct {
+	Size int64 // exact size of the part (required)
+	// ContentMD5 is the client's MD5 of the part (see ParseContentMD5). A
+	// mismatch fails with ErrChecksumMismatch and stores nothing for this
+	// part number (S3 checks it server-side: the Content-MD5 header is sent
+	// and signed).
+	ContentMD5 string
+}
+
+// UploadPartWith is UploadPart with a client checksum.
+func (m *Multipart) UploadPartWith(ctx context.Context, n int, r io.Reader, o PartOptions) (Part, error) {
 	if n < 1 || n > MaxParts {
 		return Part{}, fmt.Errorf("storage: multipart %q: part number %d outside 1..%d: %w", m.key, n, MaxParts, ErrInvalid)
 	}
-	if size < 0 {
-		return Part{}, fmt.Errorf("storage: multipart %q part %d: size %d: %w", m.key, n, size, ErrInvalid)
+	if o.Size < 0 {
+		return Part{}, fmt.Errorf("storage: multipart %q part %d: size %d: %w", m.key, n, o.Size, ErrInvalid)
+	}
+	md, err := ParseContentMD5(o.ContentMD5)
+	if err != nil {
+		return Part{}, err
 	}
 	if m.loc.s3 != nil {
-		p, err := m.loc.s3.uploadPart(ctx, m.key, m.uploadID, n, r, size)
+		p, err := m.loc.s3.uploadPart(ctx, m.key, m.uploadID, n, r, o.Size, md)
 		if err != nil {
 			return Part{}, wrapErr(fmt.Sprintf("multipart upload part %d of", n), m.key, err)
 		}
 		return p, nil
 	}
-	res, err := m.loc.Write(ctx, m.partKey(n), r, WriteOptions{ExpectedSize: size, ContentType: "application/octet-stream"})
+	res, err := m.loc.Write(ctx, m.partKey(n), r, WriteOptions{ExpectedSize: o.Size, ContentMD5: o.ContentMD5, ContentType: "application/octet-stream"})
 	if err != nil {
 		return Part{}, err
 	}

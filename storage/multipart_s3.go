@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -34,15 +36,19 @@ func (t *s3Target) create(ctx context.Context, key string) (string, error) {
 // (the SDK would otherwise have to hash the whole part before sending it over
 // plain HTTP). The part is hashed while streaming; S3's ETag (the part's MD5)
 // is checked against ours.
-func (t *s3Target) uploadPart(ctx context.Context, key, uploadID string, n int, r io.Reader, size int64) (Part, error) {
+func (t *s3Target) uploadPart(ctx context.Context, key, uploadID string, n int, r io.Reader, size int64, contentMD5 []byte) (Part, error) {
 	ps := s3.NewPresignClient(t.client, s3.WithPresignExpires(time.Hour))
-	req, err := ps.PresignUploadPart(ctx, &s3.UploadPartInput{
+	in := &s3.UploadPartInput{
 		Bucket:        aws.String(t.bucket),
 		Key:           aws.String(t.fullKey(key)),
 		UploadId:      aws.String(uploadID),
 		PartNumber:    aws.Int32(int32(n)),
 		ContentLength: aws.Int64(size),
-	})
+	}
+	if contentMD5 != nil {
+		in.ContentMD5 = aws.String(base64.StdEncoding.EncodeToString(contentMD5))
+	}
+	req, err := ps.PresignUploadPart(ctx, in)
 	if err != nil {
 		return Part{}, mapS3Err(err)
 	}
@@ -91,6 +97,10 @@ func (t *s3Target) uploadPart(ctx context.Context, key, uploadID string, n int, 
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
 		return Part{}, s3StatusErr(resp.StatusCode, body)
+	}
+	if contentMD5 != nil && res.sums.MD5 != "md5:"+hex.EncodeToString(contentMD5) {
+		// Unreachable unless the server ignored Content-MD5: report it anyway.
+		return Part{}, fmt.Errorf("part %d: Content-MD5 %x, sent %s: %w", n, contentMD5, res.sums.MD5, ErrChecksumMismatch)
 	}
 	etag := resp.Header.Get("ETag")
 	if e := strings.Trim(etag, `"`); len(e) == 32 && "md5:"+strings.ToLower(e) != res.sums.MD5 {

@@ -890,6 +890,17 @@ func testMultipartErrors(t *testing.T, d Driver) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A wrong Content-MD5 is refused and keeps the good part 1.
+	wrong := md5.Sum(data[1:])
+	if _, err := mp.UploadPartWith(ctx, 1, bytes.NewReader(randBytes(99, 2000)), storage.PartOptions{Size: 2000, ContentMD5: base64.StdEncoding.EncodeToString(wrong[:])}); !errors.Is(err, storage.ErrChecksumMismatch) {
+		t.Fatalf("part with a wrong Content-MD5: %v", err)
+	}
+	right := md5.Sum(data)
+	if p, err := mp.UploadPartWith(ctx, 1, bytes.NewReader(data), storage.PartOptions{Size: 2000, ContentMD5: hex.EncodeToString(right[:])}); err != nil || p.Checksums != sums(data) {
+		t.Fatalf("part with the right Content-MD5: %+v %v", p, err)
+	} else {
+		p1 = p
+	}
 	// Out of order list, empty list, and a part that was never uploaded.
 	if _, err := mp.Complete(ctx, []storage.Part{p1, p1}); !errors.Is(err, storage.ErrInvalid) {
 		t.Fatalf("repeated part: %v", err)
@@ -903,6 +914,12 @@ func testMultipartErrors(t *testing.T, d Driver) {
 	}
 	if ok, _ := l.Exists(ctx, key); ok {
 		t.Fatal("final object exists after a failed Complete")
+	}
+	if res, err := mp.Complete(ctx, []storage.Part{p1}); err != nil || res.Checksums != sums(data) {
+		t.Fatalf("complete after refused parts: %+v %v", res, err)
+	}
+	if got := readAll(t, l, key); !bytes.Equal(got, data) {
+		t.Fatal("a refused part replaced the good one")
 	}
 	if _, err := l.ResumeMultipart("", "x"); !errors.Is(err, storage.ErrInvalid) {
 		t.Fatalf("resume with empty key: %v", err)
