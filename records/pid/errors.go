@@ -39,6 +39,7 @@ type TransitionError struct {
 	From, To Status
 }
 
+// Error says which action the status refused.
 func (e *TransitionError) Error() string {
 	return fmt.Sprintf("pid: cannot %s %s:%s: status %s (%s) cannot become %s (%s)",
 		e.Action, e.Type, e.Value, e.From, e.From.Name(), e.To, e.To.Name())
@@ -53,6 +54,7 @@ type RedirectedError struct {
 	PID, Target *PID
 }
 
+// Error names both PIDs.
 func (e *RedirectedError) Error() string {
 	return fmt.Sprintf("pid: %s:%s is redirected to %s:%s", e.PID.Type, e.PID.Value, e.Target.Type, e.Target.Value)
 }
