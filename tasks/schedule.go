@@ -100,23 +100,29 @@ func (c *Client) runScheduler(ctx context.Context) {
 	now := c.st.now()
 	for i, s := range c.schedules {
 		next[i] = s.spec.Next(now)
+		if next[i].IsZero() {
+			c.log.Warn("schedule never fires", "schedule", s.name)
+		}
 	}
 	for {
-		soonest := 0
-		for i := range next {
-			if next[i].Before(next[soonest]) {
-				soonest = i
+		var soonest time.Time // zero: nothing will ever fire
+		for _, n := range next {
+			if !n.IsZero() && (soonest.IsZero() || n.Before(soonest)) {
+				soonest = n
 			}
 		}
-		wait := time.Until(next[soonest])
+		var wake <-chan time.Time
+		if !soonest.IsZero() {
+			wake = time.After(max(time.Until(soonest), 0))
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(max(wait, 0)):
+		case <-wake:
 		}
 		now := c.st.now()
 		for i, s := range c.schedules {
-			if next[i].After(now) {
+			if next[i].IsZero() || next[i].After(now) {
 				continue
 			}
 			c.fire(ctx, s, next[i])

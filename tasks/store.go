@@ -31,6 +31,12 @@ type store struct {
 	db  *sqlx.DB
 	d   sqldb.Dialect
 	now func() time.Time
+	// autoIncStep is MySQL's auto_increment_increment: ids of one
+	// multi-row INSERT are first, first+step, ...
+	autoIncStep int64
+	// perRowIDs: MySQL with innodb_autoinc_lock_mode = 2 may interleave
+	// ids of concurrent multi-row INSERTs, so insertMany goes row by row.
+	perRowIDs bool
 }
 
 func newStore(db *sqlx.DB) (*store, error) {
@@ -38,7 +44,15 @@ func newStore(db *sqlx.DB) (*store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &store{db: db, d: d, now: func() time.Time { return time.Now().UTC() }}, nil
+	s := &store{db: db, d: d, now: func() time.Time { return time.Now().UTC() }, autoIncStep: 1}
+	if d == sqldb.MySQL {
+		var lockMode int
+		if err := db.QueryRow("SELECT @@auto_increment_increment, @@innodb_autoinc_lock_mode").Scan(&s.autoIncStep, &lockMode); err != nil {
+			return nil, wrapDB("read auto-increment settings", err)
+		}
+		s.perRowIDs = lockMode == 2
+	}
+	return s, nil
 }
 
 // t converts a time to this dialect's column value.

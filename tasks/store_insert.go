@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -89,6 +90,16 @@ func (s *store) insertMany(ctx context.Context, q sqldb.Querier, rows []*newRow)
 		chunk = 4000
 	}
 	ids := make([]int64, 0, len(rows))
+	if s.perRowIDs {
+		for _, r := range rows {
+			id, _, err := s.insert(ctx, q, r)
+			if err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		return ids, nil
+	}
 	for start := 0; start < len(rows); start += chunk {
 		part := rows[start:min(start+chunk, len(rows))]
 		var sb strings.Builder
@@ -110,9 +121,14 @@ func (s *store) insertMany(ctx context.Context, q sqldb.Querier, rows []*newRow)
 			if err != nil {
 				return nil, wrapDB("enqueue many", err)
 			}
-			// InnoDB gives one multi-row INSERT consecutive ids.
+			// InnoDB gives one multi-row INSERT consecutive ids (in steps
+			// of auto_increment_increment) unless innodb_autoinc_lock_mode
+			// is 2 with concurrent inserts; check the count to be sure.
 			for i := range part {
-				ids = append(ids, first+int64(i))
+				ids = append(ids, first+int64(i)*s.autoIncStep)
+			}
+			if n, _ := res.RowsAffected(); n != int64(len(part)) {
+				return nil, wrapDB("enqueue many", fmt.Errorf("inserted %d rows of %d", n, len(part)))
 			}
 			continue
 		}

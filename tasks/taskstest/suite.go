@@ -860,8 +860,13 @@ func testIntervalSchedule(t *testing.T, e *env) {
 	if err := c.Schedule("every-200ms", "@every 1s", "tick", "payload"); !errors.Is(err, tasks.ErrInvalid) {
 		t.Fatalf("duplicate schedule name: %v", err)
 	}
+	var cronRuns atomic.Int64
+	tasks.Register(c, "cron", func(ctx context.Context, tk *tasks.Task[int]) error { cronRuns.Add(1); return nil })
+	if err := c.Schedule("every-second", "* * * * * *", "cron", 1); err != nil {
+		t.Fatal(err)
+	}
 	start(t, c)
-	eventually(t, "three ticks", func() bool { return runs.Load() >= 3 })
+	eventually(t, "three interval ticks and a cron tick", func() bool { return runs.Load() >= 3 && cronRuns.Load() >= 1 })
 }
 
 // onceAt fires one tick at t.
