@@ -66,7 +66,7 @@ func (c *core) queryRow(ctx context.Context, tx *sqlx.Tx, s *stmt, args ...any) 
 
 // statements are the prepared hot paths of a store.
 type statements struct {
-	get, getForUpdate, insert, insertRevision, update *stmt
+	get, getForUpdate, insert, insertRevision, update, updateOne *stmt
 }
 
 func newStatements(q queries) statements {
@@ -76,11 +76,12 @@ func newStatements(q queries) statements {
 		insert:         newStmt(q.insert),
 		insertRevision: newStmt(q.insertRevision),
 		update:         newStmt(q.update),
+		updateOne:      newStmt(q.updateOne),
 	}
 }
 
 func (st statements) all() []*stmt {
-	return []*stmt{st.get, st.getForUpdate, st.insert, st.insertRevision, st.update}
+	return []*stmt{st.get, st.getForUpdate, st.insert, st.insertRevision, st.update, st.updateOne}
 }
 
 // Close releases the store's prepared statements, and closes the database

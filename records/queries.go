@@ -30,15 +30,19 @@ type queries struct {
 	// PostgreSQL it also writes the revision row.
 	update          string
 	updateWritesRev bool
-	revisions       string
-	revision        string
-	refsFirst       string
-	refsAfter       string
-	purgeRevisions  string
-	purgeRecord     string
-	getManyPrefix   string
-	bulkFull        string // multi-row insert of bulkRows records
-	bulkRevFull     string // multi-row insert of bulkRows revision rows
+	// updateOne (PostgreSQL only) is a whole Update in one statement: the
+	// conditional UPDATE and the history row; it returns the created time,
+	// or no row when the record is missing, deleted or at another revision.
+	updateOne      string
+	revisions      string
+	revision       string
+	refsFirst      string
+	refsAfter      string
+	purgeRevisions string
+	purgeRecord    string
+	getManyPrefix  string
+	bulkFull       string // multi-row insert of bulkRows records
+	bulkRevFull    string // multi-row insert of bulkRows revision rows
 }
 
 func buildQueries(db *sqlx.DB, d sqldb.Dialect) queries {
@@ -68,6 +72,12 @@ WHERE id = $5 AND revision = $6 RETURNING id)
 INSERT INTO records_revisions (record_id, revision, json, deleted, op, committed)
 SELECT id, $2, $1, $4, $7, $3 FROM u`
 		q.updateWritesRev = true
+		// $1 json, $2 time, $3 id, $4 expected revision.
+		q.updateOne = `WITH u AS (UPDATE records_metadata SET json = $1, revision = revision + 1, updated = $2
+WHERE id = $3 AND revision = $4 AND NOT deleted RETURNING id, revision, created),
+h AS (INSERT INTO records_revisions (record_id, revision, json, deleted, op, committed)
+SELECT id, revision, $1, FALSE, 'update', $2 FROM u)
+SELECT created FROM u`
 	} else {
 		q.insert = rb("INSERT INTO records_metadata (id, json, revision, created, updated, deleted) VALUES (?, ?, 0, ?, ?, FALSE)")
 		q.update = rb("UPDATE records_metadata SET json = ?, revision = ?, updated = ?, deleted = ? WHERE id = ? AND revision = ?")
