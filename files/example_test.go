@@ -22,7 +22,7 @@ func Example() {
 	defer os.RemoveAll(dir)
 
 	locs, err := storage.OpenLocations(ctx, []storage.LocationConfig{
-		{Name: "local", URL: "file://" + filepath.Join(dir, "data") + "?create_dir=1&metadata=skip", Default: true},
+		{Name: "local", URL: "file://" + filepath.Join(dir, "data") + "?create_dir=1", Default: true},
 	})
 	if err != nil {
 		panic(err)

@@ -46,7 +46,7 @@ func New(t testing.TB, d sqldb.Dialect, o Options) *Env {
 	dirs := map[string]string{"local": filepath.Join(t.TempDir(), "local"), "archive": filepath.Join(t.TempDir(), "archive")}
 	urls := map[string]string{"mem": "mem://"}
 	for n, dir := range dirs {
-		urls[n] = (&url.URL{Scheme: "file", Path: dir, RawQuery: "create_dir=1&metadata=skip"}).String()
+		urls[n] = (&url.URL{Scheme: "file", Path: dir, RawQuery: "create_dir=1"}).String()
 	}
 	def := o.DefaultLocation
 	if def == "" {
