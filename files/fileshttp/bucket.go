@@ -36,8 +36,15 @@ func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	b, err := h.store.CreateBucket(r.Context(), files.BucketOptions{Location: req.Location, StorageClass: req.StorageClass,
-		Quota: req.Quota, MaxFileSize: req.MaxFileSize, Tags: req.Tags})
+	opts := files.BucketOptions{Location: req.Location, StorageClass: req.StorageClass,
+		Quota: req.Quota, MaxFileSize: req.MaxFileSize, Tags: req.Tags}
+	if h.policy != nil {
+		if err := h.policy(r, &opts); err != nil {
+			writeError(w, r, h.log, &permissionError{err: err})
+			return
+		}
+	}
+	b, err := h.store.CreateBucket(r.Context(), opts)
 	if err != nil {
 		writeError(w, r, h.log, err)
 		return

@@ -14,7 +14,7 @@
 //	POST   /                                create a bucket
 //	GET    /{bucket}                         list heads (?versions, ?uploads, ?prefix=, ?cursor=, ?limit=)
 //	HEAD   /{bucket}                         bucket exists (size and quota in headers)
-//	PUT    /{bucket}/{key}                   upload (Content-Length, Content-MD5; ?mimetype=, ?storageClass=)
+//	PUT    /{bucket}/{key}                   upload (Content-Length, Content-MD5, X-Object-Tag: k=v; ?mimetype=, ?storageClass=)
 //	GET    /{bucket}/{key}                   download (?versionId=, ?download; Range, If-Range, If-None-Match)
 //	HEAD   /{bucket}/{key}                   headers only
 //	DELETE /{bucket}/{key}                   delete marker (?versionId= removes one version)
@@ -75,6 +75,7 @@ type Handler struct {
 	log     *slog.Logger
 	inline  map[string]bool
 	offload offload
+	policy  func(r *http.Request, o *files.BucketOptions) error
 }
 
 type offload struct {
@@ -88,6 +89,14 @@ type Option func(*Handler)
 
 // WithPermission sets the permission hook (default: allow everything).
 func WithPermission(p PermissionFunc) Option { return func(h *Handler) { h.perm = p } }
+
+// WithBucketPolicy lets the host check or rewrite the options of a bucket
+// created through the API (the JSON body of POST /: location,
+// storage_class, quota, max_file_size, tags) before it is created, e.g. to
+// impose a quota; an error refuses the request (403, or its mapped status).
+func WithBucketPolicy(fn func(r *http.Request, o *files.BucketOptions) error) Option {
+	return func(h *Handler) { h.policy = fn }
+}
 
 // WithLogger sets the logger for internal errors (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }

@@ -205,6 +205,13 @@ func TestHTTPObjects(t *testing.T) {
 			t.Fatalf("GET version: %d %q", r.status, r.body)
 		}
 		expectError(t, s.do(t, "GET", "/"+b+"/dir/hello.txt?versionId=00000000-0000-0000-0000-000000000000", nil), 404)
+		// Tags from headers.
+		if r = s.do(t, "PUT", "/"+b+"/tagged", []byte("t"), "X-Object-Tag", "a=1, b=two%20words"); r.status != 200 ||
+			r.json(t)["tags"].(map[string]any)["b"] != "two words" {
+			t.Fatalf("tags: %d %s", r.status, r.body)
+		}
+		expectError(t, s.do(t, "PUT", "/"+b+"/tagged", []byte("t"), "X-Object-Tag", "novalue"), 400)
+		s.do(t, "DELETE", "/"+b+"/tagged?versionId="+r.json(t)["version_id"].(string), nil)
 		// An explicit media type; a bad one is refused.
 		s.do(t, "PUT", "/"+b+"/data?mimetype=application%2Fjson", []byte(`{"a":1}`))
 		if r = s.do(t, "GET", "/"+b+"/data", nil); r.header.Get("Content-Type") != "application/json" {
@@ -350,6 +357,17 @@ func TestHTTPPermission(t *testing.T) {
 	expectError(t, s.do(t, "GET", "/"+b+"/secret", nil), 404)
 	expectError(t, s.do(t, "GET", "/"+b+"/open", nil, "X-User", "blocked"), 403)
 	expectError(t, s.do(t, "POST", "/", nil, "X-User", "blocked"), 403)
+	// Bucket policy: the host imposes a quota and refuses custom locations.
+	p := newServer(t, sqldb.SQLite, fileshttp.WithBucketPolicy(func(r *http.Request, o *files.BucketOptions) error {
+		if o.Location != "" {
+			return errors.New("custom locations are not allowed")
+		}
+		o.Quota = 5
+		return nil
+	}))
+	expectError(t, p.do(t, "POST", "/", []byte(`{"location":"archive"}`)), 403)
+	pb := p.createBucket(t, `{"quota": 1000000}`)
+	expectError(t, p.do(t, "PUT", "/"+pb+"/x", []byte("123456")), 413)
 	if r := s.do(t, "GET", "/"+b+"/open", nil); r.status != 200 {
 		t.Fatalf("allowed GET: %d", r.status)
 	}

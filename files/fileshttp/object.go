@@ -3,6 +3,8 @@ package fileshttp
 import (
 	"mime"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/repokit/repokit/files"
 )
@@ -64,6 +66,12 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request) {
 		opts.Mimetype = mt
 	}
 	opts.StorageClass = q.Get("storageClass")
+	tags, err := parseTags(r.Header.Values("X-Object-Tag"))
+	if err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	opts.Tags = tags
 	o, err := h.store.Put(r.Context(), bucket, key, r.Body, opts)
 	if err != nil {
 		writeError(w, r, h.log, err)
@@ -148,4 +156,27 @@ func (h *Handler) restoreVersion(w http.ResponseWriter, r *http.Request, bucket,
 	}
 	w.Header().Set("ETag", etag(o.File))
 	writeJSON(w, http.StatusOK, objectJSON(o))
+}
+
+// parseTags reads "X-Object-Tag: key=value" headers (value URL-encoded).
+func parseTags(hs []string) (map[string]string, error) {
+	if len(hs) == 0 {
+		return nil, nil
+	}
+	tags := map[string]string{}
+	for _, h := range hs {
+		for _, kv := range strings.Split(h, ",") {
+			k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+			if !ok || k == "" {
+				return nil, errf(http.StatusBadRequest, "bad X-Object-Tag %q: want key=value", kv)
+			}
+			key, err1 := url.QueryUnescape(k)
+			val, err2 := url.QueryUnescape(v)
+			if err1 != nil || err2 != nil {
+				return nil, errf(http.StatusBadRequest, "bad X-Object-Tag %q: bad escape", kv)
+			}
+			tags[key] = val
+		}
+	}
+	return tags, nil
 }
