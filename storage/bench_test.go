@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -61,6 +62,7 @@ func BenchmarkWrite(b *testing.B) {
 	b.Run("baseline", func(b *testing.B) {
 		b.SetBytes(size)
 		for i := range b.N {
+			settle(b)
 			f, err := os.Create(filepath.Join(dir, "baseline-"+strconv.Itoa(i)))
 			if err != nil {
 				b.Fatal(err)
@@ -86,6 +88,7 @@ func BenchmarkWrite(b *testing.B) {
 		defer l.Close()
 		b.SetBytes(size)
 		for range b.N {
+			settle(b)
 			key := storage.NewKey()
 			if _, err := l.Write(context.Background(), key, &patternReader{left: size}, storage.WriteOptions{MaxSize: size, ExpectedSize: size}); err != nil {
 				b.Fatal(err)
@@ -95,6 +98,14 @@ func BenchmarkWrite(b *testing.B) {
 			b.StartTimer()
 		}
 	})
+}
+
+// settle flushes dirty pages outside the timer, so each iteration starts
+// from the same page-cache state whichever sub-benchmark ran before.
+func settle(b *testing.B) {
+	b.StopTimer()
+	syscall.Sync()
+	b.StartTimer()
 }
 
 // heapSampler records the peak HeapAlloc while running.
