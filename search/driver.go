@@ -80,6 +80,7 @@ const (
 	Failed
 )
 
+// String returns applied, stale or failed.
 func (s Status) String() string {
 	switch s {
 	case Applied:

@@ -66,9 +66,10 @@ func writeOptions(opts []WriteOption) writeOpts {
 	return o
 }
 
-// Put indexes one document now. A stale revision (the index holds an equal or
-// newer one, or a newer tombstone) is a no-op reported as Stale, not an error.
-// A rejected document returns an error wrapping ErrInvalid.
+// Put indexes one document now. A stale revision (the index holds a newer
+// one, or a newer tombstone) is a no-op reported as Stale, not an error; an
+// equal revision is rewritten (external_gte). A rejected document returns an
+// error wrapping ErrInvalid (a transient engine refusal, e.g. 429, does not).
 func (ix *Index) Put(ctx context.Context, d Document, opts ...WriteOption) (Status, error) {
 	return ix.one(ctx, Op{Kind: OpIndex, ID: d.ID, Revision: d.Revision, Source: d.Source}, opts)
 }
@@ -87,6 +88,9 @@ func (ix *Index) one(ctx context.Context, op Op, opts []WriteOption) (Status, er
 	}
 	r := rs[0]
 	if r.Status == Failed {
+		if r.Retryable {
+			return Failed, fmt.Errorf("search: %s %s: %s (retry later)", op.Kind, op.ID, r.Reason)
+		}
 		return Failed, fmt.Errorf("%w: %s %s: %s", ErrInvalid, op.Kind, op.ID, r.Reason)
 	}
 	return r.Status, nil

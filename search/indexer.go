@@ -264,6 +264,7 @@ type ItemError struct {
 	Retryable bool
 }
 
+// Error implements error.
 func (e *ItemError) Error() string {
 	return fmt.Sprintf("search: index %s in %s: %s", e.ID, e.Index, e.Reason)
 }
