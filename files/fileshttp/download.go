@@ -69,7 +69,9 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request) {
 			ContentType: hd.Get("Content-Type"), ContentDisposition: hd.Get("Content-Disposition")})
 		switch {
 		case err == nil:
-			hd.Del("Content-Type")
+			for _, k := range []string{"Content-Type", "Content-Disposition", "ETag"} {
+				hd.Del(k) // they describe the file, not this redirect
+			}
 			http.Redirect(w, r, u, http.StatusFound)
 			return
 		case !errors.Is(err, files.ErrUnsupported):
