@@ -25,7 +25,17 @@ func testTTL(t *testing.T, h Harness) {
 	if _, err := c.Incr(ctx, "counter", 1, ttl); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := c.Incr(ctx, "counter", 1, time.Hour); err != nil { // keeps its first expiry
+		t.Fatal(err)
+	}
 	if err := c.Set(ctx, "forever", []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	// Overwriting with ttl 0 removes an earlier expiry.
+	if err := c.Set(ctx, "made-permanent", []byte("v"), ttl); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set(ctx, "made-permanent", []byte("v2"), 0); err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"short", "added", "counter"} {
@@ -39,7 +49,7 @@ func testTTL(t *testing.T, h Harness) {
 			t.Fatalf("%s after its ttl: err = %v, want ErrMiss", k, err)
 		}
 	}
-	for _, k := range []string{"long", "forever"} {
+	for _, k := range []string{"long", "forever", "made-permanent"} {
 		if _, err := c.Get(ctx, k); err != nil {
 			t.Fatalf("%s expired early: %v", k, err)
 		}
