@@ -19,6 +19,9 @@ import (
 
 // S3 native multipart upload through the SDK client gocloud exposes via As.
 
+// errRequestDone stops a part's pump once its HTTP request has finished.
+var errRequestDone = errors.New("storage: part request finished")
+
 func (t *s3Target) create(ctx context.Context, key string) (string, error) {
 	out, err := t.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket:      aws.String(t.bucket),
@@ -82,21 +85,37 @@ func (t *s3Target) uploadPart(ctx context.Context, key, uploadID string, n int, 
 		hreq.Body = http.NoBody
 	}
 	resp, herr := t.httpClient().Do(hreq)
-	pr.CloseWithError(errors.New("request finished")) // unblock the pump if the server stopped reading
+	pr.CloseWithError(errRequestDone) // unblock the pump if the server stopped reading
 	res := <-done
-	if res.err != nil {
+	// The source's own failure (size mismatch, read error) explains a failed
+	// request best; a closed pipe only means the transport gave up on the
+	// body, and the server's answer (or the upload's state) explains that.
+	sourceErr := res.err != nil && !errors.Is(res.err, errRequestDone) && !errors.Is(res.err, io.ErrClosedPipe)
+	if sourceErr && (herr != nil || resp.StatusCode == http.StatusOK) {
 		if resp != nil {
 			resp.Body.Close()
 		}
 		return Part{}, res.err
 	}
 	if herr != nil {
+		// A server that answers early (e.g. NoSuchUpload) and closes the
+		// connection can surface as a broken body write: ask about the upload.
+		if _, lerr := t.client.ListParts(context.WithoutCancel(ctx), &s3.ListPartsInput{
+			Bucket: aws.String(t.bucket), Key: aws.String(t.fullKey(key)), UploadId: aws.String(uploadID), MaxParts: aws.Int32(1),
+		}); lerr != nil {
+			if merr := mapS3Err(lerr); errors.Is(merr, ErrNotFound) {
+				return Part{}, fmt.Errorf("%w (%w)", merr, herr)
+			}
+		}
 		return Part{}, herr
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
 		return Part{}, s3StatusErr(resp.StatusCode, body)
+	}
+	if res.err != nil {
+		return Part{}, res.err
 	}
 	if contentMD5 != nil && res.sums.MD5 != "md5:"+hex.EncodeToString(contentMD5) {
 		// Unreachable unless the server ignored Content-MD5: report it anyway.

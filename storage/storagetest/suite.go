@@ -861,6 +861,14 @@ func testMultipartAbort(t *testing.T, d Driver) {
 	if _, err := mp.Complete(ctx, []storage.Part{{Number: 1, Size: 1000, ETag: `"x"`}}); err == nil {
 		t.Fatal("Complete after Abort succeeded")
 	}
+	if mp.Native() {
+		// The server knows the upload is gone and says so (non-native
+		// uploads are stateless: see Multipart).
+		big := randBytes(21, 3<<20)
+		if _, err := mp.UploadPart(ctx, 2, bytes.NewReader(big), int64(len(big))); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("UploadPart after Abort: %v, want ErrNotFound", err)
+		}
+	}
 	if ok, _ := l.Exists(ctx, key); ok {
 		t.Fatal("final object exists after Abort")
 	}
