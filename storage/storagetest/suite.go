@@ -32,6 +32,7 @@ func RunConformance(t *testing.T, d Driver) {
 	}{
 		{"WriteRead", testWriteRead},
 		{"WriteEmpty", testWriteEmpty},
+		{"ConcurrentWrites", testConcurrentWrites},
 		{"TooLargeMidStream", testTooLargeMidStream},
 		{"TooLargeAnnounced", testTooLargeAnnounced},
 		{"AbortedLargeWriteLeavesNoUpload", testAbortedLargeWrite},
@@ -1062,5 +1063,50 @@ func testAbortedLargeWrite(t *testing.T, d Driver) {
 			}
 			t.Fatalf("unfinished upload left: %+v", u)
 		}
+	}
+}
+
+// testConcurrentWrites: parallel writes (some failing their limit) each get
+// their own bytes and checksums.
+func testConcurrentWrites(t *testing.T, d Driver) {
+	l := d.Open(t)
+	ctx := context.Background()
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			data := randBytes(uint64(200+i), 1<<20+i*4099)
+			key := storage.NewKey()
+			limit := int64(0)
+			if i%3 == 0 {
+				limit = int64(len(data)) - 1
+			}
+			res, err := l.Write(ctx, key, bytes.NewReader(data), storage.WriteOptions{MaxSize: limit, ExpectedSize: storage.UnknownSize})
+			switch {
+			case limit > 0 && !errors.Is(err, storage.ErrTooLarge):
+				errs <- fmt.Errorf("writer %d: %v, want ErrTooLarge", i, err)
+			case limit == 0 && (err != nil || res.Checksums != sums(data)):
+				errs <- fmt.Errorf("writer %d: %+v %v", i, res, err)
+			case limit == 0:
+				r, err := l.NewReader(ctx, key)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer r.Close()
+				got, err := io.ReadAll(r)
+				if err != nil || !bytes.Equal(got, data) {
+					errs <- fmt.Errorf("writer %d: read back differs (%v)", i, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
