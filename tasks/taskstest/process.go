@@ -1,11 +1,12 @@
 package taskstest
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -59,7 +60,18 @@ func HelperProcess(t *testing.T) {
 		time.Sleep(time.Minute)
 		os.Exit(3) // never reached: the parent kills us
 	case "scheduler":
-		us, _ := strconv.ParseInt(os.Getenv(helperTickEnv), 10, 64)
+		// Get ready (database open and migrated), say so, then wait for
+		// the tick from the parent so that a slow start cannot miss it.
+		if err := tasks.Migrate(ctx, db); err != nil {
+			fmt.Fprintln(os.Stderr, "helper:", err)
+			os.Exit(2)
+		}
+		fmt.Println("ready")
+		var us int64
+		if _, err := fmt.Fscanln(os.Stdin, &us); err != nil {
+			fmt.Fprintln(os.Stderr, "helper: read tick:", err)
+			os.Exit(2)
+		}
 		tick := time.UnixMicro(us)
 		c, err := tasks.NewClient(ctx, db, append(opts, tasks.WithQueue("unused", 1))...)
 		if err != nil {
@@ -127,17 +139,37 @@ func testKillWorker(t *testing.T, e *env) {
 func testScheduleOnceProcesses(t *testing.T, e *env) {
 	// Migrate first so the children do not all race to create tables.
 	c := e.client(tasks.WithQueue("unused", 1))
-	tick := time.Now().Add(2500 * time.Millisecond)
-	var children []*exec.Cmd
+	type child struct {
+		cmd   *exec.Cmd
+		stdin io.WriteCloser
+	}
+	var children []child
 	for i := 0; i < 3; i++ {
-		ch := e.helper("scheduler", helperTickEnv+"="+strconv.FormatInt(tick.UnixMicro(), 10))
-		if err := ch.Start(); err != nil {
+		cmd := e.helper("scheduler")
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
 			t.Fatal(err)
 		}
-		children = append(children, ch)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		if err != nil || line != "ready\n" {
+			t.Fatalf("scheduler process %d: %q, %v", i, line, err)
+		}
+		children = append(children, child{cmd, stdin})
+	}
+	tick := time.Now().Add(time.Second)
+	for _, ch := range children {
+		fmt.Fprintln(ch.stdin, tick.UnixMicro())
 	}
 	for i, ch := range children {
-		if err := ch.Wait(); err != nil {
+		if err := ch.cmd.Wait(); err != nil {
 			t.Fatalf("scheduler process %d: %v", i, err)
 		}
 	}

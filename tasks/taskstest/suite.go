@@ -880,14 +880,17 @@ func (o onceAt) Next(t time.Time) time.Time {
 }
 
 func testScheduleOnceClients(t *testing.T, e *env) {
-	tick := time.Now().Add(500 * time.Millisecond)
 	var cs []*tasks.Client
 	for i := 0; i < 3; i++ {
-		c := e.client(tasks.WithQueue("unused", 1))
+		cs = append(cs, e.client(tasks.WithQueue("unused", 1)))
+	}
+	// The tick is set once the clients exist (migrations can be slow), so
+	// every scheduler is running before it.
+	tick := time.Now().Add(500 * time.Millisecond)
+	for i, c := range cs {
 		if err := c.ScheduleSpec("report", onceAt(tick), "report", i, tasks.Queue("reports")); err != nil {
 			t.Fatal(err)
 		}
-		cs = append(cs, c)
 	}
 	for _, c := range cs {
 		start(t, c)
