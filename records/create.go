@@ -51,6 +51,7 @@ func (s *Store) Create(ctx context.Context, doc json.RawMessage, opts ...CreateO
 		if err := s.c.beforeWrite(ctx, tx, ev); err != nil {
 			return err
 		}
+		rec = ev.Record // a hook may have replaced it
 		if err := s.c.insert(ctx, tx, rec); err != nil {
 			return err
 		}

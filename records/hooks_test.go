@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/repokit/repokit/records"
@@ -97,9 +98,10 @@ func testHookAmend(t *testing.T, e *env) {
 		}
 		m["stamped"] = "by hook"
 		b, err := json.Marshal(m)
-		ev.Record.JSON = b
+		// Replace the record (not just its JSON): the store must follow.
+		ev.Record = &records.Record{JSON: b}
 		// Only the JSON is amendable: these are put back.
-		ev.Record.Revision, ev.Record.Deleted = 99, true
+		ev.Record.Revision, ev.Record.Deleted, ev.Record.ID = 99, true, uuid.New()
 		return err
 	})
 	r := mustCreate(t, s, `{"a": 1}`)
