@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/repokit/repokit/internal/sqldb"
+	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
 	"github.com/repokit/repokit/records"
 )
 
@@ -108,4 +110,9 @@ func unchanged(t testing.TB, db *sqlx.DB, before snapshot) {
 	if after := snap(t, db); after != before {
 		t.Fatalf("rows changed: before %+v, after %+v", before, after)
 	}
+}
+
+func freshSQLite(t *testing.T) *sqlx.DB {
+	t.Helper()
+	return sqldbtest.Fresh(t, sqldb.SQLite)
 }

@@ -24,6 +24,7 @@ type schemaRegistry struct {
 	mu       sync.RWMutex
 	compiler *jsonschema.Compiler
 	compiled map[string]*jsonschema.Schema
+	sources  map[string]any
 	order    []string
 }
 
@@ -34,10 +35,14 @@ func (noLoader) Load(url string) (any, error) {
 }
 
 func newSchemaRegistry() *schemaRegistry {
+	return &schemaRegistry{compiler: newCompiler(), compiled: map[string]*jsonschema.Schema{}, sources: map[string]any{}}
+}
+
+func newCompiler() *jsonschema.Compiler {
 	c := jsonschema.NewCompiler()
 	c.UseLoader(noLoader{})
 	c.AssertFormat()
-	return &schemaRegistry{compiler: c, compiled: map[string]*jsonschema.Schema{}}
+	return c
 }
 
 func (r *schemaRegistry) register(uri string, doc []byte) error {
@@ -58,9 +63,16 @@ func (r *schemaRegistry) register(uri string, doc []byte) error {
 	}
 	sch, err := r.compiler.Compile(uri)
 	if err != nil {
+		// Forget the failed resource, so the uri can be registered again
+		// once fixed: rebuild the compiler from the good schemas.
+		r.compiler = newCompiler()
+		for _, u := range r.order {
+			_ = r.compiler.AddResource(u, r.sources[u])
+		}
 		return fmt.Errorf("records: compile schema %s: %w", uri, err)
 	}
 	r.compiled[uri] = sch
+	r.sources[uri] = v
 	r.order = append(r.order, uri)
 	return nil
 }
