@@ -82,3 +82,18 @@ type writeConfig struct {
 func IfRevision(n int64) WriteOption {
 	return func(c *writeConfig) { c.expected, c.hasExpected = n, true }
 }
+
+func writeOpts(opts []WriteOption) writeConfig {
+	var wc writeConfig
+	for _, o := range opts {
+		o(&wc)
+	}
+	return wc
+}
+
+func (wc writeConfig) expectedPtr() *int64 {
+	if !wc.hasExpected {
+		return nil
+	}
+	return &wc.expected
+}

@@ -31,48 +31,6 @@ func (s *Store) Update(ctx context.Context, id uuid.UUID, doc json.RawMessage, r
 	})
 }
 
-// Delete soft-deletes record id: a new revision with the deleted flag set
-// and the JSON kept (unlike Invenio, which blanks it), so the record can be
-// inspected with IncludeDeleted and restored with Undelete. Deleting a
-// deleted record fails with ErrDeleted.
-func (s *Store) Delete(ctx context.Context, id uuid.UUID, opts ...WriteOption) (*Record, error) {
-	wc := writeOpts(opts)
-	return s.commit(ctx, OpDelete, id, wc.expectedPtr(), func(_ *sqlx.Tx, prev *Record) (*Record, error) {
-		if prev.Deleted {
-			return nil, fmt.Errorf("%w: record %s", ErrDeleted, id)
-		}
-		return &Record{JSON: prev.JSON, Deleted: true}, nil
-	})
-}
-
-// Undelete restores a soft-deleted record with the JSON it had: a new
-// revision with the deleted flag cleared. A record that is not deleted fails
-// with ErrConflict.
-func (s *Store) Undelete(ctx context.Context, id uuid.UUID, opts ...WriteOption) (*Record, error) {
-	wc := writeOpts(opts)
-	return s.commit(ctx, OpUndelete, id, wc.expectedPtr(), func(_ *sqlx.Tx, prev *Record) (*Record, error) {
-		if !prev.Deleted {
-			return nil, fmt.Errorf("%w: record %s is not deleted", ErrConflict, id)
-		}
-		return &Record{JSON: prev.JSON}, nil
-	})
-}
-
-func writeOpts(opts []WriteOption) writeConfig {
-	var wc writeConfig
-	for _, o := range opts {
-		o(&wc)
-	}
-	return wc
-}
-
-func (wc writeConfig) expectedPtr() *int64 {
-	if !wc.hasExpected {
-		return nil
-	}
-	return &wc.expected
-}
-
 // updateOne is Update as one self-committing statement (PostgreSQL, no
 // update hooks, no caller transaction). When it changes nothing, a read
 // tells why, with the same errors as the transactional path.
