@@ -25,6 +25,7 @@ type Location struct {
 
 	signer  *fileblob.URLSignerHMAC // file:// only
 	signKey []byte                  // file:// only: the location's derived key
+	prefix  string                  // gocloud prefix= of the URL (signed keys carry it)
 	s3      *s3Target               // s3:// only: native multipart
 }
 
@@ -54,7 +55,7 @@ func openLocation(ctx context.Context, name, rawURL string, o options) (*Locatio
 	if err != nil {
 		return nil, fmt.Errorf("storage: location %s: parse URL: %w (%w)", name, ErrInvalid, err)
 	}
-	l := &Location{name: name, url: redactURL(u), scheme: u.Scheme, opts: o}
+	l := &Location{name: name, url: redactURL(u), scheme: u.Scheme, opts: o, prefix: u.Query().Get("prefix")}
 	switch u.Scheme {
 	case "file":
 		if len(o.signingKey) == 0 {

@@ -163,6 +163,12 @@ func (l *Location) serveSigned(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid or expired signature", http.StatusForbidden)
 		return
 	}
+	// A prefix= location signs the full key; its bucket adds the prefix back.
+	key, ok := strings.CutPrefix(key, l.prefix)
+	if !ok {
+		http.Error(w, "invalid or expired signature", http.StatusForbidden)
+		return
+	}
 	disp, ctype := q.Get(paramDisposition), q.Get(paramContentType)
 	if (disp != "" || ctype != "" || q.Has(paramRespSig)) && !hmac.Equal([]byte(q.Get(paramRespSig)), []byte(l.respSig(q))) {
 		http.Error(w, "invalid signature of the response overrides", http.StatusForbidden)

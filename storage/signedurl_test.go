@@ -189,3 +189,27 @@ func TestSignedURLSharedSecret(t *testing.T) {
 		t.Fatalf("random secret accepted another's URL: %d", resp.StatusCode)
 	}
 }
+
+// TestSignedURLPrefixedLocation: a file:// location opened with prefix=
+// serves its own signed URLs (the signed key carries the prefix).
+func TestSignedURLPrefixedLocation(t *testing.T) {
+	ctx := context.Background()
+	l, err := storage.OpenLocation(ctx, "p", fileURL(t.TempDir())+"?prefix=tenant-a/", storage.WithSigningKey([]byte("k")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	key := storage.NewKey()
+	if _, err := l.Write(ctx, key, strings.NewReader("prefixed"), storage.WriteOptions{ExpectedSize: 8}); err != nil {
+		t.Fatal(err)
+	}
+	su, err := l.SignedURL(ctx, key, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(l.SignedURLHandler())
+	defer srv.Close()
+	if resp, body := get(t, "GET", srv.URL+su); resp.StatusCode != 200 || string(body) != "prefixed" {
+		t.Fatalf("prefixed location: %d %q", resp.StatusCode, body)
+	}
+}
