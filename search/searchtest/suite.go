@@ -671,6 +671,10 @@ func testSearchAfter(t *testing.T, h Harness) {
 			}
 		}
 	}
+	// asking for a point in time works everywhere (ignored where unsupported)
+	if res := run(t, s, &search.Request{Size: 3, Sort: "oldest", PIT: !h.PIT}); len(res.Hits) != 3 {
+		t.Errorf("PIT request: %d hits", len(res.Hits))
+	}
 	// a cursor of another sort is rejected
 	res := run(t, s, &search.Request{Size: 2, Sort: "oldest"})
 	if _, err := s.Search(ctxT(t), &search.Request{Size: 2, Sort: "year", After: res.Next}); !errors.Is(err, search.ErrBadQuery) {
