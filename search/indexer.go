@@ -384,11 +384,13 @@ func (ix *Indexer) consume(ctx context.Context, ts []*tasks.Task[IndexTask]) []e
 				for j, r := range rs {
 					if r.Status == Failed {
 						results[ps[j]] = &ItemError{ID: r.ID, Index: index, Reason: r.Reason, Retryable: r.Retryable}
+						ix.log.Warn("index operation failed", "component", "search", "index", index, "id", r.ID, "reason", r.Reason)
 					}
 				}
 				continue
 			}
 		}
+		ix.log.Warn("bulk request failed", "component", "search", "index", index, "ops", len(ps), "err", err)
 		for _, p := range ps {
 			results[p] = fmt.Errorf("search: bulk to %s: %w", index, err)
 		}
