@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,9 @@ type Client struct {
 	stopped   bool
 	pokes     map[string]chan struct{}
 	relayPoke chan struct{}
+	// batchTypes are the types of batch handlers: fetched in bulk from SQL,
+	// never delivered one by one through a broker.
+	batchTypes []string
 
 	fetchCancel context.CancelFunc // stops producers, scheduler, relay
 	workCtx     context.Context    // parent of handler contexts
@@ -150,6 +154,8 @@ func (c *Client) Start(ctx context.Context) error {
 			batchTypes = append(batchTypes, h.typ)
 		}
 	}
+	sort.Strings(batchTypes)
+	c.batchTypes = batchTypes
 	if c.cfg.broker != nil {
 		for q, n := range c.cfg.queues {
 			c.startConsumer(fetchCtx, q, n)

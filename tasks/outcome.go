@@ -10,6 +10,7 @@ import (
 // attempt. Return it with Snooze.
 type SnoozeError struct{ Delay time.Duration }
 
+// Error implements error.
 func (e *SnoozeError) Error() string { return fmt.Sprintf("tasks: snoozed for %v", e.Delay) }
 
 // Snooze, returned by a handler, reschedules the task d from now; the attempt
@@ -20,6 +21,7 @@ func Snooze(d time.Duration) error { return &SnoozeError{Delay: d} }
 // keeping Err as its last error. Return it with Cancel.
 type CancelError struct{ Err error }
 
+// Error implements error.
 func (e *CancelError) Error() string {
 	if e.Err == nil {
 		return "tasks: cancelled"
@@ -40,6 +42,7 @@ type PanicError struct {
 	Stack string
 }
 
+// Error implements error.
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v\n%s", e.Value, e.Stack) }
 
 // classify maps a handler error to the task's next state.

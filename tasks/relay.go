@@ -33,7 +33,7 @@ func (c *Client) runRelay(ctx context.Context) {
 }
 
 func (c *Client) relayOnce(ctx context.Context, limit int) (int, error) {
-	due, err := c.st.dispatch(ctx, limit, c.cfg.redeliver)
+	due, err := c.st.dispatch(ctx, limit, c.cfg.redeliver, c.batchTypes)
 	if err != nil {
 		return 0, err
 	}
@@ -100,13 +100,15 @@ func (c *Client) consume(ctx context.Context, sub Subscription) {
 			}
 			continue
 		}
-		j, err := c.st.claimID(ctx, d.TaskID(), c.cfg.lease)
+		j, err := c.st.claimID(ctx, d.TaskID(), c.cfg.lease, c.batchTypes)
 		if err != nil {
 			d.Nack()
 			continue
 		}
 		if j == nil {
-			d.Ack() // finished, running elsewhere, not due or paused: the relay republishes if needed
+			// Finished, running elsewhere, not due, paused or a batch type
+			// (batchers claim those from SQL): the relay republishes if needed.
+			d.Ack()
 			continue
 		}
 		c.execWG.Add(1)

@@ -32,12 +32,7 @@ func (s *store) claim(ctx context.Context, f claimFilter, n int, lease time.Dura
 	} else {
 		where += " AND queue = ? AND NOT EXISTS (SELECT 1 FROM tasks_queues WHERE name = ? AND paused = TRUE)"
 		args = append(args, f.queue, f.queue)
-		if len(f.excludeTypes) > 0 {
-			where += " AND type NOT IN (?" + strings.Repeat(", ?", len(f.excludeTypes)-1) + ")"
-			for _, t := range f.excludeTypes {
-				args = append(args, t)
-			}
-		}
+		where, args = notInTypes(where, args, f.excludeTypes)
 	}
 	sub := "SELECT id FROM tasks_jobs WHERE " + where + " ORDER BY priority DESC, run_at, id LIMIT ?" + sqldb.SkipLocked(s.d)
 	args = append(args, n)
@@ -96,14 +91,16 @@ func (s *store) claim(ctx context.Context, f claimFilter, n int, lease time.Dura
 	return jobs, nil
 }
 
-// claimID claims one task by id if it is pending and due (broker delivery).
+// claimID claims one task by id if it is pending and due (broker delivery)
+// and not of one of excludeTypes (batch types, fetched from SQL in bulk).
 // It returns nil, nil when the task is not claimable (already running,
-// finished, paused queue or gone).
-func (s *store) claimID(ctx context.Context, id int64, lease time.Duration) (*Job, error) {
+// finished, paused queue, excluded or gone).
+func (s *store) claimID(ctx context.Context, id int64, lease time.Duration, excludeTypes []string) (*Job, error) {
 	now := s.now()
 	where := " WHERE id = ? AND state IN " + pendingStatesSQL + " AND run_at <= ? AND queue NOT IN (SELECT name FROM tasks_queues WHERE paused = TRUE)"
 	set := "UPDATE tasks_jobs SET state = 'running', attempt = attempt + 1, attempted_at = ?, lease_until = ?"
 	args := []any{s.t(now), s.t(now.Add(lease)), id, s.t(now)}
+	where, args = notInTypes(where, args, excludeTypes)
 	var rows []jobRow
 	if s.d != sqldb.MySQL {
 		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(set+where+" RETURNING "+jobCols), args...); err != nil {
@@ -125,4 +122,16 @@ func (s *store) claimID(ctx context.Context, id int64, lease time.Duration) (*Jo
 		return nil, nil
 	}
 	return rows[0].job(), nil
+}
+
+// notInTypes appends "AND type NOT IN (...)" for a non-empty list.
+func notInTypes(where string, args []any, types []string) (string, []any) {
+	if len(types) == 0 {
+		return where, args
+	}
+	where += " AND type NOT IN (?" + strings.Repeat(", ?", len(types)-1) + ")"
+	for _, t := range types {
+		args = append(args, t)
+	}
+	return where, args
 }

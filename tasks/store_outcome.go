@@ -103,9 +103,17 @@ func (s *store) fail(ctx context.Context, f failure) error {
 
 // snooze puts a running task back to scheduled without using an attempt.
 func (s *store) snooze(ctx context.Context, id int64, attempt int, runAt time.Time) error {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE tasks_jobs SET state = 'scheduled', attempt = attempt - 1, run_at = ?, lease_until = NULL, dispatched_at = NULL WHERE id = ? AND attempt = ? AND state = 'running'"),
-		s.t(runAt), id, attempt)
-	return wrapDB("snooze", err)
+	return wrapDB("snooze", s.exec(ctx, s.db.Rebind("UPDATE tasks_jobs SET state = 'scheduled', attempt = attempt - 1, run_at = ?, lease_until = NULL, dispatched_at = NULL WHERE id = ? AND attempt = ? AND state = 'running'"),
+		s.t(runAt), id, attempt))
+}
+
+// exec runs one statement in its own transaction, retrying deadlocks and
+// busy errors (MySQL deadlocks with concurrent claimers are routine).
+func (s *store) exec(ctx context.Context, q string, args ...any) error {
+	return sqldb.InTx(ctx, s.db, nil, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	})
 }
 
 // release hands running tasks back at once (graceful shutdown past its
@@ -118,8 +126,7 @@ func (s *store) release(ctx context.Context, ids []int64) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, q, args...)
-	return wrapDB("release", err)
+	return wrapDB("release", s.exec(ctx, q, args...))
 }
 
 // heartbeat extends the leases of tasks this client is running.
@@ -131,8 +138,7 @@ func (s *store) heartbeat(ctx context.Context, ids []int64, until time.Time) err
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, q, args...)
-	return wrapDB("heartbeat", err)
+	return wrapDB("heartbeat", s.exec(ctx, q, args...))
 }
 
 // rescue returns running tasks whose lease expired (their worker died) to
@@ -169,13 +175,16 @@ type dueRow struct {
 // dispatch marks up to n due tasks as handed to the broker and returns them.
 // Tasks dispatched more than redeliver ago and still pending are returned
 // again (their message was lost).
-func (s *store) dispatch(ctx context.Context, n int, redeliver time.Duration) ([]dueRow, error) {
+func (s *store) dispatch(ctx context.Context, n int, redeliver time.Duration, excludeTypes []string) ([]dueRow, error) {
 	now := s.now()
 	var rows []dueRow
 	err := sqldb.InTx(ctx, s.db, nil, func(tx *sqlx.Tx) error {
 		rows = rows[:0]
-		q := "SELECT id, queue FROM tasks_jobs WHERE state IN " + pendingStatesSQL + " AND run_at <= ? AND (dispatched_at IS NULL OR dispatched_at < ?) AND queue NOT IN (SELECT name FROM tasks_queues WHERE paused = TRUE) ORDER BY priority DESC, run_at, id LIMIT ?" + sqldb.SkipLocked(s.d)
-		if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), s.t(now), s.t(now.Add(-redeliver)), n); err != nil {
+		where := "state IN " + pendingStatesSQL + " AND run_at <= ? AND (dispatched_at IS NULL OR dispatched_at < ?) AND queue NOT IN (SELECT name FROM tasks_queues WHERE paused = TRUE)"
+		args := []any{s.t(now), s.t(now.Add(-redeliver))}
+		where, args = notInTypes(where, args, excludeTypes)
+		q := "SELECT id, queue FROM tasks_jobs WHERE " + where + " ORDER BY priority DESC, run_at, id LIMIT ?" + sqldb.SkipLocked(s.d)
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), append(args, n)...); err != nil {
 			return err
 		}
 		if len(rows) == 0 {
