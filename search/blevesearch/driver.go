@@ -1,7 +1,11 @@
 // Package blevesearch is the embedded search driver over
 // github.com/blevesearch/bleve/v2, registered for URLs
 //
-//	bleve:///abs/path/dir[?prefix=app-]
+//	bleve:///abs/path/dir[?prefix=app-][&sync=false]
+//
+// Writes return once bleve has persisted them (its persisted callback), so
+// that an acknowledged index operation survives a crash; sync=false returns
+// as soon as they are searchable (faster, for throw-away indices).
 //
 // Each concrete index is a bleve index in <dir>/<name>; aliases live in
 // <dir>/manifest.json (bleve has none) and reads through an alias use a
@@ -21,6 +25,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
@@ -41,12 +46,24 @@ func init() {
 		if dir == "" {
 			return nil, fmt.Errorf("%w: bleve URL needs a directory", search.ErrInvalid)
 		}
-		return New(dir)
+		d, err := New(dir)
+		if err != nil {
+			return nil, err
+		}
+		if v := u.Query().Get("sync"); v != "" {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return nil, fmt.Errorf("%w: sync=%q", search.ErrInvalid, v)
+			}
+			d.noSync = !on
+		}
+		return d, nil
 	}, Scheme)
 }
 
 // Driver is the bleve search driver.
 type Driver struct {
+	noSync bool // sync=false: acknowledge writes before they are on disk
 	root   string
 	mu     sync.Mutex // guards man, open, closed
 	man    *manifest

@@ -83,23 +83,44 @@ func (d *Driver) Bulk(ctx context.Context, name string, ops []search.Op, refresh
 		return nil, fmt.Errorf("%w: %s points at %d indices, writes need exactly one", search.ErrInvalid, name, len(ts))
 	}
 	b := ts[0]
+	res, persisted, err := d.apply(ctx, b, ops)
+	if err != nil || persisted == nil {
+		return res, err
+	}
+	// acknowledge only what is on disk: a crash after Batch returns but
+	// before bleve's persister wrote the segment would lose the batch
+	select {
+	case err := <-persisted:
+		if err != nil {
+			return nil, fmt.Errorf("blevesearch: persist batch: %w", err)
+		}
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return res, nil
+}
+
+// apply checks versions and introduces the batch under the index's write
+// lock; persisted receives the outcome of writing it to disk (nil when
+// nothing was written or the driver is not durable).
+func (d *Driver) apply(ctx context.Context, b *bidx, ops []search.Op) ([]search.OpResult, chan error, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	adv, err := b.idx.Advanced()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r, err := adv.Reader()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer r.Close()
 	revs, err := newRevisions(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	res := make([]search.OpResult, len(ops))
@@ -111,7 +132,7 @@ func (d *Driver) Bulk(ctx context.Context, name string, ops []search.Op, refresh
 		if !ok {
 			rev, found, err := revs.get(op.ID)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			cur = pendingRev{rev: rev, ok: found}
 		}
@@ -136,12 +157,18 @@ func (d *Driver) Bulk(ctx context.Context, name string, ops []search.Op, refresh
 		pending[op.ID] = pendingRev{rev: op.Revision, ok: true}
 		res[i].Status = search.Applied
 	}
-	if batch.Size() > 0 {
-		if err := b.idx.Batch(batch); err != nil {
-			return nil, fmt.Errorf("blevesearch: batch: %w", err)
-		}
+	if batch.Size() == 0 {
+		return res, nil, nil
 	}
-	return res, nil
+	var persisted chan error
+	if !d.noSync {
+		persisted = make(chan error, 1)
+		batch.SetPersistedCallback(func(err error) { persisted <- err })
+	}
+	if err := b.idx.Batch(batch); err != nil {
+		return nil, nil, fmt.Errorf("blevesearch: batch: %w", err)
+	}
+	return res, persisted, nil
 }
 
 // toDoc turns a source into the map bleve indexes: the decoded JSON plus the
