@@ -53,7 +53,10 @@ func (c *Client) relayOnce(ctx context.Context, limit int) (int, error) {
 	return len(due), nil
 }
 
-// startConsumer runs n workers taking deliveries of queue from the broker.
+// startConsumer works queue from the broker with up to n tasks at once:
+// receivers pull deliveries, and one dispatcher claims whatever has arrived
+// in a single SQL statement (like the SQL producer's batch fetch), runs the
+// claimed tasks and acks each delivery once its task's outcome is committed.
 func (c *Client) startConsumer(ctx context.Context, queue string, n int) {
 	c.producersWG.Add(1)
 	go func() {
@@ -76,16 +79,27 @@ func (c *Client) startConsumer(ctx context.Context, queue string, n int) {
 			}
 		}
 		defer sub.Close()
+		deliveries := make(chan Delivery, n)
 		var wg sync.WaitGroup
-		for i := 0; i < n; i++ {
+		for i := 0; i < min(n, 8); i++ {
 			wg.Add(1)
-			go func() { defer wg.Done(); c.consume(ctx, sub) }()
+			go func() { defer wg.Done(); c.receive(ctx, sub, deliveries) }()
 		}
+		c.dispatch(ctx, deliveries, n)
 		wg.Wait()
+		// Deliveries received but not claimed go back to the broker.
+		for {
+			select {
+			case d := <-deliveries:
+				d.Nack()
+			default:
+				return
+			}
+		}
 	}()
 }
 
-func (c *Client) consume(ctx context.Context, sub Subscription) {
+func (c *Client) receive(ctx context.Context, sub Subscription, out chan<- Delivery) {
 	for {
 		d, err := sub.Receive(ctx)
 		if err != nil {
@@ -100,19 +114,86 @@ func (c *Client) consume(ctx context.Context, sub Subscription) {
 			}
 			continue
 		}
-		j, err := c.st.claimID(ctx, d.TaskID(), c.cfg.lease, c.batchTypes)
-		if err != nil {
+		select {
+		case out <- d:
+		case <-ctx.Done():
 			d.Nack()
+			return
+		}
+	}
+}
+
+// dispatch claims and runs deliveries, holding one of n slots per task.
+func (c *Client) dispatch(ctx context.Context, in <-chan Delivery, n int) {
+	slots := make(chan struct{}, n)
+	for {
+		// A free slot first, then a delivery.
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		var batch []Delivery
+		select {
+		case d := <-in:
+			batch = append(batch, d)
+		case <-ctx.Done():
+			<-slots
+			return
+		}
+	more:
+		for len(batch) < c.cfg.fetchBatch {
+			select {
+			case slots <- struct{}{}:
+			default:
+				break more
+			}
+			select {
+			case d := <-in:
+				batch = append(batch, d)
+			default:
+				<-slots
+				break more
+			}
+		}
+		ids := make([]int64, len(batch))
+		for i, d := range batch {
+			ids[i] = d.TaskID()
+		}
+		jobs, err := c.st.claim(ctx, claimFilter{ids: ids, excludeTypes: c.batchTypes}, len(ids), c.cfg.lease)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Error("claim delivered tasks", "err", err)
+			}
+			for _, d := range batch {
+				d.Nack()
+				<-slots
+			}
 			continue
 		}
-		if j == nil {
-			// Finished, running elsewhere, not due, paused or a batch type
-			// (batchers claim those from SQL): the relay republishes if needed.
-			d.Ack()
-			continue
+		byID := make(map[int64]*Job, len(jobs))
+		for _, j := range jobs {
+			byID[j.ID] = j
 		}
-		c.execWG.Add(1)
-		c.executeThen(j, func() { d.Ack() })
-		c.execWG.Done()
+		for _, d := range batch {
+			j, ok := byID[d.TaskID()]
+			if ok {
+				delete(byID, d.TaskID()) // a duplicate delivery of the same id is acked below
+			}
+			if !ok {
+				// Finished, running elsewhere, not due, paused or a batch
+				// type (batchers claim those from SQL): the relay
+				// republishes it if it is still pending later.
+				d.Ack()
+				<-slots
+				continue
+			}
+			c.execWG.Add(1)
+			go func() {
+				defer c.execWG.Done()
+				c.executeThen(j, func() { d.Ack() })
+				<-slots
+			}()
+		}
 	}
 }

@@ -16,6 +16,7 @@ type claimFilter struct {
 	queue        string   // tasks of this queue ("" with onlyType)
 	excludeTypes []string // types handled by batch fetchers
 	onlyType     string   // a batch handler's type, across queues
+	ids          []int64  // broker deliveries: these ids only (with excludeTypes)
 }
 
 // claim atomically moves up to n due tasks to running with a lease and
@@ -26,10 +27,17 @@ func (s *store) claim(ctx context.Context, f claimFilter, n int, lease time.Dura
 	now := s.now()
 	where := "state IN " + pendingStatesSQL + " AND run_at <= ?"
 	args := []any{s.t(now)}
-	if f.onlyType != "" {
+	switch {
+	case len(f.ids) > 0:
+		where += " AND id IN (?" + strings.Repeat(", ?", len(f.ids)-1) + ") AND queue NOT IN (SELECT name FROM tasks_queues WHERE paused = TRUE)"
+		for _, id := range f.ids {
+			args = append(args, id)
+		}
+		where, args = notInTypes(where, args, f.excludeTypes)
+	case f.onlyType != "":
 		where += " AND type = ? AND queue NOT IN (SELECT name FROM tasks_queues WHERE paused = TRUE)"
 		args = append(args, f.onlyType)
-	} else {
+	default:
 		where += " AND queue = ? AND NOT EXISTS (SELECT 1 FROM tasks_queues WHERE name = ? AND paused = TRUE)"
 		args = append(args, f.queue, f.queue)
 		where, args = notInTypes(where, args, f.excludeTypes)
@@ -89,39 +97,6 @@ func (s *store) claim(ctx context.Context, f claimFilter, n int, lease time.Dura
 		jobs[i] = rows[i].job()
 	}
 	return jobs, nil
-}
-
-// claimID claims one task by id if it is pending and due (broker delivery)
-// and not of one of excludeTypes (batch types, fetched from SQL in bulk).
-// It returns nil, nil when the task is not claimable (already running,
-// finished, paused queue, excluded or gone).
-func (s *store) claimID(ctx context.Context, id int64, lease time.Duration, excludeTypes []string) (*Job, error) {
-	now := s.now()
-	where := " WHERE id = ? AND state IN " + pendingStatesSQL + " AND run_at <= ? AND queue NOT IN (SELECT name FROM tasks_queues WHERE paused = TRUE)"
-	set := "UPDATE tasks_jobs SET state = 'running', attempt = attempt + 1, attempted_at = ?, lease_until = ?"
-	args := []any{s.t(now), s.t(now.Add(lease)), id, s.t(now)}
-	where, args = notInTypes(where, args, excludeTypes)
-	var rows []jobRow
-	if s.d != sqldb.MySQL {
-		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(set+where+" RETURNING "+jobCols), args...); err != nil {
-			return nil, wrapDB("claim", err)
-		}
-	} else {
-		res, err := s.db.ExecContext(ctx, set+where, args...)
-		if err != nil {
-			return nil, wrapDB("claim", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil, nil
-		}
-		if err := s.db.SelectContext(ctx, &rows, "SELECT "+jobCols+" FROM tasks_jobs WHERE id = ?", id); err != nil {
-			return nil, wrapDB("claim", err)
-		}
-	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	return rows[0].job(), nil
 }
 
 // notInTypes appends "AND type NOT IN (...)" for a non-empty list.
