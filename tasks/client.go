@@ -90,6 +90,7 @@ func NewClient(ctx context.Context, db *sqlx.DB, opts ...ClientOption) (*Client,
 			return nil, err
 		}
 		cfg.broker = b
+		cfg.ownBroker = true
 	}
 	c := &Client{
 		db: db, st: st, cfg: cfg, handlers: map[string]*handlerEntry{},
@@ -234,7 +235,7 @@ func (c *Client) Stop(ctx context.Context) error {
 	c.maintCancel()
 	c.maintWG.Wait()
 	c.workCancel()
-	if c.cfg.broker != nil {
+	if c.cfg.broker != nil && c.cfg.ownBroker {
 		if err := c.cfg.broker.Close(); err != nil {
 			c.log.Warn("close broker", "err", err)
 		}

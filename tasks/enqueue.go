@@ -19,7 +19,18 @@ func (c *Client) Enqueue(ctx context.Context, taskType string, args any, opts ..
 	if err != nil {
 		return 0, err
 	}
-	id, _, err := c.st.insert(ctx, c.db, r)
+	var id int64
+	if c.st.d == sqldb.MySQL {
+		// Its own transaction, so InnoDB deadlocks with concurrent
+		// claimers are retried.
+		err = sqldb.InTx(ctx, c.db, nil, func(tx *sqlx.Tx) error {
+			var err error
+			id, _, err = c.st.insert(ctx, tx, r)
+			return err
+		})
+	} else {
+		id, _, err = c.st.insert(ctx, c.db, r)
+	}
 	if err == nil && r.State == StateAvailable {
 		c.poke(r.Queue)
 	}

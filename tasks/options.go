@@ -24,6 +24,7 @@ type config struct {
 	middleware        []Middleware
 	broker            Broker
 	brokerURL         string
+	ownBroker         bool // opened from brokerURL: closed by Stop
 	redeliver         time.Duration
 	maxAttempts       int
 	defaultTimeout    time.Duration
@@ -101,11 +102,13 @@ func WithMiddleware(m ...Middleware) ClientOption {
 }
 
 // WithBroker delivers due tasks through a message broker instead of polling
-// SQL. Scheduling state stays in SQL; a relay publishes due task ids.
+// SQL. Scheduling state stays in SQL; a relay publishes due task ids. The
+// caller keeps ownership of b (Stop does not close it).
 func WithBroker(b Broker) ClientOption { return func(c *config) { c.broker = b } }
 
 // WithBrokerURL opens the broker from a URL through the registered drivers
-// (see RegisterBroker); "" or "sql://" means the SQL store itself.
+// (see RegisterBroker); "" or "sql://" means the SQL store itself. Stop
+// closes a broker opened this way.
 func WithBrokerURL(url string) ClientOption { return func(c *config) { c.brokerURL = url } }
 
 // WithRedeliver sets after how long a published but unfinished task is

@@ -37,8 +37,7 @@ func (s *store) setPaused(ctx context.Context, queue string, paused bool) error 
 	default:
 		q = "INSERT INTO tasks_queues (name, paused, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, updated_at = excluded.updated_at"
 	}
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(q), queue, paused, now)
-	return wrapDB("pause queue", err)
+	return wrapDB("pause queue", s.exec(ctx, s.db.Rebind(q), queue, paused, now))
 }
 
 type countRow struct {
@@ -156,11 +155,11 @@ func (s *store) retry(ctx context.Context, id int64) error {
 // cancel moves a pending or running task to cancelled.
 func (s *store) cancel(ctx context.Context, id int64) error {
 	now := s.t(s.now())
-	res, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE tasks_jobs SET state = 'cancelled', finished_at = ?, lease_until = NULL, unique_pending = NULL, last_error = 'cancelled by hand' WHERE id = ? AND state IN ('available', 'scheduled', 'retryable', 'running')"), now, id)
+	n, err := s.execN(ctx, s.db.Rebind("UPDATE tasks_jobs SET state = 'cancelled', finished_at = ?, lease_until = NULL, unique_pending = NULL, last_error = 'cancelled by hand' WHERE id = ? AND state IN ('available', 'scheduled', 'retryable', 'running')"), now, id)
 	if err != nil {
 		return wrapDB("cancel", err)
 	}
-	if n, _ := res.RowsAffected(); n == 1 {
+	if n == 1 {
 		return nil
 	}
 	if _, err := s.get(ctx, s.db, id); err != nil {
@@ -170,11 +169,11 @@ func (s *store) cancel(ctx context.Context, id int64) error {
 }
 
 func (s *store) setProgress(ctx context.Context, id int64, v json.RawMessage) error {
-	res, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE tasks_jobs SET progress = ? WHERE id = ? AND state = 'running'"), jsonArg(v), id)
+	n, err := s.execN(ctx, s.db.Rebind("UPDATE tasks_jobs SET progress = ? WHERE id = ? AND state = 'running'"), jsonArg(v), id)
 	if err != nil {
 		return wrapDB("set progress", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return ErrConflict
 	}
 	return nil

@@ -110,10 +110,22 @@ func (s *store) snooze(ctx context.Context, id int64, attempt int, runAt time.Ti
 // exec runs one statement in its own transaction, retrying deadlocks and
 // busy errors (MySQL deadlocks with concurrent claimers are routine).
 func (s *store) exec(ctx context.Context, q string, args ...any) error {
-	return sqldb.InTx(ctx, s.db, nil, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, q, args...)
+	_, err := s.execN(ctx, q, args...)
+	return err
+}
+
+// execN is exec returning the number of rows affected.
+func (s *store) execN(ctx context.Context, q string, args ...any) (int64, error) {
+	var n int64
+	err := sqldb.InTx(ctx, s.db, nil, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
 		return err
 	})
+	return n, err
 }
 
 // release hands running tasks back at once (graceful shutdown past its
@@ -210,6 +222,5 @@ func (s *store) undispatch(ctx context.Context, ids []int64) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, q, args...)
-	return wrapDB("undispatch", err)
+	return wrapDB("undispatch", s.exec(ctx, q, args...))
 }
