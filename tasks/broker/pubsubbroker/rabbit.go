@@ -94,7 +94,11 @@ func (s *rabbitSession) openSubscription(ctx context.Context, queue string, pref
 	}
 	opts := &rabbitpubsub.SubscriptionOptions{}
 	if prefetch > 0 {
-		p := prefetch * 2
+		// Deliveries are acked only after their outcome is committed (the
+		// completer batches commits), so the unacked window must cover
+		// several batches or it throttles throughput (×2 gave 1.8k
+		// jobs/s, ×10 5.5k with 100 workers).
+		p := prefetch * 10
 		opts.PrefetchCount = &p
 	}
 	return rabbitpubsub.OpenSubscription(s.conn, s.name(queue), opts), nil
