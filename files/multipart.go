@@ -247,7 +247,7 @@ func (s *Store) UploadPart(ctx context.Context, bucketID, key, uploadID string, 
 	}); err != nil {
 		return nil, fmt.Errorf("files: reset part: %w", err)
 	}
-	sp, err := m.UploadPart(ctx, n, sourceReader{r}, want)
+	sp, err := m.UploadPart(ctx, n, r, want)
 	if err != nil {
 		return nil, fmt.Errorf("files: upload part %d: %w", n, err)
 	}

@@ -69,7 +69,7 @@ func (s *Store) Put(ctx context.Context, bucketID, key string, r io.Reader, o Pu
 	if o.Size > 0 {
 		wo.ExpectedSize = o.Size
 	}
-	res, err := loc.Write(ctx, f.StorageKey, sourceReader{r}, wo)
+	res, err := loc.Write(ctx, f.StorageKey, r, wo)
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
 			return nil, limitError(limit, byQuota, err)

@@ -72,10 +72,7 @@ func pump(ctx context.Context, r io.Reader, w io.Writer, lim pumpLimits) (int64,
 				return err
 			}
 			c := <-free
-			n, rerr := io.ReadFull(r, c.buf)
-			if rerr == io.ErrUnexpectedEOF {
-				rerr = io.EOF
-			}
+			n, rerr := fill(r, c.buf)
 			if rerr != nil && rerr != io.EOF {
 				free <- c
 				return fmt.Errorf("read source: %w", rerr)
@@ -122,4 +119,20 @@ func pump(ctx context.Context, r io.Reader, w io.Writer, lim pumpLimits) (int64,
 		return total, Checksums{}, err
 	}
 	return total, formatSums(md, sh), nil
+}
+
+// fill reads from r until buf is full, r reports io.EOF (the only clean end
+// of a stream) or r fails. Unlike io.ReadFull it passes a source's own
+// io.ErrUnexpectedEOF through as an error: net/http returns exactly that
+// when a client hangs up in the middle of a request body.
+func fill(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
