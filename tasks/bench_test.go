@@ -17,6 +17,7 @@ import (
 	"github.com/repokit/repokit/internal/sqldb"
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
 	"github.com/repokit/repokit/tasks"
+	"github.com/repokit/repokit/tasks/taskstest"
 )
 
 const (
@@ -126,52 +127,7 @@ func BenchmarkThroughputSQLite(b *testing.B) {
 }
 
 func benchRepokit(b *testing.B, db *sqlx.DB, reset string) {
-	ctx := context.Background()
-	if err := tasks.Migrate(ctx, db); err != nil {
-		b.Fatal(err)
-	}
-	items := make([]tasks.Item, benchJobs)
-	for i := range items {
-		items[i] = tasks.Item{Type: "noop", Args: struct{}{}}
-	}
-	var worked atomic.Int64
-	var total time.Duration
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		if _, err := db.Exec(reset); err != nil {
-			b.Fatal(err)
-		}
-		c, err := tasks.NewClient(ctx, db, tasks.WithQueue("default", benchWorkers), tasks.WithLogger(quiet))
-		if err != nil {
-			b.Fatal(err)
-		}
-		tasks.Register(c, "noop", func(ctx context.Context, t *tasks.Task[struct{}]) error {
-			worked.Add(1)
-			return nil
-		})
-		if _, err := c.EnqueueMany(ctx, nil, items); err != nil {
-			b.Fatal(err)
-		}
-		worked.Store(0)
-		b.StartTimer()
-		t0 := time.Now()
-		if err := c.Start(ctx); err != nil {
-			b.Fatal(err)
-		}
-		for worked.Load() < benchJobs {
-			time.Sleep(time.Millisecond)
-		}
-		if err := c.Stop(ctx); err != nil {
-			b.Fatal(err)
-		}
-		total += time.Since(t0)
-	}
-	b.ReportMetric(float64(benchJobs*b.N)/total.Seconds(), "jobs/s")
-	var left int
-	if err := db.Get(&left, "SELECT COUNT(*) FROM tasks_jobs WHERE state <> 'completed'"); err != nil || left != 0 {
-		b.Fatalf("%d tasks not completed (%v)", left, err)
-	}
+	taskstest.Throughput(b, db, reset, benchJobs, benchWorkers)
 }
 
 // BenchmarkEnqueue measures the latency of one Enqueue (its own
