@@ -27,6 +27,13 @@ var (
 	ErrUnsupported = errors.New("storage: unsupported by this driver")
 	// ErrInvalid: bad input (malformed Content-MD5, bad key, bad range, bad part number...).
 	ErrInvalid = errors.New("storage: invalid argument")
+	// ErrInsufficientStorage: the storage system is out of space or quota
+	// (WebDAV 507 Insufficient Storage). Nothing is left behind.
+	ErrInsufficientStorage = errors.New("storage: insufficient storage")
+	// ErrUnavailable: the storage system failed or refused for now (a 5xx
+	// answer, a locked resource, a connection lost mid-transfer); retrying
+	// later may succeed. Nothing is left behind by a failed write.
+	ErrUnavailable = errors.New("storage: unavailable")
 )
 
 // wrapErr maps a gocloud error to our sentinels, keeping the cause.

@@ -1,0 +1,90 @@
+// Package webdav is the WebDAV driver of RepoKit's storage locations: a
+// gocloud.dev/blob driver registered for the schemes webdav:// (HTTP) and
+// webdavs:// (HTTPS) when the package is imported,
+//
+//	import _ "github.com/repokit/repokit/storage/webdav"
+//
+//	loc, err := storage.OpenLocation(ctx, "dav", "webdavs://dav.example.org/repo/data")
+//
+// so every storage.Location feature (streaming writes with limits and
+// checksums, ranged readers, copy, list, multipart by parts) works on Apache
+// httpd mod_dav, nginx/ownCloud/Nextcloud-style servers, golang.org/x/net/webdav
+// and XRootD's XrdHttp (which serves CERN's EOS/XRootD namespaces over HTTP).
+//
+// # URL
+//
+//	webdav://[user:password@]host[:port]/path?token=..&ca=/ca.pem&timeout=1m
+//
+//   - path: the collection holding the keys (created by the administrator).
+//   - Basic auth from the URL's userinfo; else from REPOKIT_WEBDAV_USER and
+//     REPOKIT_WEBDAV_PASSWORD.
+//   - A bearer token from token= (redacted in Location.URL); else from
+//     REPOKIT_WEBDAV_TOKEN (preferred: tokens in URLs end up in configs).
+//     Credentials in the URL take precedence over the environment as a
+//     whole; basic credentials and a token from the same source are refused
+//     (storage.ErrInvalid).
+//   - ca=: a PEM file of CAs trusted for webdavs:// (else the system's).
+//   - timeout=: how long to wait for response headers (default 1m).
+//   - prefix=: gocloud's key prefix, as for every scheme.
+//
+// Redirects are never followed (credentials must not go to another host).
+//
+// # How operations map to WebDAV
+//
+//	write       MKCOL of missing parent collections (deepest first, cached),
+//	            one chunked PUT of the stream to "<key>.<random>.tmp" next to
+//	            key, then MOVE (Overwrite: T) onto key. A failed or cut upload
+//	            (a failed check, ctx cancelled, the server's error, a lost
+//	            connection) deletes the temporary name, so no partial object is
+//	            ever visible under key; a crash leaves at most a "*.tmp" key
+//	            that List shows and garbage collection removes. Memory is
+//	            constant: the body is a pipe, never buffered.
+//	read        GET, with Range for ranges (a 416 past the end reads nothing;
+//	            a server ignoring Range is skipped client-side).
+//	stat        HEAD; where HEAD is refused (XrdHttp answers 405) or names a
+//	            collection, PROPFIND Depth 0. Size, time, ETag, content type.
+//	list        PROPFIND Depth 1 walked depth-first (Depth infinity is off on
+//	            most servers), in lexical key order, paged by the last key.
+//	copy        COPY to a temporary name + MOVE; servers without a local COPY
+//	            (XrdHttp without TPC) get the bytes streamed through the client.
+//	delete      DELETE, after checking the key is not a collection (a
+//	            DELETE of a collection would remove everything under it).
+//	checksums   storage computes md5/sha256 while streaming, as for every
+//	            driver; Client.Digest asks the server for its own checksum
+//	            with RFC 3230 Want-Digest/Digest (XrdHttp: md5, adler32,
+//	            crc32c as configured by xrootd.chksum), e.g. to verify bytes
+//	            without reading them back.
+//	signed URLs not supported (storage.ErrUnsupported).
+//
+// Overwriting an existing key is a MOVE with Overwrite: T: servers
+// (x/net/webdav, mod_dav) remove the old object and rename the new one, so a
+// reader may briefly see no object, never a partial one. storage writes
+// fresh keys (storage.NewKey), so this does not arise in files.
+//
+// # Errors
+//
+// HTTP answers become *StatusError, which matches the storage sentinels
+// with errors.Is: 404 storage.ErrNotFound, 507 storage.ErrInsufficientStorage,
+// 423 ErrLocked and 5xx ErrServer (both storage.ErrUnavailable), 401/403
+// ErrAuth. A connection refused, reset or closed mid-transfer is
+// ErrConnection (storage.ErrUnavailable). In every case a failed write
+// leaves nothing behind.
+//
+// # Why HTTP and not XRootD's native root:// protocol
+//
+// XRootD's own protocol (root://, the XRootD client library, xrdcp) adds
+// what HTTP/WebDAV lacks: kXR_query checksum without a read, vector reads
+// (many ranges in one round trip), parallel streams and TPC transfers
+// driven by the client, the redirector/federation logic (a manager sends the
+// client to the data server holding the file, with fail-over), XRootD's own
+// security protocols (GSI/X.509 proxies, Kerberos, shared secrets, tokens
+// via ztn) and asynchronous, stateful file handles with server-side open
+// files. XrdHttp exposes the same namespace over plain HTTP(S) with the
+// WebDAV verbs used here, Want-Digest checksums, bearer tokens (SciTokens,
+// WLCG tokens) and redirects, which is how EOS and CERNBox are reached by
+// HTTP clients. HTTP was chosen because no maintained pure-Go root://
+// client is installable here (go-hep's xrootd client is unmaintained for
+// writes and lacks the security plug-ins), a cgo binding to libXrdCl
+// would break the "Go and gcc only" default build, and one WebDAV driver
+// then serves Apache, ownCloud/Nextcloud and XRootD/EOS alike.
+package webdav
