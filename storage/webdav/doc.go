@@ -83,8 +83,9 @@
 // WebDAV verbs used here, Want-Digest checksums, bearer tokens (SciTokens,
 // WLCG tokens) and redirects, which is how EOS and CERNBox are reached by
 // HTTP clients. HTTP was chosen because no maintained pure-Go root://
-// client is installable here (go-hep's xrootd client is unmaintained for
-// writes and lacks the security plug-ins), a cgo binding to libXrdCl
-// would break the "Go and gcc only" default build, and one WebDAV driver
-// then serves Apache, ownCloud/Nextcloud and XRootD/EOS alike.
+// client is installable here (the one pure-Go implementation,
+// go-hep.org/x/hep/xrootd, is outside the module's dependencies and covers
+// only part of the security plug-ins), a cgo binding to libXrdCl would break
+// the "Go and gcc only" default build, and one WebDAV driver then serves
+// Apache, ownCloud/Nextcloud-style servers and XRootD/EOS alike.
 package webdav

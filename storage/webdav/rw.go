@@ -31,23 +31,32 @@ func tempKey(key string) string {
 const cleanupTimeout = 30 * time.Second
 
 // cleanup removes the temporary upload tmp, even when ctx is done. cut says
-// the PUT was interrupted by this side, so the server may still be about to
-// create tmp: if it is not there yet, look again a few times.
+// the PUT was interrupted by this side, so the server may still be handling
+// it: a 423 (x/net/webdav locks the name for the PUT's duration) or 5xx is
+// retried, and a name not there yet is looked for again a few times.
 func (c *Client) cleanup(ctx context.Context, tmp string, cut bool) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	err := c.remove(cctx, tmp)
-	if !cut || !errors.Is(err, storage.ErrNotFound) {
-		return
-	}
-	for _, d := range []time.Duration{20 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond} {
+	missing, busy := 0, 0
+	for d := 10 * time.Millisecond; ; d = min(2*d, time.Second) {
+		err := c.remove(cctx, tmp)
+		switch {
+		case err == nil:
+			return
+		case errors.Is(err, storage.ErrNotFound):
+			if missing++; !cut || missing > 4 {
+				return
+			}
+		case errors.Is(err, storage.ErrUnavailable):
+			if busy++; busy > 8 { // ~4s: the server is down, GC will do it
+				return
+			}
+		default:
+			return
+		}
 		select {
 		case <-time.After(d):
 		case <-cctx.Done():
-			return
-		}
-		if _, err := c.stat(cctx, tmp); err == nil {
-			_ = c.remove(cctx, tmp)
 			return
 		}
 	}
