@@ -15,6 +15,8 @@
 //
 //	webdav://[user:password@]host[:port]/path?token=..&ca=/ca.pem&timeout=1m
 //
+// Its parts:
+//
 //   - path: the collection holding the keys (created by the administrator).
 //   - Basic auth from the URL's userinfo; else from REPOKIT_WEBDAV_USER and
 //     REPOKIT_WEBDAV_PASSWORD.
