@@ -78,7 +78,7 @@ func (l *Location) Write(ctx context.Context, key string, r io.Reader, opts Writ
 		return WriteResult{}, fmt.Errorf("storage: write %q: announced %d bytes, limit %d: %w", key, opts.ExpectedSize, opts.MaxSize, ErrTooLarge)
 	}
 
-	wctx, cancel := context.WithCancel(ctx)
+	wctx, cancel := context.WithCancel(withExpectedSize(ctx, opts.ExpectedSize))
 	defer cancel()
 	part := l.partSize(opts.ExpectedSize)
 	w, err := l.bucket.NewWriter(wctx, key, &blob.WriterOptions{

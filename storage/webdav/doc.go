@@ -48,7 +48,7 @@
 //	list        PROPFIND Depth 1 walked depth-first (Depth infinity is off on
 //	            most servers), in lexical key order, paged by the last key.
 //	copy        COPY to a temporary name + MOVE; servers without a local COPY
-//	            (XrdHttp without TPC) get the bytes streamed through the client.
+//	            (XrdHttp answers 400 without TPC) get the bytes streamed through the client.
 //	delete      DELETE, after checking the key is not a collection (a
 //	            DELETE of a collection would remove everything under it).
 //	checksums   storage computes md5/sha256 while streaming, as for every

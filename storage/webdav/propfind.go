@@ -47,10 +47,10 @@ func (c *Client) stat(ctx context.Context, key string) (*objInfo, error) {
 	case http.StatusOK:
 		n, perr := strconv.ParseInt(resp.Header.Get("Content-Length"), 10, 64)
 		ct := resp.Header.Get("Content-Type")
-		if perr != nil || n < 0 || strings.HasPrefix(ct, "httpd/unix-directory") {
-			break // no length (or a directory): ask PROPFIND
+		mod, terr := http.ParseTime(resp.Header.Get("Last-Modified"))
+		if perr != nil || n < 0 || terr != nil || strings.HasPrefix(ct, "httpd/unix-directory") {
+			break // no length or time (XrdHttp), or a directory: ask PROPFIND
 		}
-		mod, _ := http.ParseTime(resp.Header.Get("Last-Modified"))
 		return &objInfo{size: n, modTime: mod, etag: resp.Header.Get("ETag"), contentType: ct}, nil
 	case http.StatusNotFound, http.StatusGone:
 		return nil, &StatusError{Method: http.MethodHead, Key: key, Code: resp.StatusCode}

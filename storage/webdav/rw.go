@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gocloud.dev/blob/driver"
@@ -62,17 +64,23 @@ func (c *Client) cleanup(ctx context.Context, tmp string, cut bool) {
 	}
 }
 
-// writer streams one upload: a single chunked PUT to a temporary name fed by
-// a pipe (memory stays constant whatever the size), then MOVE onto the key.
+// writer streams one upload: a single PUT to a temporary name fed by a pipe
+// (memory stays constant whatever the size), then MOVE onto the key. The PUT
+// carries a Content-Length when storage announced the size
+// (storage.ExpectedSize), else it is chunked; for XrdHttp, whose chunked
+// decoding is unreliable (5.5: "Invalid chunked encoding" on a fraction of
+// uploads), an upload of unknown size is spooled to a temporary file first.
 type writer struct {
-	ctx  context.Context
-	c    *Client
-	key  string
-	tmp  string
-	pw   *io.PipeWriter
-	done chan struct{}
-	err  error // outcome of the PUT; read after done is closed
-	sent bool  // the server answered the PUT (it is not still running)
+	ctx   context.Context
+	c     *Client
+	key   string
+	tmp   string
+	ct    string
+	pw    *io.PipeWriter // streaming mode
+	spool *os.File       // spooling mode
+	done  chan struct{}
+	err   error // outcome of the PUT; read after done is closed
+	sent  bool  // the server answered the PUT (it is not still running)
 }
 
 func (b *bucket) NewTypedWriter(ctx context.Context, key, contentType string, opts *driver.WriterOptions) (driver.Writer, error) {
@@ -90,24 +98,84 @@ func (b *bucket) NewTypedWriter(ctx context.Context, key, contentType string, op
 			return nil, err
 		}
 	}
+	w := &writer{ctx: ctx, c: b.c, key: key, tmp: tempKey(key), ct: contentType, done: make(chan struct{})}
+	size := storage.ExpectedSize(ctx)
+	if size < 0 && b.c.server.Load() == serverXrd {
+		f, err := os.CreateTemp("", "repokit-webdav-*.spool")
+		if err != nil {
+			return nil, fmt.Errorf("webdav: PUT %q: spool: %w", key, err)
+		}
+		_ = os.Remove(f.Name()) // unlinked: gone with the descriptor
+		w.spool = f
+		return w, nil
+	}
 	pr, pw := io.Pipe()
-	w := &writer{ctx: ctx, c: b.c, key: key, tmp: tempKey(key), pw: pw, done: make(chan struct{})}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, b.c.urlOf(w.tmp), pr)
+	w.pw = pw
+	var sent atomic.Int64
+	body := func() io.ReadCloser { return &putBody{pr: pr, n: &sent} }
+	rewind := func() (io.ReadCloser, error) {
+		if sent.Load() > 0 {
+			return nil, errors.New("webdav: PUT body already partly sent")
+		}
+		return body(), nil
+	}
+	req, err := w.request(body(), rewind, size)
 	if err != nil {
-		return nil, fmt.Errorf("webdav: PUT %q: %w (%w)", key, storage.ErrInvalid, err)
+		return nil, err
 	}
-	req.ContentLength = -1 // chunked: the size is not known up front
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	b.c.auth(req)
 	go w.put(req, pr)
 	return w, nil
 }
 
+// request builds the PUT of the temporary name. length < 0: chunked.
+// rewind lets the transport resend it on a fresh connection when a
+// kept-alive one was closed by the server (XrdHttp closes after every error
+// answer) as long as no body byte has gone out.
+func (w *writer) request(body io.ReadCloser, rewind func() (io.ReadCloser, error), length int64) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(w.ctx, http.MethodPut, w.c.urlOf(w.tmp), body)
+	if err != nil {
+		return nil, fmt.Errorf("webdav: PUT %q: %w (%w)", w.key, storage.ErrInvalid, err)
+	}
+	req.ContentLength = length
+	if length == 0 {
+		req.Body = http.NoBody
+	}
+	req.GetBody = rewind
+	req.Header["X-Idempotency-Key"] = nil
+	// Send the body only once the server accepts the request: it can refuse
+	// (401, 507) before any byte travels, and XrdHttp 5.5 misparses a first
+	// chunk that arrives together with the headers.
+	if length != 0 {
+		req.Header.Set("Expect", "100-continue")
+	}
+	if w.ct != "" {
+		req.Header.Set("Content-Type", w.ct)
+	}
+	w.c.auth(req)
+	return req, nil
+}
+
+// putBody reads the upload pipe and counts what the transport took. Close
+// does nothing: the pipe is closed by put once the round trip is over.
+type putBody struct {
+	pr *io.PipeReader
+	n  *atomic.Int64
+}
+
+func (b *putBody) Read(p []byte) (int, error) {
+	n, err := b.pr.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+func (b *putBody) Close() error { return nil }
+
 func (w *writer) put(req *http.Request, pr *io.PipeReader) {
 	defer close(w.done)
 	resp, err := w.c.hc.Do(req)
+	if err == nil {
+		w.c.noteServer(resp)
+	}
 	switch {
 	case err != nil && w.ctx.Err() != nil:
 		w.err = w.ctx.Err()
@@ -124,6 +192,9 @@ func (w *writer) put(req *http.Request, pr *io.PipeReader) {
 		w.err = statusErr(resp, http.MethodPut, w.key)
 	}
 	// Unblock a Write waiting on the pipe with the real cause.
+	if pr == nil {
+		return
+	}
 	if w.err != nil {
 		pr.CloseWithError(w.err)
 	} else {
@@ -132,6 +203,12 @@ func (w *writer) put(req *http.Request, pr *io.PipeReader) {
 }
 
 func (w *writer) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if w.spool != nil {
+		return w.spool.Write(p)
+	}
 	n, err := w.pw.Write(p)
 	if err != nil {
 		<-w.done
@@ -149,14 +226,24 @@ func (w *writer) Write(p []byte) (int, error) {
 // cancelled (storage.Location.Write does so on any failed check) or the
 // PUT failed, the temporary upload is removed and nothing appears at key.
 func (w *writer) Close() error {
-	if err := w.ctx.Err(); err != nil {
-		w.pw.CloseWithError(err)
+	if w.spool != nil {
+		defer w.spool.Close()
+		if err := w.ctx.Err(); err != nil {
+			return err // nothing was sent
+		}
+		if err := w.putSpool(); err != nil {
+			return err
+		}
+	} else {
+		if err := w.ctx.Err(); err != nil {
+			w.pw.CloseWithError(err)
+			<-w.done
+			w.c.cleanup(w.ctx, w.tmp, !w.sent)
+			return err
+		}
+		w.pw.Close()
 		<-w.done
-		w.c.cleanup(w.ctx, w.tmp, !w.sent)
-		return err
 	}
-	w.pw.Close()
-	<-w.done
 	if w.err != nil {
 		w.c.cleanup(w.ctx, w.tmp, !w.sent)
 		return w.err
@@ -169,6 +256,22 @@ func (w *writer) Close() error {
 		w.c.cleanup(w.ctx, w.tmp, false)
 		return err
 	}
+	return nil
+}
+
+// putSpool sends the spooled upload with its Content-Length.
+func (w *writer) putSpool() error {
+	size, err := w.spool.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("webdav: PUT %q: spool: %w", w.key, err)
+	}
+	section := func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(w.spool, 0, size)), nil }
+	body, _ := section()
+	req, err := w.request(body, section, size)
+	if err != nil {
+		return err
+	}
+	w.put(req, nil)
 	return nil
 }
 
@@ -202,6 +305,22 @@ func (b *bucket) NewRangeReader(ctx context.Context, key string, offset, length 
 		return empty()
 	}
 	hdr := map[string]string{}
+	var info *objInfo
+	if !b.c.rangesOK() {
+		// XrdHttp 5.5 answers "bytes=N-" with nothing, announces ranges
+		// past the end it does not send, and GET has no Last-Modified:
+		// stat first, then ask for an exact, clamped range.
+		var err error
+		if info, err = b.c.stat(ctx, key); err != nil {
+			return nil, err
+		}
+		if offset >= info.size {
+			return empty()
+		}
+		if length < 0 || offset+length > info.size {
+			length = info.size - offset
+		}
+	}
 	switch {
 	case length > 0:
 		hdr["Range"] = fmt.Sprintf("bytes=%d-%d", offset, offset+length-1)
@@ -215,6 +334,9 @@ func (b *bucket) NewRangeReader(ctx context.Context, key string, offset, length 
 	r := &reader{body: resp.Body, key: key, ctx: ctx, resp: resp}
 	r.attrs.ContentType = orOctet(resp.Header.Get("Content-Type"))
 	r.attrs.ModTime, _ = http.ParseTime(resp.Header.Get("Last-Modified"))
+	if info != nil && r.attrs.ModTime.IsZero() {
+		r.attrs.ModTime = info.modTime
+	}
 	switch resp.StatusCode {
 	case http.StatusOK:
 		r.attrs.Size = resp.ContentLength

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gocloud.dev/blob"
@@ -66,6 +67,29 @@ type Client struct {
 	auth   func(*http.Request)
 	dirsMu sync.Mutex
 	dirs   map[string]bool // collections known to exist
+	server atomic.Int32 // serverUnknown, serverStd or serverXrd
+}
+
+// Kinds of server (some need work-arounds).
+const (
+	serverUnknown int32 = iota // no answer seen yet
+	serverStd                  // follows RFC 9110 on ranges and chunked bodies
+	serverXrd                  // XrdHttp (Server: XrootD/...)
+)
+
+// rangesOK reports whether the server is known to handle open and
+// overlong Range requests as RFC 9110 says.
+func (c *Client) rangesOK() bool { return c.server.Load() == serverStd }
+
+func (c *Client) noteServer(resp *http.Response) {
+	if c.server.Load() != serverUnknown {
+		return
+	}
+	if strings.HasPrefix(strings.ToLower(resp.Header.Get("Server")), "xrootd") {
+		c.server.Store(serverXrd)
+	} else {
+		c.server.Store(serverStd)
+	}
 }
 
 func newClient(u *url.URL, hc *http.Client) (*Client, error) {
@@ -202,6 +226,12 @@ func (c *Client) do(ctx context.Context, method, key string, body io.Reader, hdr
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
+	if method != http.MethodPut && method != http.MethodPost {
+		// Every other method used here is idempotent: let the transport
+		// resend it on a fresh connection when a kept-alive one turns out
+		// closed by the server (a nil value is not sent).
+		req.Header["X-Idempotency-Key"] = nil
+	}
 	c.auth(req)
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -210,6 +240,7 @@ func (c *Client) do(ctx context.Context, method, key string, body io.Reader, hdr
 		}
 		return nil, &connError{op: method, key: key, err: err}
 	}
+	c.noteServer(resp)
 	return resp, nil
 }
 
@@ -301,6 +332,39 @@ func (c *Client) move(ctx context.Context, dst, src string) error {
 // remove deletes key; a missing key is reported as a StatusError 404.
 func (c *Client) remove(ctx context.Context, key string) error {
 	_, err := c.simple(ctx, http.MethodDelete, key, nil, http.StatusNoContent, http.StatusOK, http.StatusAccepted)
+	return err
+}
+
+// RemoveAll deletes the collection dir (relative to the location; "" is
+// refused) and everything under it. Servers whose DELETE of a collection is
+// not recursive (XrdHttp: "directory not empty") get its members deleted
+// first, depth-first. A missing collection is not an error. Garbage
+// collection never needs this (it deletes keys); tests and tools do.
+func (c *Client) RemoveAll(ctx context.Context, dir string) error {
+	dir = strings.Trim(dir, "/")
+	if dir == "" {
+		return fmt.Errorf("webdav: remove all of the location's root: %w", storage.ErrInvalid)
+	}
+	dir += "/"
+	_, err := c.simple(ctx, http.MethodDelete, dir, nil, http.StatusNoContent, http.StatusOK, http.StatusAccepted)
+	if err == nil || errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	ents, lerr := c.entries(ctx, dir)
+	if lerr != nil {
+		return errors.Join(err, lerr)
+	}
+	for _, e := range ents {
+		if e.isDir {
+			err = c.RemoveAll(ctx, dir+e.name)
+		} else {
+			err = c.remove(ctx, dir+e.name)
+		}
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+	}
+	_, err = c.simple(ctx, http.MethodDelete, dir, nil, http.StatusNoContent, http.StatusOK, http.StatusAccepted, http.StatusNotFound)
 	return err
 }
 
@@ -407,9 +471,9 @@ func (b *bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *driver.C
 		return err
 	}
 	tmp := tempKey(dstKey)
-	_, err = b.c.simple(ctx, "COPY", srcKey, map[string]string{"Destination": b.c.urlOf(tmp), "Overwrite": "T", "Depth": "0"},
+	code, err := b.c.simple(ctx, "COPY", srcKey, map[string]string{"Destination": b.c.urlOf(tmp), "Overwrite": "T", "Depth": "0"},
 		http.StatusCreated, http.StatusNoContent, http.StatusOK)
-	if errors.Is(err, storage.ErrUnsupported) || errors.Is(err, ErrServer) {
+	if errors.Is(err, storage.ErrUnsupported) || errors.Is(err, ErrServer) || code == http.StatusBadRequest {
 		// No (local) COPY on this server (XrdHttp without its TPC plugin).
 		b.c.cleanup(ctx, tmp, false)
 		return b.streamCopy(ctx, dstKey, srcKey, src.contentType)

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"strings"
 	"testing"
 
@@ -22,7 +23,7 @@ import (
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
 	"github.com/repokit/repokit/storage"
 	"github.com/repokit/repokit/storage/storagetest"
-	_ "github.com/repokit/repokit/storage/webdav" // webdav://
+	"github.com/repokit/repokit/storage/webdav"
 )
 
 // Environment variables naming the test servers (webdav:// URLs of a
@@ -90,8 +91,18 @@ func OpenFresh(t testing.TB, name, rawURL string, opts ...storage.Option) *stora
 	if err := Request(u, "MKCOL", http.StatusCreated); err != nil {
 		t.Fatal(err)
 	}
+	root, err := storage.OpenLocation(context.Background(), "root", rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
-		if err := Request(u, http.MethodDelete, http.StatusNoContent, http.StatusOK, http.StatusNotFound); err != nil {
+		defer root.Close()
+		var c *webdav.Client
+		if !root.Bucket().As(&c) {
+			t.Error("webdav location: As(*webdav.Client) failed")
+			return
+		}
+		if err := c.RemoveAll(context.Background(), path.Base(u.Path)); err != nil {
 			t.Logf("cleanup: %v", err)
 		}
 	})
