@@ -67,7 +67,7 @@ type Client struct {
 	auth   func(*http.Request)
 	dirsMu sync.Mutex
 	dirs   map[string]bool // collections known to exist
-	server atomic.Int32 // serverUnknown, serverStd or serverXrd
+	server atomic.Int32    // serverUnknown, serverStd or serverXrd
 }
 
 // Kinds of server (some need work-arounds).
