@@ -119,8 +119,8 @@ func faultLocation(t *testing.T) (*storage.Location, *faults, string) {
 	return l, f, dir
 }
 
-// files lists every regular file under dir (what the server really holds).
-func files(t *testing.T, dir string) []string {
+// serverFiles lists every regular file under dir (what the server really holds).
+func serverFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
@@ -191,7 +191,7 @@ func TestFaults(t *testing.T) {
 				}
 				t.Fatalf("left behind: %s (%d bytes)", o.Key, o.Size)
 			}
-			if left := files(t, dir); len(left) != 0 {
+			if left := serverFiles(t, dir); len(left) != 0 {
 				t.Fatalf("files left on the server: %v", left)
 			}
 			// The location still works.
