@@ -74,9 +74,9 @@ func cutBody(n int64) func(http.ResponseWriter, *http.Request, http.Handler) {
 
 type discardWriter struct{ h http.Header }
 
-func (d *discardWriter) Header() http.Header       { return d.h }
+func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discardWriter) WriteHeader(int)            {}
+func (d *discardWriter) WriteHeader(int)             {}
 
 // cutResponse sends the headers and the first n bytes of the answer, then
 // drops the connection.
