@@ -1,0 +1,189 @@
+package webdav_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/metrics"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/repokit/repokit/storage"
+	"github.com/repokit/repokit/storage/webdav/webdavtest"
+)
+
+// benchSize is the object size: 256 MiB, or REPOKIT_BENCH_STORAGE_MB MiB.
+func benchSize() int64 {
+	if v, err := strconv.Atoi(os.Getenv("REPOKIT_BENCH_STORAGE_MB")); err == nil && v > 0 {
+		return int64(v) << 20
+	}
+	return 256 << 20
+}
+
+// benchFile writes the object to upload once, in a temp dir.
+func benchFile(b *testing.B, size int64) string {
+	b.Helper()
+	p := filepath.Join(b.TempDir(), "bench.bin")
+	f, err := os.Create(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	chunk := data(1 << 20)
+	for n := int64(0); n < size; n += int64(len(chunk)) {
+		if _, err := f.Write(chunk[:min(int64(len(chunk)), size-n)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// heapPeak samples the live heap every few milliseconds while running.
+type heapPeak struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+	peak uint64
+}
+
+func startHeapPeak() *heapPeak {
+	h := &heapPeak{stop: make(chan struct{})}
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			h.peak = max(h.peak, s[0].Value.Uint64())
+			select {
+			case <-h.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return h
+}
+
+func (h *heapPeak) report(b *testing.B) {
+	close(h.stop)
+	h.wg.Wait()
+	b.ReportMetric(float64(h.peak)/(1<<20), "peak-heap-MiB")
+}
+
+// BenchmarkWebDAV: a 256 MiB PUT and GET on each server, curl doing the same
+// transfer of the same file to the same server (baseline) next to
+// storage.Location.Write / NewReader (repokit, which also hashes md5+sha256
+// while uploading and moves the upload into place). Peak live heap is
+// reported to show memory stays constant.
+func BenchmarkWebDAV(b *testing.B) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		b.Skip("curl not installed")
+	}
+	size := benchSize()
+	src := benchFile(b, size)
+	servers := []struct {
+		name string
+		url  func(b *testing.B) string
+	}{
+		{"xnet", func(b *testing.B) string { u, _ := webdavtest.NewXNetServer(b, nil); return u }},
+		{"apache", func(b *testing.B) string { return os.Getenv(webdavtest.ApacheEnv) }},
+		{"xrootd", func(b *testing.B) string { return os.Getenv(webdavtest.XRootDEnv) }},
+	}
+	for _, srv := range servers {
+		b.Run(srv.name, func(b *testing.B) {
+			raw := srv.url(b)
+			if raw == "" {
+				b.Skip("server not configured")
+			}
+			ctx := context.Background()
+			l := webdavtest.OpenFresh(b, "bench", raw)
+			u, _ := url.Parse(l.URL())
+			httpBase, _ := webdavtest.HTTPURL(u)
+			// One object to read, written once.
+			getKey := "bench/get.bin"
+			f, _ := os.Open(src)
+			if _, err := l.Write(ctx, getKey, f, storage.WriteOptions{ExpectedSize: size}); err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+			curl := func(b *testing.B, args ...string) {
+				b.Helper()
+				out, err := exec.Command("curl", append([]string{"-sS", "-f"}, args...)...).CombinedOutput()
+				if err != nil {
+					b.Fatalf("curl %v: %v %s", args, err, out)
+				}
+			}
+			b.Run("put", func(b *testing.B) {
+				b.Run("baseline", func(b *testing.B) {
+					b.SetBytes(size)
+					for i := 0; b.Loop(); i++ {
+						key := fmt.Sprintf("curl-%d.bin", i)
+						curl(b, "-T", src, httpBase+key)
+						b.StopTimer()
+						if err := l.Delete(ctx, key); err != nil {
+							b.Fatal(err)
+						}
+						b.StartTimer()
+					}
+				})
+				b.Run("repokit", func(b *testing.B) {
+					b.SetBytes(size)
+					b.ReportAllocs()
+					h := startHeapPeak()
+					for i := 0; b.Loop(); i++ {
+						key := fmt.Sprintf("put-%d.bin", i)
+						f, err := os.Open(src)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if _, err := l.Write(ctx, key, f, storage.WriteOptions{ExpectedSize: size}); err != nil {
+							b.Fatal(err)
+						}
+						f.Close()
+						b.StopTimer()
+						if err := l.Delete(ctx, key); err != nil {
+							b.Fatal(err)
+						}
+						b.StartTimer()
+					}
+					h.report(b)
+				})
+			})
+			b.Run("get", func(b *testing.B) {
+				b.Run("baseline", func(b *testing.B) {
+					b.SetBytes(size)
+					for b.Loop() {
+						curl(b, "-o", "/dev/null", httpBase+getKey)
+					}
+				})
+				b.Run("repokit", func(b *testing.B) {
+					b.SetBytes(size)
+					b.ReportAllocs()
+					h := startHeapPeak()
+					for b.Loop() {
+						r, err := l.NewReader(ctx, getKey)
+						if err != nil {
+							b.Fatal(err)
+						}
+						n, err := io.Copy(io.Discard, r)
+						r.Close()
+						if err != nil || n != size {
+							b.Fatalf("read %d of %d: %v", n, size, err)
+						}
+					}
+					h.report(b)
+				})
+			})
+		})
+	}
+}
