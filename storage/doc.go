@@ -40,5 +40,7 @@
 // (WithBufferSize, WithUploadConcurrency).
 //
 // Errors are sentinels testable with errors.Is: ErrNotFound, ErrTooLarge,
-// ErrSizeMismatch, ErrChecksumMismatch, ErrUnsupported, ErrInvalid.
+// ErrSizeMismatch, ErrChecksumMismatch, ErrUnsupported, ErrInvalid, and for
+// remote servers ErrInsufficientStorage and ErrUnavailable. More drivers
+// register by import (storage/webdav: webdav://, webdavs://).
 package storage
