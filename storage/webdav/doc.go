@@ -63,6 +63,23 @@
 // reader may briefly see no object, never a partial one. storage writes
 // fresh keys (storage.NewKey), so this does not arise in files.
 //
+// # XrdHttp
+//
+// XRootD's HTTP plug-in (tested: xrootd 5.5.3) needs work-arounds, applied
+// once a response says "Server: XrootD": its chunked-body decoding fails on
+// a fraction of uploads ("Invalid chunked encoding"), so PUTs carry a
+// Content-Length (storage.ExpectedSize; an upload of unknown size is spooled
+// to an unlinked temporary file first); it answers "Range: bytes=N-" with
+// nothing and announces ranges past the end it does not send, so reads stat
+// first and ask for exact ranges; GET and HEAD carry no Last-Modified (taken
+// from PROPFIND); it reads MOVE's Destination path literally (sent
+// unescaped); it cuts names at '?' even when escaped, so such keys are
+// refused (storage.ErrInvalid); its DELETE of a non-empty collection fails
+// (Client.RemoveAll walks); local COPY needs its TPC plug-in (streamed
+// instead); it closes the connection after every error answer (idempotent
+// requests, and PUTs whose body has not started, are resent on a fresh
+// connection).
+//
 // # Errors
 //
 // HTTP answers become *StatusError, which matches the storage sentinels

@@ -90,6 +90,9 @@ func (b *bucket) NewTypedWriter(ctx context.Context, key, contentType string, op
 	if opts.IfNotExist {
 		return nil, fmt.Errorf("webdav: conditional writes: %w", storage.ErrUnsupported)
 	}
+	if err := b.c.checkKey(ctx, key); err != nil {
+		return nil, err
+	}
 	if err := b.c.mkdirs(ctx, key); err != nil {
 		return nil, err
 	}
@@ -300,6 +303,9 @@ func (b *bucket) NewRangeReader(ctx context.Context, key string, offset, length 
 		}
 		return &reader{body: http.NoBody, key: key, ctx: ctx, attrs: driver.ReaderAttributes{
 			ContentType: orOctet(info.contentType), ModTime: info.modTime, Size: info.size}}, nil
+	}
+	if err := b.c.checkKey(ctx, key); err != nil {
+		return nil, err
 	}
 	if length == 0 {
 		return empty()

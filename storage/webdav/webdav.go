@@ -77,6 +77,23 @@ const (
 	serverXrd                  // XrdHttp (Server: XrootD/...)
 )
 
+// checkKey refuses keys the server would store under another name:
+// XrdHttp (5.5) cuts a name at a '?' even when it is escaped as %3F.
+func (c *Client) checkKey(ctx context.Context, key string) error {
+	if !strings.Contains(key, "?") {
+		return nil
+	}
+	if c.server.Load() == serverUnknown {
+		if resp, err := c.do(ctx, http.MethodOptions, "", nil, nil); err == nil {
+			drain(resp)
+		}
+	}
+	if c.server.Load() == serverXrd {
+		return fmt.Errorf("webdav: key %q: XrdHttp cannot store '?' in names: %w", key, storage.ErrInvalid)
+	}
+	return nil
+}
+
 // rangesOK reports whether the server is known to handle open and
 // overlong Range requests as RFC 9110 says.
 func (c *Client) rangesOK() bool { return c.server.Load() == serverStd }
@@ -215,6 +232,16 @@ func (c *Client) urlOf(key string) string {
 	return c.base.Scheme + "://" + c.base.Host + c.base.EscapedPath() + strings.Join(segs, "/")
 }
 
+// destination is the Destination header of a MOVE or COPY to key: its
+// escaped URL, except for XrdHttp (5.5), which takes the header's path
+// literally (a "%20" would become part of the name).
+func (c *Client) destination(key string) string {
+	if c.server.Load() == serverXrd {
+		return c.base.Scheme + "://" + c.base.Host + c.base.Path + key
+	}
+	return c.urlOf(key)
+}
+
 // do sends one request; body may be nil. Any status is returned as a
 // response (the caller checks it); transport failures become connError and
 // a done ctx its own error.
@@ -324,7 +351,7 @@ func (c *Client) forgetDirs() {
 
 // move renames src to dst on the server (MOVE, Overwrite: T).
 func (c *Client) move(ctx context.Context, dst, src string) error {
-	_, err := c.simple(ctx, "MOVE", src, map[string]string{"Destination": c.urlOf(dst), "Overwrite": "T"},
+	_, err := c.simple(ctx, "MOVE", src, map[string]string{"Destination": c.destination(dst), "Overwrite": "T"},
 		http.StatusCreated, http.StatusNoContent, http.StatusOK)
 	return err
 }
@@ -434,6 +461,9 @@ func (b *bucket) Delete(ctx context.Context, key string, opts *driver.DeleteOpti
 	}
 	// DELETE of a collection removes everything under it: make sure key is
 	// an object first.
+	if err := b.c.checkKey(ctx, key); err != nil {
+		return err
+	}
 	if _, err := b.c.stat(ctx, key); err != nil {
 		return err
 	}
@@ -441,6 +471,9 @@ func (b *bucket) Delete(ctx context.Context, key string, opts *driver.DeleteOpti
 }
 
 func (b *bucket) Attributes(ctx context.Context, key string) (*driver.Attributes, error) {
+	if err := b.c.checkKey(ctx, key); err != nil {
+		return nil, err
+	}
 	info, err := b.c.stat(ctx, key)
 	if err != nil {
 		return nil, err
@@ -463,6 +496,9 @@ func (b *bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *driver.C
 			return err
 		}
 	}
+	if err := errors.Join(b.c.checkKey(ctx, dstKey), b.c.checkKey(ctx, srcKey)); err != nil {
+		return err
+	}
 	src, err := b.c.stat(ctx, srcKey)
 	if err != nil {
 		return err
@@ -471,7 +507,7 @@ func (b *bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *driver.C
 		return err
 	}
 	tmp := tempKey(dstKey)
-	code, err := b.c.simple(ctx, "COPY", srcKey, map[string]string{"Destination": b.c.urlOf(tmp), "Overwrite": "T", "Depth": "0"},
+	code, err := b.c.simple(ctx, "COPY", srcKey, map[string]string{"Destination": b.c.destination(tmp), "Overwrite": "T", "Depth": "0"},
 		http.StatusCreated, http.StatusNoContent, http.StatusOK)
 	if errors.Is(err, storage.ErrUnsupported) || errors.Is(err, ErrServer) || code == http.StatusBadRequest {
 		// No (local) COPY on this server (XrdHttp without its TPC plugin).
