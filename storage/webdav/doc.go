@@ -40,7 +40,10 @@
 //	            connection) deletes the temporary name, so no partial object is
 //	            ever visible under key; a crash leaves at most a "*.tmp" key
 //	            that List shows and garbage collection removes. Memory is
-//	            constant: the body is a pipe, never buffered.
+//	            constant: the body is a pipe, never buffered. The PUT sends
+//	            "Expect: 100-continue" (a server refusing it, e.g. 507 or
+//	            401, does so before any byte travels; one without it costs
+//	            a 1 s wait).
 //	read        GET, with Range for ranges (a 416 past the end reads nothing;
 //	            a server ignoring Range is skipped client-side).
 //	stat        HEAD; where HEAD is refused (XrdHttp answers 405) or names a

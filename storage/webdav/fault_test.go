@@ -457,3 +457,25 @@ func TestXRootDDigest(t *testing.T) {
 		t.Fatalf("Digest = %q, %v; want %s", d, err, res.Checksums.MD5)
 	}
 }
+
+// TestPrefix: gocloud's prefix= puts every key under a sub-collection.
+func TestPrefix(t *testing.T) {
+	ctx := context.Background()
+	raw, dir := webdavtest.NewXNetServer(t, nil)
+	l, err := storage.OpenLocation(ctx, "pre", raw+"?prefix=tenant-a/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.Write(ctx, "k/v", bytes.NewReader([]byte("x")), storage.WriteOptions{ExpectedSize: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := serverFiles(t, dir); len(got) != 1 || got[0] != "tenant-a/k/v" {
+		t.Fatalf("server holds %v", got)
+	}
+	for o, err := range l.List(ctx, "") {
+		if err != nil || o.Key != "k/v" {
+			t.Fatalf("list: %+v %v", o, err)
+		}
+	}
+}
