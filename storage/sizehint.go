@@ -16,6 +16,12 @@ func ExpectedSize(ctx context.Context) int64 {
 	return UnknownSize
 }
 
+// ContextWithExpectedSize announces the size of a write made directly on a
+// location's Bucket() (Location.Write does it from WriteOptions.ExpectedSize).
+func ContextWithExpectedSize(ctx context.Context, n int64) context.Context {
+	return withExpectedSize(ctx, n)
+}
+
 func withExpectedSize(ctx context.Context, n int64) context.Context {
 	if n < 0 {
 		return ctx
