@@ -141,7 +141,10 @@ func Request(u *url.URL, method string, ok ...int) error {
 		p, _ := user.Password()
 		req.SetBasicAuth(user.Username(), p)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	// A fresh connection each time: a kept-alive one may be closed by the
+	// server just as it is reused (Apache's KeepAliveTimeout), and MKCOL is
+	// not resent by the transport.
+	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
 	if err != nil {
 		return err
 	}
