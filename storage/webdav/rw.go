@@ -46,7 +46,8 @@ func (c *Client) cleanup(ctx context.Context, tmp string, cut bool) {
 		case err == nil:
 			return
 		case errors.Is(err, storage.ErrNotFound):
-			if missing++; !cut || missing > 4 {
+			// ~1.3 s for a handler that has not created the name yet.
+			if missing++; !cut || missing > 6 {
 				return
 			}
 		case errors.Is(err, storage.ErrUnavailable):
