@@ -403,7 +403,6 @@ type bucket struct {
 var _ driver.Bucket = (*bucket)(nil)
 
 func (b *bucket) ErrorCode(err error) gcerrors.ErrorCode {
-	var se *StatusError
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return gcerrors.NotFound
@@ -423,8 +422,6 @@ func (b *bucket) ErrorCode(err error) gcerrors.ErrorCode {
 		return gcerrors.Canceled
 	case errors.Is(err, context.DeadlineExceeded):
 		return gcerrors.DeadlineExceeded
-	case errors.As(err, &se):
-		return gcerrors.Unknown
 	}
 	return gcerrors.Unknown
 }
