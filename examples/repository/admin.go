@@ -232,8 +232,8 @@ func cmdCheckDrift(ctx context.Context, args []string, _ io.Reader, stdout, stde
 
 func cmdVerifyFiles(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return withApp(ctx, "verify-files", args, stdout, stderr, false, nil, func(ctx context.Context, e *adminEnv) int {
-		// Period 0: every file is due.
-		due, err := e.app.files.ScheduleChecks(ctx, 0, 0, 0)
+		// A period of 1ns: every file is due.
+		due, err := e.app.files.ScheduleChecks(ctx, time.Nanosecond, 0, 0)
 		if err != nil {
 			return fail(stderr, err)
 		}
@@ -335,8 +335,9 @@ func cmdImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 			}
 			in = f
 		}
-		bar := progressbar.DefaultBytes(size, "import")
-		progressbar.OptionSetWriter(stderr)(bar)
+		bar := progressbar.NewOptions64(size, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("import"),
+			progressbar.OptionShowBytes(true), progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }))
 		n, bad, err := e.app.importRecords(ctx, io.TeeReader(in, bar), owner, func(line int, msg string) {
 			fmt.Fprintf(stderr, "\nline %d: %s\n", line, msg)
 		})

@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	_ "github.com/lib/pq"
+	"github.com/repokit/repokit/files"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -269,3 +270,5 @@ func bucketCount(m map[string]any, facet, key string) int {
 }
 
 func dataPath(t *testing.T, name string) string { return filepath.Join(t.TempDir(), name) }
+
+func filesPut() files.PutOptions { return files.PutOptions{} }

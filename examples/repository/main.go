@@ -97,16 +97,27 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-// parseFlags parses the shared and the command's flags; it returns the
-// exit code to use when parsing failed (or -1).
+// parseFlags parses the shared and the command's flags, which may come
+// before or after positional arguments (import FILE --owner E); it returns
+// the exit code to use when parsing failed (or -1). The positional
+// arguments are left in fs.Args().
 func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return exitOK
+			}
+			return exitUsage
 		}
-		return exitUsage
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
+	_ = fs.Parse(append([]string{"--"}, pos...))
 	return -1
 }
 
