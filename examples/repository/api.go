@@ -86,7 +86,7 @@ func (a *App) apiCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", etag(rec.Revision))
 	w.Header().Set("Location", a.cfg.BaseURL+"/api/records/"+s.ID)
-	writeJSON(w, http.StatusCreated, publicRecord(a.cfg.BaseURL, rec, s))
+	writeJSON(w, http.StatusCreated, visibleTo(actorOf(r.Context()), publicRecord(a.cfg.BaseURL, rec, s)))
 }
 
 func (a *App) apiGet(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +101,7 @@ func (a *App) apiGet(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeJSON(w, http.StatusOK, publicRecord(a.cfg.BaseURL, rec, s))
+	writeJSON(w, http.StatusOK, visibleTo(actorOf(r.Context()), publicRecord(a.cfg.BaseURL, rec, s)))
 }
 
 func (a *App) apiUpdate(w http.ResponseWriter, r *http.Request) {
@@ -137,7 +137,7 @@ func (a *App) apiUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(out.Revision))
-	writeJSON(w, http.StatusOK, publicRecord(a.cfg.BaseURL, out, ns))
+	writeJSON(w, http.StatusOK, visibleTo(actorOf(r.Context()), publicRecord(a.cfg.BaseURL, out, ns)))
 }
 
 func forbiddenOrAuth(r *http.Request) error {
@@ -220,9 +220,15 @@ func (a *App) apiSearch(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, err)
 		return
 	}
+	act := actorOf(r.Context())
 	hits := make([]any, 0, len(res.Hits))
 	for _, h := range res.Hits {
-		hits = append(hits, h.Source)
+		var m map[string]any
+		if err := jsonUnmarshal(h.Source, &m); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		hits = append(hits, visibleTo(act, m))
 	}
 	aggs := map[string]any{}
 	for name, f := range res.Facets {

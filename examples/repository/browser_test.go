@@ -129,6 +129,10 @@ func TestBrowser(t *testing.T) {
 	if h1 := get("title", chromedp.Text(chromedp.CSS("article.record h1"))); !strings.Contains(h1, word) {
 		t.Fatalf("record page title %q", h1)
 	}
+	// The flash survives the progress-bar upload (the page is loaded once).
+	if f := get("flash", chromedp.Text(chromedp.CSS("p.flash"))); !strings.Contains(f, "created") {
+		t.Errorf("flash %q", f)
+	}
 	if !strings.Contains(recordURL, "/records/") {
 		t.Fatalf("after deposit the browser is at %s", recordURL)
 	}

@@ -156,6 +156,12 @@ func runSuite(t *testing.T, e *testEnv) {
 		if r.Header.Get("ETag") != `"0"` {
 			t.Fatalf("etag %q", r.Header.Get("ETag"))
 		}
+		if strings.Contains(string(r.Body), alice.ID) {
+			t.Errorf("anonymous GET shows the owner's user id")
+		}
+		if r := e.do("GET", "/api/records/"+id, aliceTok, nil); !strings.Contains(string(r.Body), alice.ID) {
+			t.Errorf("the owner does not see the owners")
+		}
 		meta["title"] = "Ocean salinity v2 " + word
 		r = e.do("PUT", "/api/records/"+id, aliceTok, map[string]any{"metadata": meta}, "If-Match", `"0"`)
 		if r.Status != 200 || r.Header.Get("ETag") != `"1"` {

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -268,7 +267,5 @@ func bucketCount(m map[string]any, facet, key string) int {
 	}
 	return 0
 }
-
-func dataPath(t *testing.T, name string) string { return filepath.Join(t.TempDir(), name) }
 
 func filesPut() files.PutOptions { return files.PutOptions{} }

@@ -170,6 +170,25 @@ func publicRecord(base string, r *records.Record, s *stored) map[string]any {
 	return out
 }
 
+// visibleTo removes what only the record's owners and admins may see (the
+// owners' user ids) from a public record or a search hit.
+func visibleTo(act *Actor, m map[string]any) map[string]any {
+	owners, _ := m["owners"].([]any)
+	mine := act.privileged()
+	for _, o := range owners {
+		mine = mine || (act.User != nil && o == act.User.ID)
+	}
+	if ss, ok := m["owners"].([]string); ok {
+		for _, o := range ss {
+			mine = mine || (act.User != nil && o == act.User.ID)
+		}
+	}
+	if !mine {
+		delete(m, "owners")
+	}
+	return m
+}
+
 // dumper builds the indexed document of a record.
 func dumper(base string) search.Dumper {
 	return func(_ context.Context, r *records.Record) (json.RawMessage, error) {

@@ -389,7 +389,19 @@ func (a *App) webDeposit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setFlash(r, "Record "+s.ID+" created.")
-	http.Redirect(w, r, "/records/"+s.ID, http.StatusSeeOther)
+	redirectAfterUpload(w, r, "/records/"+s.ID)
+}
+
+// redirectAfterUpload answers a form post with a redirect, or, for the
+// progress-bar script (which cannot stop XHR from following redirects), with
+// the address to go to, so the page it lands on is loaded once.
+func redirectAfterUpload(w http.ResponseWriter, r *http.Request, to string) {
+	if r.Header.Get("X-Requested-With") == "XMLHttpRequest" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, to)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 func (a *App) putFormFile(r *http.Request, s *stored, p *multipart.Part) error {
@@ -511,7 +523,7 @@ func (a *App) webUpload(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	setFlash(r, "Files uploaded.")
-	http.Redirect(w, r, "/records/"+s.ID, http.StatusSeeOther)
+	redirectAfterUpload(w, r, "/records/"+s.ID)
 }
 
 func (a *App) webDelete(w http.ResponseWriter, r *http.Request) {

@@ -9,10 +9,11 @@ document.querySelectorAll('form.upload').forEach(function (form) {
     ev.preventDefault();
     var xhr = new XMLHttpRequest();
     xhr.open('POST', form.action);
+    xhr.setRequestHeader('X-Requested-With', 'XMLHttpRequest');
     bar.hidden = false;
     xhr.upload.onprogress = function (e) { if (e.lengthComputable) bar.value = Math.round(100 * e.loaded / e.total); };
     xhr.onload = function () {
-      if (xhr.status < 400) { window.location.href = xhr.responseURL; }
+      if (xhr.status < 400) { window.location.href = xhr.responseText.charAt(0) === '/' ? xhr.responseText : xhr.responseURL; }
       else { document.open(); document.write(xhr.responseText); document.close(); }
     };
     xhr.onerror = function () { bar.hidden = true; alert('Upload failed; please try again.'); };
