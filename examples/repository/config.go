@@ -43,6 +43,7 @@ type Config struct {
 	SecureCookies   bool          // Secure flag on the session cookie (HTTPS deployments)
 	RetryBase       time.Duration // first retry delay of failed tasks
 	FixityPeriod    time.Duration // every file is checked once per period
+	UploadTTL       time.Duration // multipart uploads untouched this long are abandoned
 	ShutdownTimeout time.Duration
 
 	// filled by Resolve
@@ -83,6 +84,7 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", envOr("REPOKIT_SECURE_COOKIES", "") == "1", "mark the session cookie Secure (HTTPS; env REPOKIT_SECURE_COOKIES=1)")
 	fs.DurationVar(&c.RetryBase, "retry-base", time.Second, "first retry delay of failed background tasks (doubles each attempt)")
 	fs.DurationVar(&c.FixityPeriod, "fixity-period", 30*24*time.Hour, "every file's checksum is verified once per period, spread over it")
+	fs.DurationVar(&c.UploadTTL, "upload-ttl", 24*time.Hour, "multipart uploads untouched this long are removed by the cleanup task")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests and running tasks")
 }
 

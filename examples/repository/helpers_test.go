@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -109,7 +110,7 @@ type testEnv struct {
 // embeddedConfig is the default configuration in a temp data folder.
 func embeddedConfig(t *testing.T) *Config {
 	cfg := &Config{Data: t.TempDir(), CacheURL: "mem://?max_bytes=16MiB", IndexPrefix: "t-", MaxUpload: 64 << 20, MaxBody: 1 << 20,
-		OffloadMinSize: 1 << 20, RetryBase: 50 * time.Millisecond, FixityPeriod: time.Hour, ShutdownTimeout: 10 * time.Second, DOIPrefix: "10.5072"}
+		OffloadMinSize: 1 << 20, RetryBase: 50 * time.Millisecond, FixityPeriod: time.Hour, UploadTTL: 3 * time.Second, ShutdownTimeout: 10 * time.Second, DOIPrefix: "10.5072"}
 	return cfg
 }
 
@@ -269,3 +270,5 @@ func bucketCount(m map[string]any, facet, key string) int {
 }
 
 func filesPut() files.PutOptions { return files.PutOptions{} }
+
+func strconvItoa(n int) string { return fmt.Sprint(n) }

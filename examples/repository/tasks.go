@@ -205,7 +205,7 @@ type CleanupReport struct {
 // old finished tasks and old export files. Expired sessions need no sweep:
 // they live in the cache with their idle TTL and vanish by themselves.
 func (a *App) runCleanup(ctx context.Context, _ *tasks.Task[struct{}]) error {
-	gc, err := a.files.CollectGarbage(ctx, files.GCOptions{OrphanGrace: time.Hour, UploadTTL: 24 * time.Hour})
+	gc, err := a.files.CollectGarbage(ctx, files.GCOptions{OrphanGrace: time.Hour, UploadTTL: max(a.cfg.UploadTTL, time.Second)})
 	if err != nil {
 		return err
 	}
