@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/repokit/repokit/records/pid"
+	"github.com/repokit/repokit/search/opensearch/osfake"
 	"github.com/repokit/repokit/tasks"
 )
 
@@ -20,7 +21,8 @@ func TestE2E(t *testing.T) {
 }
 
 // TestE2EServices runs the same suite on PostgreSQL + RabbitMQ + Redis + S3
-// (and OpenSearch when REPOKIT_TEST_OPENSEARCH_URL is set), and on MariaDB.
+// with the OpenSearch driver (on REPOKIT_TEST_OPENSEARCH_URL, else on the
+// library's fake OpenSearch), and on MariaDB.
 func TestE2EServices(t *testing.T) {
 	t.Run("postgres-rabbit-redis-s3", func(t *testing.T) {
 		cfg := embeddedConfig(t)
@@ -32,6 +34,12 @@ func TestE2EServices(t *testing.T) {
 		cfg.IndexPrefix = "e2e" + randHex(4) + "-"
 		if os.Getenv("REPOKIT_TEST_OPENSEARCH_URL") != "" {
 			cfg.SearchURL = os.Getenv("REPOKIT_TEST_OPENSEARCH_URL")
+		} else {
+			// No OpenSearch runs on CI: the OpenSearch driver then talks to
+			// the library's in-process FAKE OpenSearch (osfake).
+			srv := osfake.New()
+			t.Cleanup(srv.Close)
+			cfg.SearchURL = strings.Replace(srv.URL(), "http://", "opensearch://", 1)
 		}
 		runSuite(t, startEnv(t, cfg))
 	})

@@ -204,6 +204,11 @@ func (e *testEnv) do(method, path, token string, body any, hdr ...string) *resp 
 		j, _ := json.Marshal(b)
 		rd = bytes.NewReader(j)
 	}
+	if method == "GET" && (strings.HasPrefix(path, "/api/records?") || strings.HasPrefix(path, "/search")) {
+		// OpenSearch shows writes after its periodic refresh (1s); the fake
+		// one only on demand: refresh, as the periodic refresh would.
+		_ = e.app.index.Refresh(context.Background())
+	}
 	u := path
 	if strings.HasPrefix(path, "/") {
 		u = e.base + path
