@@ -146,7 +146,7 @@ func (a *App) registerHooks() {
 		if err != nil {
 			return err
 		}
-		if ev.Op == records.OpCreate {
+		if ev.Op == records.OpCreate && !actorOf(ctx).System { // imports notify nobody
 			if _, err := a.tasks.EnqueueTx(ctx, tx, taskNotify, notifyArgs{RecordID: ev.Record.ID.String(), Event: "created"},
 				tasks.Queue(queueDefault)); err != nil {
 				return err
