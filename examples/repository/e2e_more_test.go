@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"mime/multipart"
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
@@ -169,6 +171,33 @@ func TestE2EMore(t *testing.T) {
 		readAll(t, res)
 		if res.StatusCode != http.StatusCreated {
 			t.Errorf("cookie-authenticated POST with X-CSRF-Token: %d", res.StatusCode)
+		}
+		// The deposit form without JavaScript: one multipart POST with the
+		// fields first and the file last, streamed into the new record.
+		var mp bytes.Buffer
+		mw := multipart.NewWriter(&mp)
+		for k, v := range map[string]string{"csrf_token": m[1], "title": "Form deposit " + word, "creators": "Dora\nEve",
+			"resource_type": "publication", "keywords": "form, " + word, "access": "public", "publication_year": "2021"} {
+			_ = mw.WriteField(k, v)
+		}
+		fw, _ := mw.CreateFormFile("file", "notes.txt")
+		_, _ = fw.Write([]byte("form file " + word))
+		_ = mw.Close()
+		req, _ = http.NewRequest("POST", e.base+"/deposit", &mp)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		res, _ = c.Do(req)
+		readAll(t, res)
+		loc := res.Header.Get("Location")
+		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/records/") {
+			t.Fatalf("form deposit: %d %q", res.StatusCode, loc)
+		}
+		res, _ = c.Get(e.base + "/api" + loc + "/files/notes.txt")
+		if body := readAll(t, res); body != "form file "+word {
+			t.Fatalf("file of the form deposit: %d %q", res.StatusCode, body)
+		}
+		res, _ = c.Get(e.base + loc)
+		if body := readAll(t, res); !strings.Contains(body, "Record "+strings.TrimPrefix(loc, "/records/")+" created") || !strings.Contains(body, "Dora; Eve") {
+			t.Errorf("record page after the form deposit lacks the flash or the creators")
 		}
 		res, _ = c.PostForm(e.base+"/logout", url.Values{"csrf_token": {m[1]}})
 		readAll(t, res)
