@@ -84,14 +84,14 @@ type appOptions struct {
 
 // Open opens every driver named by cfg (migrating the tables) and registers
 // the task handlers; Start starts the workers.
-func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (a *App, err error) {
-	a = &App{cfg: cfg, log: log, bcryptCost: o.bcryptCost}
+func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *App, err error) {
+	a := &App{cfg: cfg, log: log, bcryptCost: o.bcryptCost}
 	if a.bcryptCost == 0 {
 		a.bcryptCost = bcrypt.DefaultCost
 	}
 	defer func() {
 		if err != nil {
-			a.Close()
+			_ = a.Close() // what was opened before the failure
 		}
 	}()
 	log.Info("opening drivers", "db", redact(cfg.DBURL), "search", redact(cfg.SearchURL),

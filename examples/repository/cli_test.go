@@ -83,6 +83,13 @@ func TestServeStartsAndStops(t *testing.T) {
 			t.Errorf("data folder lacks %s: %v", f, err)
 		}
 	}
+	// A second process on the same embedded index fails at once, cleanly.
+	for _, args := range [][]string{{"worker", "--data", data}, {"reindex", "--data", data}} {
+		code, _, errs := cli(t, "", args...)
+		if code != exitFailure || !strings.Contains(errs, "in use by another process") {
+			t.Errorf("%v while the server runs: %d %q", args, code, errs)
+		}
+	}
 	cancel()
 	select {
 	case code := <-done:
