@@ -32,7 +32,7 @@ func main() {
 	seed := flag.Int("seed", 0, "create this many records (each with a small file) before the run")
 	conc := flag.Int("concurrency", 8, "concurrent workers")
 	dur := flag.Duration("duration", 30*time.Second, "length of the run")
-	mix := flag.String("mix", "read=4,search=4,download=2", "relative weights of the request kinds")
+	mix := flag.String("mix", "read=4,search=4,download=2", "relative weights of the request kinds: read (API record), search (API, with a facet), download (small file), page (record page, page-cached)")
 	flag.Parse()
 	if err := run(*base, *token, *seed, *conc, *dur, *mix, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
@@ -92,6 +92,8 @@ func run(base, token string, seed, conc int, dur time.Duration, mix string, out 
 					u = fmt.Sprintf("%s/api/records?q=%s&resource_type=%s&size=10", base, words[rng.IntN(len(words))], []string{"dataset", "software", "publication"}[rng.IntN(3)])
 				case "download":
 					u = base + "/api/records/" + t.id + "/files/" + t.file
+				case "page":
+					u = base + "/records/" + t.id // anonymous HTML, page-cached
 				}
 				t0 := time.Now()
 				bad := get(ctx, client, u)
@@ -173,7 +175,7 @@ func parseMix(s string) ([]string, []int, error) {
 	for _, kv := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
 		var n int
-		if _, err := fmt.Sscan(v, &n); !ok || err != nil || n < 0 || (k != "read" && k != "search" && k != "download") {
+		if _, err := fmt.Sscan(v, &n); !ok || err != nil || n < 0 || (k != "read" && k != "search" && k != "download" && k != "page") {
 			return nil, nil, fmt.Errorf("bad --mix entry %q", kv)
 		}
 		if n > 0 {
