@@ -1,0 +1,197 @@
+package main
+
+// The access model of the example: who the caller is (the actor, carried in
+// the request context), who may read and edit a record, and the three
+// library permission hooks that enforce it — the search permission filter
+// (hits, totals and facet counts), the records Before hooks (edits) and the
+// fileshttp permission function (file reads and writes). When the library
+// grows an access seam, replace this file with it.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/repokit/repokit/files"
+	"github.com/repokit/repokit/files/fileshttp"
+	"github.com/repokit/repokit/records"
+	"github.com/repokit/repokit/search"
+	"github.com/repokit/repokit/tasks"
+)
+
+var (
+	// errForbidden: the actor may not do this (403).
+	errForbidden = errors.New("permission denied")
+	// errUnauthenticated: log in first (401).
+	errUnauthenticated = errors.New("authentication required")
+)
+
+// Actor is who performs an operation: a user, or the system (tasks, CLI).
+type Actor struct {
+	User   *User
+	System bool
+}
+
+type actorKey struct{}
+
+func withActor(ctx context.Context, a *Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+func withSystem(ctx context.Context) context.Context {
+	return withActor(ctx, &Actor{System: true})
+}
+
+func withUser(ctx context.Context, u *User) context.Context {
+	return withActor(ctx, &Actor{User: u})
+}
+
+// actorOf returns the actor of ctx; anonymous callers get an empty Actor.
+func actorOf(ctx context.Context) *Actor {
+	if a, ok := ctx.Value(actorKey{}).(*Actor); ok && a != nil {
+		return a
+	}
+	return &Actor{}
+}
+
+func (a *Actor) privileged() bool { return a.System || (a.User != nil && a.User.IsAdmin) }
+
+func (a *Actor) owns(s *stored) bool {
+	return a.User != nil && slices.Contains(s.Owners, a.User.ID)
+}
+
+// canRead: public records by everyone; restricted ones by owners and admins.
+func (a *Actor) canRead(s *stored) bool {
+	return s.Access.Record == "public" || a.privileged() || a.owns(s)
+}
+
+// canEdit: owners and admins.
+func (a *Actor) canEdit(s *stored) bool { return a.privileged() || a.owns(s) }
+
+// searchPermission is the search permission filter: anonymous callers see
+// public records only, users also their own, admins everything. It is added
+// to the query, so totals and facet counts obey it too.
+func searchPermission(ctx context.Context) (search.Query, error) {
+	a := actorOf(ctx)
+	if a.privileged() {
+		return nil, nil
+	}
+	public := search.Term{Field: "access.record", Value: "public"}
+	if a.User == nil {
+		return public, nil
+	}
+	return search.Bool{Should: []search.Query{public, search.Term{Field: "owners", Value: a.User.ID}}}, nil
+}
+
+// registerHooks attaches the records hooks: edits need an owner or an admin
+// (whatever path they come from), server-managed fields cannot be changed
+// by users, and a new record queues its notification and DOI registration in
+// its own transaction (outbox).
+func (a *App) registerHooks() {
+	guard := func(ctx context.Context, _ *sqlx.Tx, ev *records.Event) error {
+		act := actorOf(ctx)
+		prev, err := decodeStored(ev.Previous)
+		if err != nil {
+			return err
+		}
+		if !act.canEdit(prev) {
+			if act.User == nil && !act.System {
+				return errUnauthenticated
+			}
+			return errForbidden
+		}
+		if ev.Op != records.OpUpdate && ev.Op != records.OpRevert {
+			return nil
+		}
+		// Keep the managed fields of the previous revision.
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal(ev.Record.JSON, &doc); err != nil {
+			return err
+		}
+		var old map[string]json.RawMessage
+		if err := json.Unmarshal(ev.Previous.JSON, &old); err != nil {
+			return err
+		}
+		keep := []string{"$schema", "id", "bucket"}
+		if !act.privileged() {
+			keep = append(keep, "owners")
+		}
+		if !act.System {
+			keep = append(keep, "pids")
+		}
+		for _, k := range keep {
+			if v, ok := old[k]; ok {
+				doc[k] = v
+			} else {
+				delete(doc, k)
+			}
+		}
+		ev.Record.JSON, err = json.Marshal(doc)
+		return err
+	}
+	for _, op := range []records.Op{records.OpUpdate, records.OpDelete, records.OpUndelete, records.OpRevert, records.OpPurge} {
+		a.records.On(records.Before, op, guard)
+	}
+
+	// Outbox: follow-up work commits with the record or not at all.
+	after := func(ctx context.Context, tx *sqlx.Tx, ev *records.Event) error {
+		if actorOf(ctx).System && ev.Op != records.OpCreate {
+			return nil // the DOI task's own pid update must not queue another one
+		}
+		s, err := decodeStored(ev.Record)
+		if err != nil {
+			return err
+		}
+		if ev.Op == records.OpCreate && !actorOf(ctx).System { // imports notify nobody
+			if _, err := a.tasks.EnqueueTx(ctx, tx, taskNotify, notifyArgs{RecordID: ev.Record.ID.String(), Event: "created"},
+				tasks.Queue(queueDefault)); err != nil {
+				return err
+			}
+		}
+		if a.datacite != nil && s.Access.Record == "public" {
+			if _, err := a.tasks.EnqueueTx(ctx, tx, taskDOI, doiArgs{RecordID: ev.Record.ID.String()},
+				tasks.Queue(queueDefault), tasks.MaxAttempts(10), tasks.UniqueKey("doi:"+ev.Record.ID.String())); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	a.records.On(records.After, records.OpCreate, after)
+	a.records.On(records.After, records.OpUpdate, after)
+}
+
+// recordInCtx carries the record a files request is about to the fileshttp
+// permission function.
+type recordInCtx struct{}
+
+// filesPermission is the fileshttp permission hook: reads need read access
+// to the record, writes edit access; buckets are never created through the
+// API (every record gets its own when it is created).
+func filesPermission(r *http.Request, action fileshttp.Action, res fileshttp.Resource) error {
+	s, ok := r.Context().Value(recordInCtx{}).(*stored)
+	if !ok || s.Bucket != res.BucketID {
+		return files.ErrNotFound
+	}
+	act := actorOf(r.Context())
+	switch action {
+	case fileshttp.ActionBucketRead, fileshttp.ActionObjectRead:
+		if act.canRead(s) {
+			return nil
+		}
+		return files.ErrNotFound // hide what exists
+	case fileshttp.ActionBucketCreate:
+		return errForbidden
+	default:
+		if act.canEdit(s) {
+			return nil
+		}
+		if !act.canRead(s) {
+			return files.ErrNotFound
+		}
+		return errForbidden
+	}
+}

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/repokit/repokit/cache"
+	_ "github.com/repokit/repokit/cache/memcachedriver" // memcache://
+	_ "github.com/repokit/repokit/cache/memdriver"      // mem://
+	"github.com/repokit/repokit/cache/pagecache"
+	_ "github.com/repokit/repokit/cache/redisdriver" // redis://
+	"github.com/repokit/repokit/cache/session"
+	"github.com/repokit/repokit/files"
+	"github.com/repokit/repokit/records"
+	"github.com/repokit/repokit/records/pid"
+	"github.com/repokit/repokit/search"
+	_ "github.com/repokit/repokit/search/blevesearch" // bleve://
+	_ "github.com/repokit/repokit/search/opensearch"  // opensearch://
+	"github.com/repokit/repokit/storage"
+	"github.com/repokit/repokit/tasks"
+	_ "github.com/repokit/repokit/tasks/broker/jetstreambroker" // nats://
+	_ "github.com/repokit/repokit/tasks/broker/pubsubbroker"    // rabbit://, mem://
+)
+
+// defaultLocation is the name of the storage location --storage-url opens.
+const defaultLocation = "default"
+
+// Queue names, as Invenio's guide splits Celery work.
+const (
+	queueIndexing = "indexing" // bulk indexing consumers
+	queueDefault  = "default"  // DOI registration, e-mail, exports
+	queueLow      = "low"      // fixity checks, cleanup
+)
+
+var allQueues = []string{queueIndexing, queueDefault, queueLow}
+
+// App holds every open driver of one process.
+type App struct {
+	cfg *Config
+	log *slog.Logger
+
+	db       *sqlx.DB
+	records  *records.Store
+	pids     *pid.Store
+	resolver *pid.Resolver
+	locs     *storage.Locations
+	files    *files.Store
+	engine   *search.Engine
+	index    *search.Index
+	searcher *search.Searcher
+	indexer  *search.Indexer
+	tasks    *tasks.Client
+	cache    *cache.Cache
+	sessions *session.Store
+	pages    *pagecache.PageCache
+	purger   *Purger
+	users    *Users
+	datacite *DataCite
+	mailer   *Mailer
+	tmpl     *template.Template
+
+	bcryptCost int
+	started    bool
+	closers    []func() error
+}
+
+// appOptions tune Open for tests.
+type appOptions struct {
+	queues     []string // queues this process works (nil: all)
+	bcryptCost int
+	// noSearch skips opening the search engine (admin commands that only
+	// write records: indexing is queued and done by the workers), so they
+	// can run while a server holds an embedded bleve index.
+	noSearch bool
+}
+
+// Open opens every driver named by cfg (migrating the tables) and registers
+// the task handlers; Start starts the workers.
+func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *App, err error) {
+	a := &App{cfg: cfg, log: log, bcryptCost: o.bcryptCost}
+	if a.bcryptCost == 0 {
+		a.bcryptCost = bcrypt.DefaultCost
+	}
+	defer func() {
+		if err != nil {
+			_ = a.Close() // what was opened before the failure
+		}
+	}()
+	log.Info("opening drivers", "db", redact(cfg.DBURL), "search", redact(cfg.SearchURL),
+		"storage", redact(cfg.StorageURL), "cache", redact(cfg.CacheURL), "broker", redact(cfg.BrokerURL))
+
+	// Records and PIDs own the database handle; every other package shares it.
+	a.records, err = records.Open(ctx, cfg.DBURL, records.WithSchema(schemaURI, recordSchema), records.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	a.closers = append(a.closers, a.records.Close)
+	a.db = a.records.DB()
+	if a.pids, err = pid.New(ctx, a.db); err != nil {
+		return nil, fmt.Errorf("pids: %w", err)
+	}
+	a.resolver = pid.NewResolver(a.pids, a.records)
+	if a.users, err = newUsers(ctx, a.db); err != nil {
+		return nil, fmt.Errorf("users: %w", err)
+	}
+
+	// Storage locations and files.
+	urls := map[string]string{defaultLocation: cfg.StorageURL}
+	extra, err := cfg.extraLocations()
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range extra {
+		urls[k] = v
+	}
+	a.locs, err = storage.OpenLocationsMap(ctx, urls, defaultLocation,
+		storage.WithSigningKey([]byte(cfg.SecretKey)), storage.WithSignedURLBase(cfg.BaseURL+"/_storage"), storage.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("storage: %w", err)
+	}
+	a.closers = append(a.closers, a.locs.Close)
+	if a.files, err = files.New(ctx, a.db, a.locs, files.WithLogger(log)); err != nil {
+		return nil, fmt.Errorf("files: %w", err)
+	}
+
+	// Cache: sessions, task results, pages.
+	a.cache, err = cache.Open(ctx, cfg.CacheURL, cache.WithLogger(log), cache.WithPrefix("repokit:"))
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	a.closers = append(a.closers, a.cache.Close)
+	a.sessions = session.NewStore(a.cache, session.Secure(cfg.SecureCookies), session.TTL(12*time.Hour), session.Logger(log))
+	a.purger = newPurger(a.cache.Namespace("purge"))
+	a.pages = pagecache.New(a.cache, pagecache.TTL(5*time.Minute), pagecache.Logger(log),
+		pagecache.VaryHeaders("Accept", "Accept-Encoding", "Accept-Language", purgeHeader))
+
+	// Tasks: one client per process; the workers start in Start.
+	topts := []tasks.ClientOption{
+		tasks.WithLogger(log),
+		tasks.WithResultCache(a.cache.Namespace("tasks")),
+		tasks.WithRetryPolicy(tasks.DefaultRetryPolicy{Base: cfg.RetryBase, Max: 30 * time.Minute, Jitter: 0.2}),
+		tasks.WithDefaultMaxAttempts(10),
+		tasks.WithPollInterval(500 * time.Millisecond),
+	}
+	queues := o.queues
+	if queues == nil {
+		queues = allQueues
+	}
+	for _, q := range queues {
+		n := map[string]int{queueIndexing: 2, queueDefault: 8, queueLow: 1}[q]
+		if n == 0 {
+			n = 4
+		}
+		topts = append(topts, tasks.WithQueue(q, n))
+	}
+	if cfg.BrokerURL != "" {
+		topts = append(topts, tasks.WithBrokerURL(cfg.BrokerURL))
+	}
+	if a.tasks, err = tasks.NewClient(ctx, a.db, topts...); err != nil {
+		return nil, fmt.Errorf("tasks: %w", err)
+	}
+
+	// Search: the index, the user searcher with the permission filter, and
+	// the outbox indexer attached to the records store.
+	if !o.noSearch {
+		unlock, err := lockEmbeddedIndex(cfg)
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, unlock)
+		a.engine, err = search.Open(ctx, cfg.SearchURL, search.WithPrefix(cfg.IndexPrefix), search.WithLogger(log))
+		if err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+		a.closers = append(a.closers, a.engine.Close)
+		if a.index, err = a.engine.EnsureIndex(ctx, "records", indexDefinition); err != nil {
+			return nil, fmt.Errorf("search index: %w", err)
+		}
+		a.searcher = search.NewSearcher(a.index, searchConfig(searchPermission))
+	}
+	a.indexer = search.NewIndexer(a.engine, a.tasks, search.IndexName("records"), search.TaskQueue(queueIndexing),
+		search.WithDumper(dumper(cfg.BaseURL)), search.Batch(200, 100*time.Millisecond), search.IndexerLogger(log))
+	a.indexer.Attach(a.records)
+
+	// Remote services of the background tasks.
+	if cfg.DataCiteURL != "" {
+		a.datacite = &DataCite{BaseURL: cfg.DataCiteURL, User: cfg.DataCiteUser, Password: cfg.DataCitePassword, Prefix: cfg.DOIPrefix}
+	}
+	if cfg.SMTPAddr != "" {
+		a.mailer = &Mailer{Addr: cfg.SMTPAddr, From: cfg.MailFrom}
+	}
+
+	a.registerHooks()
+	if err := a.registerTasks(); err != nil {
+		return nil, err
+	}
+	if a.tmpl, err = parseTemplates(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Start starts the background workers (serve and worker roles).
+func (a *App) Start(ctx context.Context) error {
+	if err := a.tasks.Start(ctx); err != nil {
+		return err
+	}
+	a.started = true
+	return nil
+}
+
+// Stop waits for running tasks (up to ctx) and stops the workers.
+func (a *App) Stop(ctx context.Context) error {
+	if !a.started {
+		return nil
+	}
+	a.started = false
+	return a.tasks.Stop(ctx)
+}
+
+// Close releases every driver.
+func (a *App) Close() error {
+	var errs []error
+	if a.tasks != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = a.Stop(ctx)
+		cancel()
+		errs = append(errs, a.tasks.Close())
+	}
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil && !errors.Is(err, search.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// Ready checks every driver, for /readyz.
+func (a *App) Ready(ctx context.Context) map[string]error {
+	out := map[string]error{}
+	out["database"] = a.db.PingContext(ctx)
+	var err error
+	if a.engine != nil {
+		_, err = a.engine.IndexExists(ctx, "records")
+		out["search"] = err
+	}
+	_, err = a.locs.Default().Exists(ctx, "readyz-probe")
+	out["storage"] = err
+	key := "readyz"
+	if err = a.cache.Set(ctx, key, []byte("1"), 10*time.Second); err == nil {
+		_, err = a.cache.Get(ctx, key)
+	}
+	out["cache"] = err
+	_, err = a.tasks.Queues(ctx)
+	out["tasks"] = err
+	return out
+}
+
+func queueList(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return allQueues, nil
+	}
+	var out []string
+	for _, q := range strings.Split(s, ",") {
+		q = strings.TrimSpace(q)
+		ok := false
+		for _, k := range allQueues {
+			ok = ok || k == q
+		}
+		if !ok {
+			return nil, fmt.Errorf("unknown queue %q (known: %s)", q, strings.Join(allQueues, ", "))
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
