@@ -321,36 +321,56 @@ func (s *Store) PurgeBucket(ctx context.Context, id string) error {
 	})
 }
 
-// reserve is the one statement through which a bucket's size changes: it
-// adds delta bytes for a file of fileSize bytes, checking quota, max file
-// size, lock and soft delete in the same UPDATE (so concurrent writers can
-// never take the bucket over its quota) and locks the bucket row until the
-// transaction ends, which serializes head changes in the bucket.
-func (s *Store) reserve(ctx context.Context, tx *sqlx.Tx, bucketID string, delta, fileSize int64) error {
-	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE files_buckets SET size = size + ?, updated = ?
-		WHERE id = ? AND deleted = ? AND locked = ?
-		AND (quota IS NULL OR ? <= 0 OR size + ? <= quota)
-		AND (max_file_size IS NULL OR ? <= max_file_size)`),
-		delta, s.ts(s.now()), bucketID, false, false, delta, delta, fileSize)
+// lockBucket locks a bucket's row until the transaction ends (SELECT ...
+// FOR UPDATE; SQLite transactions are serialized already) and returns it as
+// last committed, refusing a soft-deleted or locked bucket. Every change of
+// a bucket's versions or size takes this lock first, so head changes and
+// size accounting in a bucket are serialized, and reads made after it in
+// the transaction see every earlier change (also under MySQL's REPEATABLE
+// READ, whose snapshot starts at the first plain read).
+func (s *Store) lockBucket(ctx context.Context, tx *sqlx.Tx, bucketID string) (*Bucket, error) {
+	b, err := s.getBucket(ctx, tx, bucketID, true)
 	if err != nil {
-		return fmt.Errorf("files: update bucket size: %w", err)
+		return nil, err
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 1 {
-		return nil
+	if b.Deleted {
+		return nil, fmt.Errorf("%w: bucket %s is deleted", ErrNotFound, bucketID)
 	}
-	// Find out why (MySQL also reports 0 rows when nothing changed).
-	b, err := s.getBucket(ctx, tx, bucketID, false)
-	switch {
-	case err != nil:
-		return err
-	case b.Deleted:
-		return fmt.Errorf("%w: bucket %s is deleted", ErrNotFound, bucketID)
-	case b.Locked:
-		return fmt.Errorf("%w: %s", ErrLocked, bucketID)
-	case b.MaxFileSize > 0 && fileSize > b.MaxFileSize:
+	if b.Locked {
+		return nil, fmt.Errorf("%w: %s", ErrLocked, bucketID)
+	}
+	return b, nil
+}
+
+// addSize changes the size of a bucket locked by lockBucket by delta bytes
+// for a file of fileSize bytes, after checking the quota (only growth is
+// refused) and the maximum file size against the locked row. It either
+// adds the bytes or fails: there is no outcome where a version commits
+// without being counted.
+func (s *Store) addSize(ctx context.Context, tx *sqlx.Tx, b *Bucket, delta, fileSize int64) error {
+	if b.MaxFileSize > 0 && fileSize > b.MaxFileSize {
 		return fmt.Errorf("%w (%d > %d bytes)", ErrFileTooLarge, fileSize, b.MaxFileSize)
-	case b.Quota > 0 && delta > 0 && b.Size+delta > b.Quota:
+	}
+	if b.Quota > 0 && delta > 0 && b.Size+delta > b.Quota {
 		return fmt.Errorf("%w (%d + %d > %d bytes)", ErrQuotaExceeded, b.Size, delta, b.Quota)
 	}
+	if delta == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE files_buckets SET size = size + ?, updated = ? WHERE id = ?"),
+		delta, s.ts(s.now()), b.ID); err != nil {
+		return fmt.Errorf("files: update bucket size: %w", err)
+	}
+	b.Size += delta
 	return nil
+}
+
+// reserve locks the bucket (see lockBucket) and adds delta bytes for a file
+// of fileSize bytes (see addSize).
+func (s *Store) reserve(ctx context.Context, tx *sqlx.Tx, bucketID string, delta, fileSize int64) error {
+	b, err := s.lockBucket(ctx, tx, bucketID)
+	if err != nil {
+		return err
+	}
+	return s.addSize(ctx, tx, b, delta, fileSize)
 }

@@ -227,30 +227,45 @@ func (s *Store) Delete(ctx context.Context, bucketID, key string) (*Object, erro
 // DeleteVersion removes one version of key for good (its bytes go when no
 // other version references its file and GC runs). If it was the head, the
 // newest remaining version becomes head. The bucket's size shrinks by the
-// version's file size.
+// version's file size. Of concurrent deletions of the same version exactly
+// one succeeds (and subtracts the size); the others get ErrNotFound.
 func (s *Store) DeleteVersion(ctx context.Context, bucketID, key, versionID string) error {
 	if versionID == "" {
 		return fmt.Errorf("%w: empty version id", ErrInvalid)
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		b, err := s.lockBucket(ctx, tx, bucketID)
+		if err != nil {
+			return err
+		}
 		o, err := s.getObject(ctx, tx, bucketID, key, versionID)
 		if err != nil {
 			return err
 		}
-		if err := s.reserve(ctx, tx, bucketID, -o.Size(), 0); err != nil {
-			return err
+		// The row count of the DELETE, not the read above, decides who
+		// removed the version: only that transaction subtracts its size.
+		res, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM files_objects WHERE version_id = ? AND bucket_id = ?"), versionID, bucketID)
+		if err != nil {
+			return fmt.Errorf("files: delete version: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("files: delete version: %w", err)
+		} else if n != 1 {
+			return fmt.Errorf("%w: version %s of %s", ErrNotFound, versionID, key)
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM files_tags WHERE bucket_id = ? AND version_id = ?"), bucketID, versionID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM files_objects WHERE version_id = ?"), versionID); err != nil {
-			return fmt.Errorf("files: delete version: %w", err)
+		if err := s.addSize(ctx, tx, b, -o.Size(), 0); err != nil {
+			return err
 		}
 		if o.IsHead {
-			var seq int64
-			err := tx.GetContext(ctx, &seq, tx.Rebind("SELECT MAX(id) FROM files_objects WHERE bucket_id = ? AND object_key = ?"), bucketID, key)
-			if err == nil && seq > 0 {
-				if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE files_objects SET is_head = ? WHERE id = ?"), true, seq); err != nil {
+			var seq sql.NullInt64
+			if err := tx.GetContext(ctx, &seq, tx.Rebind("SELECT MAX(id) FROM files_objects WHERE bucket_id = ? AND object_key = ?"), bucketID, key); err != nil {
+				return fmt.Errorf("files: find new head: %w", err)
+			}
+			if seq.Valid {
+				if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE files_objects SET is_head = ? WHERE id = ?"), true, seq.Int64); err != nil {
 					return fmt.Errorf("files: promote head: %w", err)
 				}
 			}
@@ -264,6 +279,10 @@ func (s *Store) DeleteVersion(ctx context.Context, bucketID, key, versionID stri
 func (s *Store) Restore(ctx context.Context, bucketID, key, versionID string) (*Object, error) {
 	var out *Object
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		b, err := s.lockBucket(ctx, tx, bucketID)
+		if err != nil {
+			return err
+		}
 		o, err := s.getObject(ctx, tx, bucketID, key, versionID)
 		if err != nil {
 			return err
@@ -271,7 +290,7 @@ func (s *Store) Restore(ctx context.Context, bucketID, key, versionID string) (*
 		if o.DeleteMarker() {
 			return fmt.Errorf("%w: cannot restore a delete marker", ErrConflict)
 		}
-		if err := s.reserve(ctx, tx, bucketID, o.Size(), o.Size()); err != nil {
+		if err := s.addSize(ctx, tx, b, o.Size(), o.Size()); err != nil {
 			return err
 		}
 		if out, err = s.newVersion(ctx, tx, bucketID, key, o.File.ID, o.Mimetype, s.now()); err != nil {
@@ -296,6 +315,10 @@ func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey s
 	}
 	var out *Object
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		dst, err := s.lockBucket(ctx, tx, dstBucket)
+		if err != nil {
+			return err
+		}
 		src, err := s.getObject(ctx, tx, srcBucket, srcKey, "")
 		if err != nil {
 			return err
@@ -303,7 +326,7 @@ func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey s
 		if src.DeleteMarker() {
 			return fmt.Errorf("%w: object %s/%s is deleted", ErrNotFound, srcBucket, srcKey)
 		}
-		if err := s.reserve(ctx, tx, dstBucket, src.Size(), src.Size()); err != nil {
+		if err := s.addSize(ctx, tx, dst, src.Size(), src.Size()); err != nil {
 			return err
 		}
 		if out, err = s.newVersion(ctx, tx, dstBucket, dstKey, src.File.ID, src.Mimetype, s.now()); err != nil {

@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"gocloud.dev/blob"
@@ -26,6 +28,7 @@ type Location struct {
 	signer  *fileblob.URLSignerHMAC // file:// only
 	signKey []byte                  // file:// only: the location's derived key
 	prefix  string                  // gocloud prefix= of the URL (signed keys carry it)
+	dir     string                  // file:// only: the directory keys live in
 	s3      *s3Target               // s3:// only: native multipart
 }
 
@@ -58,6 +61,11 @@ func openLocation(ctx context.Context, name, rawURL string, o options) (*Locatio
 	l := &Location{name: name, url: redactURL(u), scheme: u.Scheme, opts: o, prefix: u.Query().Get("prefix")}
 	switch u.Scheme {
 	case "file":
+		p := u.Path
+		if u.Host == "." || os.PathSeparator != '/' {
+			p = strings.TrimPrefix(p, "/")
+		}
+		l.dir = filepath.FromSlash(p)
 		if len(o.signingKey) == 0 {
 			o.signingKey = make([]byte, 32)
 			if _, err := rand.Read(o.signingKey); err != nil {

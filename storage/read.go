@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"gocloud.dev/blob"
@@ -18,7 +19,16 @@ type Reader struct {
 	r   *blob.Reader // nil for an empty range past the end of the object
 	key string
 	mod time.Time // for r == nil
+	f   *os.File  // file:// NewReader: the open file r reads
 }
+
+// File returns the open file of a reader from NewReader on a file://
+// location, positioned at the start of the object, and nil otherwise (other
+// schemes, range readers). Reading and seeking the file directly is allowed
+// instead of reading r, and lets the kernel copy the bytes: handed to
+// http.ServeContent, a Range request is answered with sendfile. Close r, not
+// the file, when done; do not mix reads of r and of the file.
+func (r *Reader) File() *os.File { return r.f }
 
 // Read implements io.Reader.
 func (r *Reader) Read(p []byte) (int, error) {
@@ -91,11 +101,19 @@ func (r *Reader) ContentType() string {
 // NewReader opens key for reading from the start. A missing key gives an
 // error matching ErrNotFound. The caller must Close the reader.
 func (l *Location) NewReader(ctx context.Context, key string) (*Reader, error) {
-	r, err := l.bucket.NewReader(ctx, key, nil)
+	var f *os.File
+	var opts *blob.ReaderOptions
+	if l.dir != "" {
+		opts = &blob.ReaderOptions{BeforeRead: func(as func(any) bool) error {
+			as(&f) // fileblob hands out its *os.File
+			return nil
+		}}
+	}
+	r, err := l.bucket.NewReader(ctx, key, opts)
 	if err != nil {
 		return nil, wrapErr("read", key, err)
 	}
-	return &Reader{r: r, key: key}, nil
+	return &Reader{r: r, key: key, f: f}, nil
 }
 
 // NewRangeReader reads length bytes of key starting at offset; length < 0
