@@ -112,7 +112,7 @@ func nullPositive(n int64) sql.NullInt64 { return sql.NullInt64{Int64: n, Valid:
 // CreateBucket creates a bucket.
 func (s *Store) CreateBucket(ctx context.Context, o BucketOptions) (*Bucket, error) {
 	if o.Quota < 0 || o.MaxFileSize < 0 {
-		return nil, fmt.Errorf("%w: negative quota or max file size", ErrInvalid)
+		return nil, userf(ErrInvalid, "negative quota or max file size")
 	}
 	if err := validateTags(o.Tags); err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ func (s *Store) Bucket(ctx context.Context, id string) (*Bucket, error) {
 
 func (s *Store) getBucket(ctx context.Context, q sqldb.Querier, id string, forUpdate bool) (*Bucket, error) {
 	if _, err := uuid.Parse(id); err != nil {
-		return nil, fmt.Errorf("%w: bucket %q", ErrNotFound, id)
+		return nil, userf(ErrNotFound, "bucket %q", id)
 	}
 	var r bucketRow
 	query := "SELECT " + bucketCols + " FROM files_buckets WHERE id = ?"
@@ -177,7 +177,7 @@ func (s *Store) getBucket(ctx context.Context, q sqldb.Querier, id string, forUp
 	}
 	if err := q.GetContext(ctx, &r, q.Rebind(query), id); err != nil {
 		if sqldb.IsNoRows(err) {
-			return nil, fmt.Errorf("%w: bucket %s", ErrNotFound, id)
+			return nil, userf(ErrNotFound, "bucket %s", id)
 		}
 		return nil, fmt.Errorf("files: get bucket: %w", err)
 	}
@@ -192,10 +192,10 @@ func (s *Store) writableBucket(ctx context.Context, q sqldb.Querier, id string) 
 		return nil, err
 	}
 	if b.Deleted {
-		return nil, fmt.Errorf("%w: bucket %s is deleted", ErrNotFound, id)
+		return nil, userf(ErrNotFound, "bucket %s is deleted", id)
 	}
 	if b.Locked {
-		return nil, fmt.Errorf("%w: %s", ErrLocked, id)
+		return nil, userf(ErrLocked, "%s", id)
 	}
 	return b, nil
 }
@@ -219,7 +219,7 @@ func (s *Store) UpdateBucket(ctx context.Context, id string, u BucketUpdate) (*B
 			return err
 		}
 		if b.Deleted {
-			return fmt.Errorf("%w: bucket %s is deleted", ErrNotFound, id)
+			return userf(ErrNotFound, "bucket %s is deleted", id)
 		}
 		if u.Location != nil {
 			if err := s.checkLocation(*u.Location); err != nil {
@@ -240,13 +240,13 @@ func (s *Store) UpdateBucket(ctx context.Context, id string, u BucketUpdate) (*B
 		}
 		if u.Quota != nil {
 			if *u.Quota < 0 {
-				return fmt.Errorf("%w: negative quota", ErrInvalid)
+				return userf(ErrInvalid, "negative quota")
 			}
 			b.Quota = *u.Quota
 		}
 		if u.MaxFileSize != nil {
 			if *u.MaxFileSize < 0 {
-				return fmt.Errorf("%w: negative max file size", ErrInvalid)
+				return userf(ErrInvalid, "negative max file size")
 			}
 			b.MaxFileSize = *u.MaxFileSize
 		}
@@ -334,10 +334,10 @@ func (s *Store) lockBucket(ctx context.Context, tx *sqlx.Tx, bucketID string) (*
 		return nil, err
 	}
 	if b.Deleted {
-		return nil, fmt.Errorf("%w: bucket %s is deleted", ErrNotFound, bucketID)
+		return nil, userf(ErrNotFound, "bucket %s is deleted", bucketID)
 	}
 	if b.Locked {
-		return nil, fmt.Errorf("%w: %s", ErrLocked, bucketID)
+		return nil, userf(ErrLocked, "%s", bucketID)
 	}
 	return b, nil
 }
@@ -349,10 +349,10 @@ func (s *Store) lockBucket(ctx context.Context, tx *sqlx.Tx, bucketID string) (*
 // without being counted.
 func (s *Store) addSize(ctx context.Context, tx *sqlx.Tx, b *Bucket, delta, fileSize int64) error {
 	if b.MaxFileSize > 0 && fileSize > b.MaxFileSize {
-		return fmt.Errorf("%w (%d > %d bytes)", ErrFileTooLarge, fileSize, b.MaxFileSize)
+		return userf(ErrFileTooLarge, "%d > %d bytes", fileSize, b.MaxFileSize)
 	}
 	if b.Quota > 0 && delta > 0 && b.Size+delta > b.Quota {
-		return fmt.Errorf("%w (%d + %d > %d bytes)", ErrQuotaExceeded, b.Size, delta, b.Quota)
+		return userf(ErrQuotaExceeded, "%d + %d > %d bytes", b.Size, delta, b.Quota)
 	}
 	if delta == 0 {
 		return nil

@@ -17,7 +17,7 @@ func (s *Store) Snapshot(ctx context.Context, bucketID string, lock bool) (*Buck
 		return nil, err
 	}
 	if src.Deleted {
-		return nil, fmt.Errorf("%w: bucket %s is deleted", ErrNotFound, bucketID)
+		return nil, userf(ErrNotFound, "bucket %s is deleted", bucketID)
 	}
 	var out *Bucket
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
