@@ -118,20 +118,37 @@ func (s *Store) Head(ctx context.Context, bucketID, key, versionID string) (*Obj
 	if _, err := uuid.Parse(bucketID); err != nil {
 		return nil, userf(ErrNotFound, "bucket %q", bucketID)
 	}
-	q := objectSelect + "JOIN files_buckets b ON b.id = o.bucket_id WHERE o.bucket_id = ? AND o.object_key = ? AND b.deleted = ? AND "
-	args := []any{bucketID, key, false}
-	if versionID == "" {
-		q += "o.is_head = ?"
-		args = append(args, true)
-	} else {
+	// One point lookup through a unique index: the head index (a partial
+	// index on is_head, or MySQL's head_key column) or version_id; the
+	// instance and bucket rows join by primary key. The statement is
+	// prepared once per connection.
+	q := objectSelect + "JOIN files_buckets b ON b.id = o.bucket_id WHERE b.deleted = ? AND o.bucket_id = ? AND "
+	args := []any{false, bucketID}
+	switch {
+	case versionID != "":
 		if _, err := uuid.Parse(versionID); err != nil {
 			return nil, userf(ErrNotFound, "version %q", versionID)
 		}
-		q += "o.version_id = ?"
-		args = append(args, versionID)
+		q += "o.version_id = ? AND o.object_key = ?"
+		args = append(args, versionID, key)
+	case s.d == sqldb.MySQL:
+		q += "o.head_key = ?"
+		args = append(args, key)
+	default:
+		q += "o.object_key = ? AND o.is_head"
+		args = append(args, key)
 	}
 	var r objectRow
-	if err := s.q().GetContext(ctx, &r, s.q().Rebind(q), args...); err != nil {
+	var err error
+	if s.tx != nil {
+		err = s.tx.GetContext(ctx, &r, s.tx.Rebind(q), args...)
+	} else {
+		var st *sqlx.Stmt
+		if st, err = s.stmts.get(ctx, s.db, q); err == nil {
+			err = st.GetContext(ctx, &r, args...)
+		}
+	}
+	if err != nil {
 		if sqldb.IsNoRows(err) {
 			return nil, userf(ErrNotFound, "object %s/%s", bucketID, key)
 		}

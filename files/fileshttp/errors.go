@@ -111,10 +111,15 @@ func publicMessage(err error, status int) string {
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	status := statusOf(err)
 	msg := publicMessage(err, status)
-	if status >= 500 {
+	switch {
+	case status >= 500:
 		log.Error("fileshttp: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
-	} else {
-		log.Info("fileshttp: request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	case errors.Is(err, storage.ErrNotFound):
+		// A row whose bytes are gone: the client sees 404, operators must
+		// hear about it.
+		log.Error("fileshttp: stored bytes missing", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	default:
+		log.Debug("fileshttp: request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
 	if status == 499 {
 		status = http.StatusBadRequest
