@@ -295,13 +295,18 @@ func (s *Store) DeleteBucket(ctx context.Context, id string) error {
 func (s *Store) PurgeBucket(ctx context.Context, id string) error {
 	// Multipart uploads first: their parts may live where listing does not
 	// see them (S3), so they are aborted rather than left to cascade.
-	ups, err := s.ListUploads(ctx, id)
-	if err != nil {
-		return err
-	}
-	for _, u := range ups {
-		if err := s.AbortUpload(ctx, id, u.Key, u.ID); err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
+	for cursor := ""; ; {
+		page, err := s.ListUploads(ctx, id, UploadListOptions{Cursor: cursor})
+		if err != nil {
 			return err
+		}
+		for _, u := range page.Uploads {
+			if err := s.AbortUpload(ctx, id, u.Key, u.ID); err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
+				return err
+			}
+		}
+		if cursor = page.Next; cursor == "" {
+			break
 		}
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {

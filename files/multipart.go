@@ -2,10 +2,13 @@ package files
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -190,22 +193,80 @@ func (s *Store) getUpload(ctx context.Context, q sqldb.Querier, bucketID, key, u
 	return r.upload(), nil
 }
 
-// ListUploads returns the bucket's multipart uploads in progress, oldest
-// first.
-func (s *Store) ListUploads(ctx context.Context, bucketID string) ([]*Upload, error) {
+// UploadListOptions selects a page of a bucket's multipart uploads.
+type UploadListOptions struct {
+	// Prefix keeps only uploads whose key starts with it.
+	Prefix string
+	// Cursor continues from a previous page's Next.
+	Cursor string
+	// Limit is the page size (default and maximum MaxListLimit).
+	Limit int
+}
+
+// UploadPage is one page of multipart uploads, in key order (then by
+// upload id).
+type UploadPage struct {
+	Uploads []*Upload `json:"uploads"`
+	// Next is the cursor of the following page ("" on the last page).
+	Next string `json:"next,omitempty"`
+}
+
+// ListUploads returns a page of the bucket's multipart uploads in
+// progress, keyset-paginated like List (cheap at any depth).
+func (s *Store) ListUploads(ctx context.Context, bucketID string, o UploadListOptions) (*UploadPage, error) {
 	if _, err := s.getBucket(ctx, s.q(), bucketID, false); err != nil {
 		return nil, err
 	}
+	limit := o.Limit
+	if limit <= 0 || limit > MaxListLimit {
+		limit = MaxListLimit
+	}
+	where := []string{"bucket_id = ?", "status <> ?"}
+	args := []any{bucketID, uploadAborted}
+	if p := NormalizeKey(o.Prefix); p != "" {
+		where = append(where, "object_key >= ?")
+		args = append(args, p)
+		if end := prefixEnd(p); end != "" {
+			where = append(where, "object_key < ?")
+			args = append(args, end)
+		}
+	}
+	if o.Cursor != "" {
+		key, id, err := decodeUploadCursor(o.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, "(object_key > ? OR (object_key = ? AND id > ?))")
+		args = append(args, key, key, id)
+	}
 	var rows []uploadRow
-	if err := s.q().SelectContext(ctx, &rows, s.q().Rebind("SELECT "+uploadCols+" FROM files_uploads WHERE bucket_id = ? AND status <> ? ORDER BY created, id LIMIT 1000"),
-		bucketID, uploadAborted); err != nil {
+	q := "SELECT " + uploadCols + " FROM files_uploads WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY object_key, id LIMIT " + strconv.Itoa(limit+1)
+	if err := s.q().SelectContext(ctx, &rows, s.q().Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("files: list uploads: %w", err)
 	}
-	out := make([]*Upload, len(rows))
+	page := &UploadPage{Uploads: make([]*Upload, 0, min(len(rows), limit))}
 	for i := range rows {
-		out[i] = rows[i].upload()
+		if i == limit {
+			last := page.Uploads[limit-1]
+			page.Next = base64.RawURLEncoding.EncodeToString([]byte(last.ID + ":" + last.Key))
+			break
+		}
+		page.Uploads = append(page.Uploads, rows[i].upload())
 	}
-	return out, nil
+	return page, nil
+}
+
+func decodeUploadCursor(c string) (key, id string, err error) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return "", "", userf(ErrInvalid, "bad cursor")
+	}
+	id, key, ok := strings.Cut(string(raw), ":")
+	if _, perr := uuid.Parse(id); !ok || perr != nil {
+		return "", "", userf(ErrInvalid, "bad cursor")
+	}
+	return key, id, nil
 }
 
 // UploadPart streams part n of an upload. size is the announced length (0
