@@ -107,10 +107,10 @@ func TestSyncAcrossPages(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := context.Background()
 		s := newModelStore(t, d)
-		s.cfg.syncPage = 64 // many pages from few keys
+		s.cfg.syncPage = 16 // many pages from few keys
 		src, _ := s.CreateBucket(ctx, BucketOptions{})
 		dst, _ := s.CreateBucket(ctx, BucketOptions{})
-		const n = 5*64 + 45
+		const n = 5*16 + 7
 		var sh []bulkHead
 		for i := range n {
 			sh = append(sh, bulkHead{key: fmt.Sprintf("k%05d", i), size: 10})
