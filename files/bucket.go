@@ -112,7 +112,7 @@ func nullPositive(n int64) sql.NullInt64 { return sql.NullInt64{Int64: n, Valid:
 // CreateBucket creates a bucket.
 func (s *Store) CreateBucket(ctx context.Context, o BucketOptions) (*Bucket, error) {
 	if o.Quota < 0 || o.MaxFileSize < 0 {
-		return nil, fmt.Errorf("%w: negative quota or max file size", ErrInvalid)
+		return nil, userf(ErrInvalid, "negative quota or max file size")
 	}
 	if err := validateTags(o.Tags); err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ func (s *Store) Bucket(ctx context.Context, id string) (*Bucket, error) {
 
 func (s *Store) getBucket(ctx context.Context, q sqldb.Querier, id string, forUpdate bool) (*Bucket, error) {
 	if _, err := uuid.Parse(id); err != nil {
-		return nil, fmt.Errorf("%w: bucket %q", ErrNotFound, id)
+		return nil, userf(ErrNotFound, "bucket %q", id)
 	}
 	var r bucketRow
 	query := "SELECT " + bucketCols + " FROM files_buckets WHERE id = ?"
@@ -177,7 +177,7 @@ func (s *Store) getBucket(ctx context.Context, q sqldb.Querier, id string, forUp
 	}
 	if err := q.GetContext(ctx, &r, q.Rebind(query), id); err != nil {
 		if sqldb.IsNoRows(err) {
-			return nil, fmt.Errorf("%w: bucket %s", ErrNotFound, id)
+			return nil, userf(ErrNotFound, "bucket %s", id)
 		}
 		return nil, fmt.Errorf("files: get bucket: %w", err)
 	}
@@ -192,10 +192,10 @@ func (s *Store) writableBucket(ctx context.Context, q sqldb.Querier, id string) 
 		return nil, err
 	}
 	if b.Deleted {
-		return nil, fmt.Errorf("%w: bucket %s is deleted", ErrNotFound, id)
+		return nil, userf(ErrNotFound, "bucket %s is deleted", id)
 	}
 	if b.Locked {
-		return nil, fmt.Errorf("%w: %s", ErrLocked, id)
+		return nil, userf(ErrLocked, "%s", id)
 	}
 	return b, nil
 }
@@ -219,7 +219,7 @@ func (s *Store) UpdateBucket(ctx context.Context, id string, u BucketUpdate) (*B
 			return err
 		}
 		if b.Deleted {
-			return fmt.Errorf("%w: bucket %s is deleted", ErrNotFound, id)
+			return userf(ErrNotFound, "bucket %s is deleted", id)
 		}
 		if u.Location != nil {
 			if err := s.checkLocation(*u.Location); err != nil {
@@ -240,13 +240,13 @@ func (s *Store) UpdateBucket(ctx context.Context, id string, u BucketUpdate) (*B
 		}
 		if u.Quota != nil {
 			if *u.Quota < 0 {
-				return fmt.Errorf("%w: negative quota", ErrInvalid)
+				return userf(ErrInvalid, "negative quota")
 			}
 			b.Quota = *u.Quota
 		}
 		if u.MaxFileSize != nil {
 			if *u.MaxFileSize < 0 {
-				return fmt.Errorf("%w: negative max file size", ErrInvalid)
+				return userf(ErrInvalid, "negative max file size")
 			}
 			b.MaxFileSize = *u.MaxFileSize
 		}
@@ -295,13 +295,18 @@ func (s *Store) DeleteBucket(ctx context.Context, id string) error {
 func (s *Store) PurgeBucket(ctx context.Context, id string) error {
 	// Multipart uploads first: their parts may live where listing does not
 	// see them (S3), so they are aborted rather than left to cascade.
-	ups, err := s.ListUploads(ctx, id)
-	if err != nil {
-		return err
-	}
-	for _, u := range ups {
-		if err := s.AbortUpload(ctx, id, u.Key, u.ID); err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
+	for cursor := ""; ; {
+		page, err := s.ListUploads(ctx, id, UploadListOptions{Cursor: cursor})
+		if err != nil {
 			return err
+		}
+		for _, u := range page.Uploads {
+			if err := s.AbortUpload(ctx, id, u.Key, u.ID); err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
+				return err
+			}
+		}
+		if cursor = page.Next; cursor == "" {
+			break
 		}
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -321,36 +326,56 @@ func (s *Store) PurgeBucket(ctx context.Context, id string) error {
 	})
 }
 
-// reserve is the one statement through which a bucket's size changes: it
-// adds delta bytes for a file of fileSize bytes, checking quota, max file
-// size, lock and soft delete in the same UPDATE (so concurrent writers can
-// never take the bucket over its quota) and locks the bucket row until the
-// transaction ends, which serializes head changes in the bucket.
-func (s *Store) reserve(ctx context.Context, tx *sqlx.Tx, bucketID string, delta, fileSize int64) error {
-	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE files_buckets SET size = size + ?, updated = ?
-		WHERE id = ? AND deleted = ? AND locked = ?
-		AND (quota IS NULL OR ? <= 0 OR size + ? <= quota)
-		AND (max_file_size IS NULL OR ? <= max_file_size)`),
-		delta, s.ts(s.now()), bucketID, false, false, delta, delta, fileSize)
+// lockBucket locks a bucket's row until the transaction ends (SELECT ...
+// FOR UPDATE; SQLite transactions are serialized already) and returns it as
+// last committed, refusing a soft-deleted or locked bucket. Every change of
+// a bucket's versions or size takes this lock first, so head changes and
+// size accounting in a bucket are serialized, and reads made after it in
+// the transaction see every earlier change (also under MySQL's REPEATABLE
+// READ, whose snapshot starts at the first plain read).
+func (s *Store) lockBucket(ctx context.Context, tx *sqlx.Tx, bucketID string) (*Bucket, error) {
+	b, err := s.getBucket(ctx, tx, bucketID, true)
 	if err != nil {
-		return fmt.Errorf("files: update bucket size: %w", err)
+		return nil, err
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 1 {
+	if b.Deleted {
+		return nil, userf(ErrNotFound, "bucket %s is deleted", bucketID)
+	}
+	if b.Locked {
+		return nil, userf(ErrLocked, "%s", bucketID)
+	}
+	return b, nil
+}
+
+// addSize changes the size of a bucket locked by lockBucket by delta bytes
+// for a file of fileSize bytes, after checking the quota (only growth is
+// refused) and the maximum file size against the locked row. It either
+// adds the bytes or fails: there is no outcome where a version commits
+// without being counted.
+func (s *Store) addSize(ctx context.Context, tx *sqlx.Tx, b *Bucket, delta, fileSize int64) error {
+	if b.MaxFileSize > 0 && fileSize > b.MaxFileSize {
+		return userf(ErrFileTooLarge, "%d > %d bytes", fileSize, b.MaxFileSize)
+	}
+	if b.Quota > 0 && delta > 0 && b.Size+delta > b.Quota {
+		return userf(ErrQuotaExceeded, "%d + %d > %d bytes", b.Size, delta, b.Quota)
+	}
+	if delta == 0 {
 		return nil
 	}
-	// Find out why (MySQL also reports 0 rows when nothing changed).
-	b, err := s.getBucket(ctx, tx, bucketID, false)
-	switch {
-	case err != nil:
-		return err
-	case b.Deleted:
-		return fmt.Errorf("%w: bucket %s is deleted", ErrNotFound, bucketID)
-	case b.Locked:
-		return fmt.Errorf("%w: %s", ErrLocked, bucketID)
-	case b.MaxFileSize > 0 && fileSize > b.MaxFileSize:
-		return fmt.Errorf("%w (%d > %d bytes)", ErrFileTooLarge, fileSize, b.MaxFileSize)
-	case b.Quota > 0 && delta > 0 && b.Size+delta > b.Quota:
-		return fmt.Errorf("%w (%d + %d > %d bytes)", ErrQuotaExceeded, b.Size, delta, b.Quota)
+	if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE files_buckets SET size = size + ?, updated = ? WHERE id = ?"),
+		delta, s.ts(s.now()), b.ID); err != nil {
+		return fmt.Errorf("files: update bucket size: %w", err)
 	}
+	b.Size += delta
 	return nil
+}
+
+// reserve locks the bucket (see lockBucket) and adds delta bytes for a file
+// of fileSize bytes (see addSize).
+func (s *Store) reserve(ctx context.Context, tx *sqlx.Tx, bucketID string, delta, fileSize int64) error {
+	b, err := s.lockBucket(ctx, tx, bucketID)
+	if err != nil {
+		return err
+	}
+	return s.addSize(ctx, tx, b, delta, fileSize)
 }

@@ -26,7 +26,9 @@ type GCOptions struct {
 	// exceed the longest upload, so that bytes written but not yet
 	// committed are never taken.
 	BytesGrace time.Duration
-	// SkipBytes skips the (listing) sweep of unreferenced bytes.
+	// SkipBytes skips the (listing) sweep of unreferenced bytes and of the
+	// empty directories file:// locations keep after deletions and
+	// aborted or failed uploads.
 	SkipBytes bool
 }
 
@@ -35,6 +37,7 @@ type GCReport struct {
 	OrphanFiles int   // file instances removed (rows and bytes)
 	Uploads     int   // abandoned multipart uploads removed
 	StrayBytes  int   // unreferenced stored objects removed
+	EmptyDirs   int   // empty directories removed from file:// locations
 	BytesFreed  int64 // bytes of orphan files and stray objects
 }
 
@@ -282,5 +285,17 @@ func (s *Store) collectBytes(ctx context.Context, loc *storage.Location, o GCOpt
 			}
 		}
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	// Deleted files, aborted writes and multipart parts leave their
+	// directories behind on file:// locations; the ones untouched for
+	// BytesGrace cannot be in use by a write (which would have updated
+	// their modification time by creating its file).
+	n, err := loc.RemoveEmptyDirs(ctx, s.cfg.keyPrefix, cutoff)
+	rep.EmptyDirs += n
+	if err != nil {
+		return fmt.Errorf("files: gc: %w", err)
+	}
+	return nil
 }

@@ -58,7 +58,7 @@ func (s *Store) Verify(ctx context.Context, fileID string) (CheckResult, error) 
 // later passes follow the spread of earlier check times.
 func (s *Store) ScheduleChecks(ctx context.Context, period time.Duration, batchMaxFiles int, batchMaxBytes int64) ([]*FileInstance, error) {
 	if period <= 0 {
-		return nil, fmt.Errorf("%w: period must be positive", ErrInvalid)
+		return nil, userf(ErrInvalid, "period must be positive")
 	}
 	cutoff := s.now().Add(-period)
 	limit := ""

@@ -1,13 +1,27 @@
 package files
 
 import (
-	"fmt"
 	"mime"
 	"path"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
+
+// NormalizeKey returns key in Unicode Normalization Form C (NFC). Every
+// method of Store that takes an object key (or a List prefix) normalizes it
+// first, so the composed and decomposed spellings of a name ("é" as U+00E9
+// or as "e" + U+0301, as macOS file systems and some clients send it) are
+// the same key, stored and listed in NFC. Nothing else is folded: case,
+// width and compatibility forms (NFKC) stay distinct keys.
+func NormalizeKey(key string) string {
+	if norm.NFC.IsNormalString(key) {
+		return key
+	}
+	return norm.NFC.String(key)
+}
 
 // MaxKeyLength is the longest object key accepted, in bytes.
 const MaxKeyLength = 1024
@@ -18,20 +32,20 @@ const MaxKeyLength = 1024
 func ValidateKey(key string) error {
 	switch {
 	case key == "":
-		return fmt.Errorf("%w: empty", ErrInvalidKey)
+		return userf(ErrInvalidKey, "empty")
 	case len(key) > MaxKeyLength:
-		return fmt.Errorf("%w: %d bytes, longer than %d", ErrInvalidKey, len(key), MaxKeyLength)
+		return userf(ErrInvalidKey, "%d bytes, longer than %d", len(key), MaxKeyLength)
 	case !utf8.ValidString(key):
-		return fmt.Errorf("%w: not valid UTF-8", ErrInvalidKey)
+		return userf(ErrInvalidKey, "not valid UTF-8")
 	}
 	for _, r := range key {
 		if unicode.IsControl(r) || r == utf8.RuneError {
-			return fmt.Errorf("%w: control character %U", ErrInvalidKey, r)
+			return userf(ErrInvalidKey, "control character %U", r)
 		}
 	}
 	for _, seg := range strings.Split(key, "/") {
 		if seg == ".." || seg == "." {
-			return fmt.Errorf("%w: %q segment", ErrInvalidKey, seg)
+			return userf(ErrInvalidKey, "%q segment", seg)
 		}
 	}
 	return nil

@@ -40,8 +40,9 @@ func (s *Store) List(ctx context.Context, bucketID string, o ListOptions) (*Obje
 		return nil, err
 	}
 	if b.Deleted {
-		return nil, fmt.Errorf("%w: bucket %s is deleted", ErrNotFound, bucketID)
+		return nil, userf(ErrNotFound, "bucket %s is deleted", bucketID)
 	}
+	o.Prefix = NormalizeKey(o.Prefix)
 	limit := o.Limit
 	if limit <= 0 || limit > MaxListLimit {
 		limit = MaxListLimit
@@ -97,12 +98,12 @@ func encodeCursor(key string, seq int64) string {
 func decodeCursor(c string) (string, int64, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return "", 0, fmt.Errorf("%w cursor", ErrInvalid)
+		return "", 0, userf(ErrInvalid, "bad cursor")
 	}
 	n, key, ok := strings.Cut(string(raw), ":")
 	seq, err := strconv.ParseInt(n, 10, 64)
 	if !ok || err != nil {
-		return "", 0, fmt.Errorf("%w cursor", ErrInvalid)
+		return "", 0, userf(ErrInvalid, "bad cursor")
 	}
 	return key, seq, nil
 }

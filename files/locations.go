@@ -1,8 +1,6 @@
 package files
 
 import (
-	"fmt"
-
 	"github.com/repokit/repokit/storage"
 )
 
@@ -13,7 +11,7 @@ func (s *Store) location(name string) (*storage.Location, error) {
 	}
 	l, err := s.locs.Get(name)
 	if err != nil {
-		return nil, fmt.Errorf("%w: unknown storage location %q", ErrInvalid, name)
+		return nil, userf(ErrInvalid, "unknown storage location %q", name)
 	}
 	return l, nil
 }

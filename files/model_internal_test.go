@@ -16,7 +16,7 @@ import (
 	"github.com/repokit/repokit/storage"
 )
 
-func newModelStore(t *testing.T, d sqldb.Dialect) *Store {
+func newModelStore(t testing.TB, d sqldb.Dialect) *Store {
 	t.Helper()
 	db := sqldbtest.Fresh(t, d)
 	locs, err := storage.OpenLocationsMap(context.Background(), map[string]string{"default": "mem://", "archive": "mem://"}, "default")

@@ -2,10 +2,13 @@ package files
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -104,17 +107,18 @@ type UploadOptions struct {
 // partSize bytes (the last one smaller). The size is checked against the
 // bucket's max file size and quota left now, and again when completing.
 func (s *Store) InitUpload(ctx context.Context, bucketID, key string, size, partSize int64, o UploadOptions) (*Upload, error) {
+	key = NormalizeKey(key)
 	if err := ValidateKey(key); err != nil {
 		return nil, err
 	}
 	if size <= 0 {
-		return nil, fmt.Errorf("%w: multipart size %d must be positive", ErrInvalid, size)
+		return nil, userf(ErrInvalid, "multipart size %d must be positive", size)
 	}
 	if partSize < s.cfg.minPartSize || partSize > MaxPartSize {
-		return nil, fmt.Errorf("%w: part size %d outside %d..%d", ErrInvalid, partSize, s.cfg.minPartSize, MaxPartSize)
+		return nil, userf(ErrInvalid, "part size %d outside %d..%d", partSize, s.cfg.minPartSize, MaxPartSize)
 	}
 	if n := (size + partSize - 1) / partSize; n > MaxParts {
-		return nil, fmt.Errorf("%w: %d parts, more than %d", ErrInvalid, n, MaxParts)
+		return nil, userf(ErrInvalid, "%d parts, more than %d", n, MaxParts)
 	}
 	b, err := s.writableBucket(ctx, s.q(), bucketID)
 	if err != nil {
@@ -133,7 +137,7 @@ func (s *Store) InitUpload(ctx context.Context, bucketID, key string, size, part
 		return nil, err
 	}
 	if loc.Scheme() == "s3" && partSize < DefaultMinPartSize && size > partSize {
-		return nil, fmt.Errorf("%w: S3 needs parts of at least %d bytes", ErrInvalid, DefaultMinPartSize)
+		return nil, userf(ErrInvalid, "S3 needs parts of at least %d bytes", DefaultMinPartSize)
 	}
 	mimetype := o.Mimetype
 	if mimetype == "" {
@@ -164,12 +168,13 @@ func (s *Store) InitUpload(ctx context.Context, bucketID, key string, size, part
 
 // Upload returns a multipart upload of key in bucketID.
 func (s *Store) Upload(ctx context.Context, bucketID, key, uploadID string) (*Upload, error) {
+	key = NormalizeKey(key)
 	return s.getUpload(ctx, s.q(), bucketID, key, uploadID, false)
 }
 
 func (s *Store) getUpload(ctx context.Context, q sqldb.Querier, bucketID, key, uploadID string, forUpdate bool) (*Upload, error) {
 	if _, err := uuid.Parse(uploadID); err != nil {
-		return nil, fmt.Errorf("%w: upload %q", ErrNotFound, uploadID)
+		return nil, userf(ErrNotFound, "upload %q", uploadID)
 	}
 	var r uploadRow
 	query := "SELECT " + uploadCols + " FROM files_uploads WHERE id = ? AND bucket_id = ? AND object_key = ?"
@@ -178,32 +183,90 @@ func (s *Store) getUpload(ctx context.Context, q sqldb.Querier, bucketID, key, u
 	}
 	if err := q.GetContext(ctx, &r, q.Rebind(query), uploadID, bucketID, key); err != nil {
 		if sqldb.IsNoRows(err) {
-			return nil, fmt.Errorf("%w: upload %s", ErrNotFound, uploadID)
+			return nil, userf(ErrNotFound, "upload %s", uploadID)
 		}
 		return nil, fmt.Errorf("files: get upload: %w", err)
 	}
 	if r.Status == uploadAborted {
-		return nil, fmt.Errorf("%w: upload %s was aborted", ErrNotFound, uploadID)
+		return nil, userf(ErrNotFound, "upload %s was aborted", uploadID)
 	}
 	return r.upload(), nil
 }
 
-// ListUploads returns the bucket's multipart uploads in progress, oldest
-// first.
-func (s *Store) ListUploads(ctx context.Context, bucketID string) ([]*Upload, error) {
+// UploadListOptions selects a page of a bucket's multipart uploads.
+type UploadListOptions struct {
+	// Prefix keeps only uploads whose key starts with it.
+	Prefix string
+	// Cursor continues from a previous page's Next.
+	Cursor string
+	// Limit is the page size (default and maximum MaxListLimit).
+	Limit int
+}
+
+// UploadPage is one page of multipart uploads, in key order (then by
+// upload id).
+type UploadPage struct {
+	Uploads []*Upload `json:"uploads"`
+	// Next is the cursor of the following page ("" on the last page).
+	Next string `json:"next,omitempty"`
+}
+
+// ListUploads returns a page of the bucket's multipart uploads in
+// progress, keyset-paginated like List (cheap at any depth).
+func (s *Store) ListUploads(ctx context.Context, bucketID string, o UploadListOptions) (*UploadPage, error) {
 	if _, err := s.getBucket(ctx, s.q(), bucketID, false); err != nil {
 		return nil, err
 	}
+	limit := o.Limit
+	if limit <= 0 || limit > MaxListLimit {
+		limit = MaxListLimit
+	}
+	where := []string{"bucket_id = ?", "status <> ?"}
+	args := []any{bucketID, uploadAborted}
+	if p := NormalizeKey(o.Prefix); p != "" {
+		where = append(where, "object_key >= ?")
+		args = append(args, p)
+		if end := prefixEnd(p); end != "" {
+			where = append(where, "object_key < ?")
+			args = append(args, end)
+		}
+	}
+	if o.Cursor != "" {
+		key, id, err := decodeUploadCursor(o.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, "(object_key > ? OR (object_key = ? AND id > ?))")
+		args = append(args, key, key, id)
+	}
 	var rows []uploadRow
-	if err := s.q().SelectContext(ctx, &rows, s.q().Rebind("SELECT "+uploadCols+" FROM files_uploads WHERE bucket_id = ? AND status <> ? ORDER BY created, id LIMIT 1000"),
-		bucketID, uploadAborted); err != nil {
+	q := "SELECT " + uploadCols + " FROM files_uploads WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY object_key, id LIMIT " + strconv.Itoa(limit+1)
+	if err := s.q().SelectContext(ctx, &rows, s.q().Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("files: list uploads: %w", err)
 	}
-	out := make([]*Upload, len(rows))
+	page := &UploadPage{Uploads: make([]*Upload, 0, min(len(rows), limit))}
 	for i := range rows {
-		out[i] = rows[i].upload()
+		if i == limit {
+			last := page.Uploads[limit-1]
+			page.Next = base64.RawURLEncoding.EncodeToString([]byte(last.ID + ":" + last.Key))
+			break
+		}
+		page.Uploads = append(page.Uploads, rows[i].upload())
 	}
-	return out, nil
+	return page, nil
+}
+
+func decodeUploadCursor(c string) (key, id string, err error) {
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return "", "", userf(ErrInvalid, "bad cursor")
+	}
+	id, key, ok := strings.Cut(string(raw), ":")
+	if _, perr := uuid.Parse(id); !ok || perr != nil {
+		return "", "", userf(ErrInvalid, "bad cursor")
+	}
+	return key, id, nil
 }
 
 // UploadPart streams part n of an upload. size is the announced length (0
@@ -211,24 +274,25 @@ func (s *Store) ListUploads(ctx context.Context, bucketID string) ([]*Upload, er
 // optional) is verified. Parts can be uploaded in any order, concurrently;
 // uploading a part again replaces it.
 func (s *Store) UploadPart(ctx context.Context, bucketID, key, uploadID string, n int, r io.Reader, size int64, contentMD5 string) (*Part, error) {
+	key = NormalizeKey(key)
 	u, err := s.getUpload(ctx, s.q(), bucketID, key, uploadID, false)
 	if err != nil {
 		return nil, err
 	}
 	if u.Status != uploadPending {
-		return nil, fmt.Errorf("%w: upload %s is %s", ErrConflict, uploadID, u.Status)
+		return nil, userf(ErrConflict, "upload %s is %s", uploadID, u.Status)
 	}
 	if n < 1 || n > u.PartCount() {
-		return nil, fmt.Errorf("%w: part number %d outside 1..%d", ErrInvalid, n, u.PartCount())
+		return nil, userf(ErrInvalid, "part number %d outside 1..%d", n, u.PartCount())
 	}
 	want := u.PartSizeOf(n)
 	if size > 0 && size != want {
-		return nil, fmt.Errorf("%w: part %d must have %d bytes, not %d", ErrInvalid, n, want, size)
+		return nil, userf(ErrInvalid, "part %d must have %d bytes, not %d", n, want, size)
 	}
 	var wantMD5 []byte
 	if contentMD5 != "" {
 		if wantMD5, err = storage.ParseContentMD5(contentMD5); err != nil {
-			return nil, fmt.Errorf("%w: Content-MD5: %v", ErrInvalid, err)
+			return nil, userCause(ErrInvalid, err, "bad Content-MD5")
 		}
 	}
 	loc, err := s.location(u.Location)
@@ -253,7 +317,7 @@ func (s *Store) UploadPart(ctx context.Context, bucketID, key, uploadID string, 
 	}
 	if wantMD5 != nil {
 		if sp.Checksums.MD5 != "md5:"+hex.EncodeToString(wantMD5) {
-			return nil, fmt.Errorf("%w: part %d does not match its Content-MD5", ErrChecksumMismatch, n)
+			return nil, userf(ErrChecksumMismatch, "part %d does not match its Content-MD5", n)
 		}
 	}
 	p := &Part{Number: n, Size: sp.Size, Checksum: sp.Checksums.MD5, ETag: sp.ETag, Created: s.now()}
@@ -261,12 +325,12 @@ func (s *Store) UploadPart(ctx context.Context, bucketID, key, uploadID string, 
 		var status string
 		if err := tx.GetContext(ctx, &status, tx.Rebind("SELECT status FROM files_uploads WHERE id = ?"+sqldb.ForUpdate(s.d)), uploadID); err != nil {
 			if sqldb.IsNoRows(err) {
-				return fmt.Errorf("%w: upload %s", ErrNotFound, uploadID)
+				return userf(ErrNotFound, "upload %s", uploadID)
 			}
 			return err
 		}
 		if status != uploadPending {
-			return fmt.Errorf("%w: upload %s is %s", ErrConflict, uploadID, status)
+			return userf(ErrConflict, "upload %s is %s", uploadID, status)
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM files_parts WHERE upload_id = ? AND part_number = ?"), uploadID, n); err != nil {
 			return err
@@ -287,6 +351,7 @@ func (s *Store) UploadPart(ctx context.Context, bucketID, key, uploadID string, 
 
 // ListParts returns the parts uploaded so far, by part number.
 func (s *Store) ListParts(ctx context.Context, bucketID, key, uploadID string) ([]Part, error) {
+	key = NormalizeKey(key)
 	if _, err := s.getUpload(ctx, s.q(), bucketID, key, uploadID, false); err != nil {
 		return nil, err
 	}
@@ -309,6 +374,7 @@ func (s *Store) parts(ctx context.Context, q sqldb.Querier, uploadID string) ([]
 // commits the file as the new head of key in one short transaction (quota
 // and max file size checked again). The upload is gone afterwards.
 func (s *Store) CompleteUpload(ctx context.Context, bucketID, key, uploadID string) (*Object, error) {
+	key = NormalizeKey(key)
 	var u *Upload
 	var parts []Part
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -317,7 +383,7 @@ func (s *Store) CompleteUpload(ctx context.Context, bucketID, key, uploadID stri
 			return err
 		}
 		if u.Status != uploadPending {
-			return fmt.Errorf("%w: upload %s is %s", ErrConflict, uploadID, u.Status)
+			return userf(ErrConflict, "upload %s is %s", uploadID, u.Status)
 		}
 		if parts, err = s.parts(ctx, tx, uploadID); err != nil {
 			return err
@@ -353,7 +419,7 @@ func (s *Store) CompleteUpload(ctx context.Context, bucketID, key, uploadID stri
 	if res.Size != u.Size {
 		s.discard(loc, u.StorageKey)
 		s.setUploadStatus(uploadID, uploadAborted)
-		return nil, fmt.Errorf("%w: assembled %d bytes, announced %d", ErrSizeMismatch, res.Size, u.Size)
+		return nil, userf(ErrSizeMismatch, "assembled %d bytes, announced %d", res.Size, u.Size)
 	}
 	f := &FileInstance{ID: uuid.NewString(), Location: loc.Name(), StorageClass: u.StorageClass, StorageKey: u.StorageKey,
 		Size: res.Size, MD5: res.Checksums.MD5, SHA256: res.Checksums.SHA256}
@@ -386,14 +452,14 @@ func checkParts(u *Upload, parts []Part) error {
 		}
 		for i := 1; i <= n; i++ {
 			if !have[i] {
-				return fmt.Errorf("%w: part %d of %d is missing", ErrInvalid, i, n)
+				return userf(ErrInvalid, "part %d of %d is missing", i, n)
 			}
 		}
-		return fmt.Errorf("%w: %d parts uploaded, %d expected", ErrInvalid, len(parts), n)
+		return userf(ErrInvalid, "%d parts uploaded, %d expected", len(parts), n)
 	}
 	for i, p := range parts {
 		if p.Number != i+1 || p.Size != u.PartSizeOf(p.Number) {
-			return fmt.Errorf("%w: part %d has %d bytes, %d expected", ErrInvalid, p.Number, p.Size, u.PartSizeOf(p.Number))
+			return userf(ErrInvalid, "part %d has %d bytes, %d expected", p.Number, p.Size, u.PartSizeOf(p.Number))
 		}
 	}
 	return nil
@@ -413,6 +479,7 @@ func (s *Store) setUploadStatus(uploadID, status string) {
 
 // AbortUpload cancels a multipart upload and removes its parts.
 func (s *Store) AbortUpload(ctx context.Context, bucketID, key, uploadID string) error {
+	key = NormalizeKey(key)
 	var u *Upload
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var err error
@@ -420,7 +487,7 @@ func (s *Store) AbortUpload(ctx context.Context, bucketID, key, uploadID string)
 			return err
 		}
 		if u.Status != uploadPending {
-			return fmt.Errorf("%w: upload %s is %s", ErrConflict, uploadID, u.Status)
+			return userf(ErrConflict, "upload %s is %s", uploadID, u.Status)
 		}
 		_, err = tx.ExecContext(ctx, tx.Rebind("UPDATE files_uploads SET status = ?, updated = ? WHERE id = ?"), uploadAborted, s.ts(s.now()), uploadID)
 		return err

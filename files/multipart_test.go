@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,8 +79,8 @@ func TestMultipart(t *testing.T) {
 		if err != nil || len(parts) != 4 || parts[0].Number != 1 || parts[3].Size != 1000 {
 			t.Fatalf("parts = %+v %v", parts, err)
 		}
-		ups, err := s.ListUploads(ctx, b.ID)
-		if err != nil || len(ups) != 1 || ups[0].ID != u.ID {
+		ups, err := s.ListUploads(ctx, b.ID, files.UploadListOptions{})
+		if err != nil || len(ups.Uploads) != 1 || ups.Uploads[0].ID != u.ID || ups.Next != "" {
 			t.Fatalf("uploads = %+v %v", ups, err)
 		}
 		o, err := s.CompleteUpload(ctx, b.ID, "big.bin", u.ID)
@@ -140,7 +142,12 @@ func TestMultipart(t *testing.T) {
 func TestGCUploads(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := context.Background()
-		env := filestest.New(t, d, filestest.Options{})
+		// The store's clock runs an hour ahead once the old upload is
+		// done: ages come from the clock, not from how fast the machine
+		// runs the test.
+		var ahead atomic.Int64
+		clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+		env := filestest.New(t, d, filestest.Options{StoreOptions: []files.Option{files.WithClock(clock)}})
 		s := env.Store
 		b, _ := s.CreateBucket(ctx, files.BucketOptions{})
 		old, err := s.InitUpload(ctx, b.ID, "old", 10, 5, files.UploadOptions{})
@@ -150,7 +157,7 @@ func TestGCUploads(t *testing.T) {
 		if _, err := s.UploadPart(ctx, b.ID, "old", old.ID, 1, bytes.NewReader([]byte("12345")), 5, ""); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(400 * time.Millisecond)
+		ahead.Store(int64(time.Hour))
 		fresh, err := s.InitUpload(ctx, b.ID, "fresh", 10, 5, files.UploadOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -158,7 +165,7 @@ func TestGCUploads(t *testing.T) {
 		if _, err := s.UploadPart(ctx, b.ID, "fresh", fresh.ID, 2, bytes.NewReader([]byte("12345")), 5, ""); err != nil {
 			t.Fatal(err)
 		}
-		rep, err := s.CollectGarbage(ctx, files.GCOptions{UploadTTL: 300 * time.Millisecond, BytesGrace: time.Hour})
+		rep, err := s.CollectGarbage(ctx, files.GCOptions{UploadTTL: 30 * time.Minute, BytesGrace: time.Hour})
 		if err != nil || rep.Uploads != 1 {
 			t.Fatalf("gc = %+v %v", rep, err)
 		}
@@ -172,11 +179,52 @@ func TestGCUploads(t *testing.T) {
 		if len(keys) != 1 {
 			t.Fatalf("keys = %v", keys)
 		}
-		// Parts of a live upload are not stray bytes.
-		time.Sleep(20 * time.Millisecond)
-		rep, err = s.CollectGarbage(ctx, files.GCOptions{BytesGrace: 10 * time.Millisecond})
+		// Parts of a live upload are not stray bytes (they are older than
+		// the grace by the clock).
+		rep, err = s.CollectGarbage(ctx, files.GCOptions{BytesGrace: time.Minute})
 		if err != nil || rep.StrayBytes != 0 {
 			t.Fatalf("gc live parts: %+v %v", rep, err)
 		}
 	})
+}
+
+// TestListUploadsPages: uploads come in key order, a page at a time, with
+// a prefix filter; a bad cursor is ErrInvalid.
+func TestListUploadsPages(t *testing.T) {
+	ctx := context.Background()
+	env := filestest.New(t, sqldb.SQLite, filestest.Options{})
+	s := env.Store
+	b, _ := s.CreateBucket(ctx, files.BucketOptions{})
+	var want []string
+	for _, k := range []string{"b/2", "a/1", "b/1", "a/1", "c", "b/3"} {
+		if _, err := s.InitUpload(ctx, b.ID, k, 10, 5, files.UploadOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want = []string{"a/1", "a/1", "b/1", "b/2", "b/3", "c"}
+	var got []string
+	pages := 0
+	for cursor := ""; ; {
+		p, err := s.ListUploads(ctx, b.ID, files.UploadListOptions{Cursor: cursor, Limit: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, u := range p.Uploads {
+			got = append(got, u.Key)
+		}
+		if cursor = p.Next; cursor == "" {
+			break
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") || pages != 2 {
+		t.Fatalf("%d pages: %v, want %v", pages, got, want)
+	}
+	p, err := s.ListUploads(ctx, b.ID, files.UploadListOptions{Prefix: "b/", Limit: 2})
+	if err != nil || len(p.Uploads) != 2 || p.Uploads[0].Key != "b/1" || p.Next == "" {
+		t.Fatalf("prefix page: %+v %v", p, err)
+	}
+	if _, err := s.ListUploads(ctx, b.ID, files.UploadListOptions{Cursor: "!!"}); !errors.Is(err, files.ErrInvalid) {
+		t.Fatalf("bad cursor: %v", err)
+	}
 }

@@ -87,19 +87,20 @@ func (r *objectRow) object() *Object {
 // the head is a delete marker. With a versionID it returns that version
 // (which may be a delete marker). The bucket must exist and not be deleted.
 func (s *Store) Object(ctx context.Context, bucketID, key, versionID string) (*Object, error) {
+	key = NormalizeKey(key)
 	b, err := s.getBucket(ctx, s.q(), bucketID, false)
 	if err != nil {
 		return nil, err
 	}
 	if b.Deleted {
-		return nil, fmt.Errorf("%w: bucket %s is deleted", ErrNotFound, bucketID)
+		return nil, userf(ErrNotFound, "bucket %s is deleted", bucketID)
 	}
 	o, err := s.getObject(ctx, s.q(), bucketID, key, versionID)
 	if err != nil {
 		return nil, err
 	}
 	if versionID == "" && o.DeleteMarker() {
-		return nil, fmt.Errorf("%w: %s/%s is deleted", ErrNotFound, bucketID, key)
+		return nil, userf(ErrNotFound, "%s/%s is deleted", bucketID, key)
 	}
 	if o.Tags, err = s.tags(ctx, s.q(), bucketID, o.VersionID); err != nil {
 		return nil, err
@@ -110,34 +111,52 @@ func (s *Store) Object(ctx context.Context, bucketID, key, versionID string) (*O
 // Head is Object without tags, in a single query (bucket checks included):
 // the download fast path.
 func (s *Store) Head(ctx context.Context, bucketID, key, versionID string) (*Object, error) {
+	key = NormalizeKey(key)
 	if err := ValidateKey(key); err != nil {
 		return nil, err
 	}
 	if _, err := uuid.Parse(bucketID); err != nil {
-		return nil, fmt.Errorf("%w: bucket %q", ErrNotFound, bucketID)
+		return nil, userf(ErrNotFound, "bucket %q", bucketID)
 	}
-	q := objectSelect + "JOIN files_buckets b ON b.id = o.bucket_id WHERE o.bucket_id = ? AND o.object_key = ? AND b.deleted = ? AND "
-	args := []any{bucketID, key, false}
-	if versionID == "" {
-		q += "o.is_head = ?"
-		args = append(args, true)
-	} else {
+	// One point lookup through a unique index: the head index (a partial
+	// index on is_head, or MySQL's head_key column) or version_id; the
+	// instance and bucket rows join by primary key. The statement is
+	// prepared once per connection.
+	q := objectSelect + "JOIN files_buckets b ON b.id = o.bucket_id WHERE b.deleted = ? AND o.bucket_id = ? AND "
+	args := []any{false, bucketID}
+	switch {
+	case versionID != "":
 		if _, err := uuid.Parse(versionID); err != nil {
-			return nil, fmt.Errorf("%w: version %q", ErrNotFound, versionID)
+			return nil, userf(ErrNotFound, "version %q", versionID)
 		}
-		q += "o.version_id = ?"
-		args = append(args, versionID)
+		q += "o.version_id = ? AND o.object_key = ?"
+		args = append(args, versionID, key)
+	case s.d == sqldb.MySQL:
+		q += "o.head_key = ?"
+		args = append(args, key)
+	default:
+		q += "o.object_key = ? AND o.is_head"
+		args = append(args, key)
 	}
 	var r objectRow
-	if err := s.q().GetContext(ctx, &r, s.q().Rebind(q), args...); err != nil {
+	var err error
+	if s.tx != nil {
+		err = s.tx.GetContext(ctx, &r, s.tx.Rebind(q), args...)
+	} else {
+		var st *sqlx.Stmt
+		if st, err = s.stmts.get(ctx, s.db, q); err == nil {
+			err = st.GetContext(ctx, &r, args...)
+		}
+	}
+	if err != nil {
 		if sqldb.IsNoRows(err) {
-			return nil, fmt.Errorf("%w: object %s/%s", ErrNotFound, bucketID, key)
+			return nil, userf(ErrNotFound, "object %s/%s", bucketID, key)
 		}
 		return nil, fmt.Errorf("files: get object: %w", err)
 	}
 	o := r.object()
 	if versionID == "" && o.DeleteMarker() {
-		return nil, fmt.Errorf("%w: %s/%s is deleted", ErrNotFound, bucketID, key)
+		return nil, userf(ErrNotFound, "%s/%s is deleted", bucketID, key)
 	}
 	return o, nil
 }
@@ -153,13 +172,13 @@ func (s *Store) getObject(ctx context.Context, q sqldb.Querier, bucketID, key, v
 		err = q.GetContext(ctx, &r, q.Rebind(objectSelect+"WHERE o.bucket_id = ? AND o.object_key = ? AND o.is_head = ?"), bucketID, key, true)
 	} else {
 		if _, perr := uuid.Parse(versionID); perr != nil {
-			return nil, fmt.Errorf("%w: version %q", ErrNotFound, versionID)
+			return nil, userf(ErrNotFound, "version %q", versionID)
 		}
 		err = q.GetContext(ctx, &r, q.Rebind(objectSelect+"WHERE o.bucket_id = ? AND o.object_key = ? AND o.version_id = ?"), bucketID, key, versionID)
 	}
 	if err != nil {
 		if sqldb.IsNoRows(err) {
-			return nil, fmt.Errorf("%w: object %s/%s", ErrNotFound, bucketID, key)
+			return nil, userf(ErrNotFound, "object %s/%s", bucketID, key)
 		}
 		return nil, fmt.Errorf("files: get object: %w", err)
 	}
@@ -193,7 +212,7 @@ func (s *Store) newVersion(ctx context.Context, tx *sqlx.Tx, bucketID, key, file
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO files_objects (version_id, bucket_id, object_key, file_id, mimetype, is_head, created, updated)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), vid, bucketID, key, fid, mimetype, true, s.ts(now), s.ts(now)); err != nil {
 		if sqldb.IsUniqueViolation(err) {
-			return nil, fmt.Errorf("%w: concurrent write to %s: %v", ErrConflict, key, err)
+			return nil, userCause(ErrConflict, err, "concurrent write to %s", key)
 		}
 		return nil, fmt.Errorf("files: insert version: %w", err)
 	}
@@ -203,6 +222,7 @@ func (s *Store) newVersion(ctx context.Context, tx *sqlx.Tx, bucketID, key, file
 // Delete writes a delete marker as the head of key (the earlier versions
 // stay and can be restored). It returns the marker.
 func (s *Store) Delete(ctx context.Context, bucketID, key string) (*Object, error) {
+	key = NormalizeKey(key)
 	if err := ValidateKey(key); err != nil {
 		return nil, err
 	}
@@ -216,7 +236,7 @@ func (s *Store) Delete(ctx context.Context, bucketID, key string) (*Object, erro
 			return err
 		}
 		if head.DeleteMarker() {
-			return fmt.Errorf("%w: object %s/%s is already deleted", ErrNotFound, bucketID, key)
+			return userf(ErrNotFound, "object %s/%s is already deleted", bucketID, key)
 		}
 		out, err = s.newVersion(ctx, tx, bucketID, key, "", "", s.now())
 		return err
@@ -227,30 +247,46 @@ func (s *Store) Delete(ctx context.Context, bucketID, key string) (*Object, erro
 // DeleteVersion removes one version of key for good (its bytes go when no
 // other version references its file and GC runs). If it was the head, the
 // newest remaining version becomes head. The bucket's size shrinks by the
-// version's file size.
+// version's file size. Of concurrent deletions of the same version exactly
+// one succeeds (and subtracts the size); the others get ErrNotFound.
 func (s *Store) DeleteVersion(ctx context.Context, bucketID, key, versionID string) error {
+	key = NormalizeKey(key)
 	if versionID == "" {
-		return fmt.Errorf("%w: empty version id", ErrInvalid)
+		return userf(ErrInvalid, "empty version id")
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		b, err := s.lockBucket(ctx, tx, bucketID)
+		if err != nil {
+			return err
+		}
 		o, err := s.getObject(ctx, tx, bucketID, key, versionID)
 		if err != nil {
 			return err
 		}
-		if err := s.reserve(ctx, tx, bucketID, -o.Size(), 0); err != nil {
-			return err
+		// The row count of the DELETE, not the read above, decides who
+		// removed the version: only that transaction subtracts its size.
+		res, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM files_objects WHERE version_id = ? AND bucket_id = ?"), versionID, bucketID)
+		if err != nil {
+			return fmt.Errorf("files: delete version: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("files: delete version: %w", err)
+		} else if n != 1 {
+			return userf(ErrNotFound, "version %s of %s", versionID, key)
 		}
 		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM files_tags WHERE bucket_id = ? AND version_id = ?"), bucketID, versionID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind("DELETE FROM files_objects WHERE version_id = ?"), versionID); err != nil {
-			return fmt.Errorf("files: delete version: %w", err)
+		if err := s.addSize(ctx, tx, b, -o.Size(), 0); err != nil {
+			return err
 		}
 		if o.IsHead {
-			var seq int64
-			err := tx.GetContext(ctx, &seq, tx.Rebind("SELECT MAX(id) FROM files_objects WHERE bucket_id = ? AND object_key = ?"), bucketID, key)
-			if err == nil && seq > 0 {
-				if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE files_objects SET is_head = ? WHERE id = ?"), true, seq); err != nil {
+			var seq sql.NullInt64
+			if err := tx.GetContext(ctx, &seq, tx.Rebind("SELECT MAX(id) FROM files_objects WHERE bucket_id = ? AND object_key = ?"), bucketID, key); err != nil {
+				return fmt.Errorf("files: find new head: %w", err)
+			}
+			if seq.Valid {
+				if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE files_objects SET is_head = ? WHERE id = ?"), true, seq.Int64); err != nil {
 					return fmt.Errorf("files: promote head: %w", err)
 				}
 			}
@@ -262,16 +298,21 @@ func (s *Store) DeleteVersion(ctx context.Context, bucketID, key, versionID stri
 // Restore makes a copy of an old version the new head of its key (a
 // metadata-only copy sharing the file). The bucket's quota applies.
 func (s *Store) Restore(ctx context.Context, bucketID, key, versionID string) (*Object, error) {
+	key = NormalizeKey(key)
 	var out *Object
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		b, err := s.lockBucket(ctx, tx, bucketID)
+		if err != nil {
+			return err
+		}
 		o, err := s.getObject(ctx, tx, bucketID, key, versionID)
 		if err != nil {
 			return err
 		}
 		if o.DeleteMarker() {
-			return fmt.Errorf("%w: cannot restore a delete marker", ErrConflict)
+			return userf(ErrConflict, "cannot restore a delete marker")
 		}
-		if err := s.reserve(ctx, tx, bucketID, o.Size(), o.Size()); err != nil {
+		if err := s.addSize(ctx, tx, b, o.Size(), o.Size()); err != nil {
 			return err
 		}
 		if out, err = s.newVersion(ctx, tx, bucketID, key, o.File.ID, o.Mimetype, s.now()); err != nil {
@@ -291,19 +332,24 @@ func (s *Store) Restore(ctx context.Context, bucketID, key, versionID string) (*
 // copying bytes (both versions share the file instance). The destination's
 // quota, max file size and lock apply.
 func (s *Store) Copy(ctx context.Context, srcBucket, srcKey, dstBucket, dstKey string) (*Object, error) {
+	srcKey, dstKey = NormalizeKey(srcKey), NormalizeKey(dstKey)
 	if err := ValidateKey(dstKey); err != nil {
 		return nil, err
 	}
 	var out *Object
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		dst, err := s.lockBucket(ctx, tx, dstBucket)
+		if err != nil {
+			return err
+		}
 		src, err := s.getObject(ctx, tx, srcBucket, srcKey, "")
 		if err != nil {
 			return err
 		}
 		if src.DeleteMarker() {
-			return fmt.Errorf("%w: object %s/%s is deleted", ErrNotFound, srcBucket, srcKey)
+			return userf(ErrNotFound, "object %s/%s is deleted", srcBucket, srcKey)
 		}
-		if err := s.reserve(ctx, tx, dstBucket, src.Size(), src.Size()); err != nil {
+		if err := s.addSize(ctx, tx, dst, src.Size(), src.Size()); err != nil {
 			return err
 		}
 		if out, err = s.newVersion(ctx, tx, dstBucket, dstKey, src.File.ID, src.Mimetype, s.now()); err != nil {

@@ -38,11 +38,12 @@ type PutOptions struct {
 // are written they are deleted (or, after a crash, left unreferenced for
 // CollectGarbage).
 func (s *Store) Put(ctx context.Context, bucketID, key string, r io.Reader, o PutOptions) (*Object, error) {
+	key = NormalizeKey(key)
 	if err := ValidateKey(key); err != nil {
 		return nil, err
 	}
 	if o.Size < 0 {
-		return nil, fmt.Errorf("%w: negative size", ErrInvalid)
+		return nil, userf(ErrInvalid, "negative size")
 	}
 	if err := validateTags(o.Tags); err != nil {
 		return nil, err
@@ -92,7 +93,7 @@ func (s *Store) Put(ctx context.Context, bucketID, key string, r io.Reader, o Pu
 // checkLimit fails fast when the announced size is over the limit.
 func checkLimit(size, limit int64, byQuota bool, b *Bucket) error {
 	if limit == 0 && byQuota {
-		return fmt.Errorf("%w (bucket %s is full: %d of %d bytes)", ErrQuotaExceeded, b.ID, b.Size, b.Quota)
+		return userf(ErrQuotaExceeded, "bucket %s is full: %d of %d bytes", b.ID, b.Size, b.Quota)
 	}
 	if size > 0 && limit >= 0 && size > limit {
 		return limitError(limit, byQuota, nil)
@@ -106,9 +107,9 @@ func limitError(limit int64, byQuota bool, cause error) error {
 		base = ErrQuotaExceeded
 	}
 	if cause != nil {
-		return fmt.Errorf("%w (limit %d bytes): %v", base, limit, cause)
+		return userCause(base, cause, "limit %d bytes", limit)
 	}
-	return fmt.Errorf("%w (limit %d bytes)", base, limit)
+	return userf(base, "limit %d bytes", limit)
 }
 
 // discard deletes bytes whose metadata never committed (best effort: GC

@@ -17,7 +17,7 @@ func (s *Store) Snapshot(ctx context.Context, bucketID string, lock bool) (*Buck
 		return nil, err
 	}
 	if src.Deleted {
-		return nil, fmt.Errorf("%w: bucket %s is deleted", ErrNotFound, bucketID)
+		return nil, userf(ErrNotFound, "bucket %s is deleted", bucketID)
 	}
 	var out *Bucket
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -51,51 +51,53 @@ func (s *Store) Sync(ctx context.Context, srcBucket, dstBucket string, deleteExt
 	})
 }
 
-func (s *Store) syncInto(ctx context.Context, tx *sqlx.Tx, srcBucket, dstBucket string, deleteExtras, ignoreQuota bool) error {
-	if err := s.reserve(ctx, tx, dstBucket, 0, 0); err != nil { // locks dst
-		return err
-	}
-	heads := func(bucket string) (map[string]*Object, []string, error) {
-		m := map[string]*Object{}
-		var keys []string
-		cursor := ""
-		for {
-			page, err := s.List(ctx, bucket, ListOptions{Cursor: cursor})
-			if err != nil {
-				return nil, nil, err
-			}
-			for _, o := range page.Objects {
-				m[o.Key] = o
-				keys = append(keys, o.Key)
-			}
-			if page.Next == "" {
-				return m, keys, nil
-			}
-			cursor = page.Next
+// headCursor walks a bucket's visible heads in key order one page at a
+// time, so a sync holds at most a page of each bucket in memory.
+type headCursor struct {
+	s      *Store
+	bucket string
+	limit  int // page size (0 = MaxListLimit)
+	page   []*Object
+	cursor string
+	done   bool
+}
+
+// next returns the next head, or nil after the last one.
+func (c *headCursor) next(ctx context.Context) (*Object, error) {
+	for len(c.page) == 0 {
+		if c.done {
+			return nil, nil
 		}
+		p, err := c.s.List(ctx, c.bucket, ListOptions{Cursor: c.cursor, Limit: c.limit})
+		if err != nil {
+			return nil, err
+		}
+		c.page, c.cursor, c.done = p.Objects, p.Next, p.Next == ""
 	}
-	srcHeads, srcKeys, err := heads(srcBucket)
+	o := c.page[0]
+	c.page[0] = nil
+	c.page = c.page[1:]
+	return o, nil
+}
+
+// syncInto merges the two key-ordered listings of heads (keys compare as
+// bytes in Go as in every dialect's ORDER BY): memory stays constant in
+// the number of objects. Versions it writes in dst are at keys the dst
+// listing has already passed, so they never show up in it.
+func (s *Store) syncInto(ctx context.Context, tx *sqlx.Tx, srcBucket, dstBucket string, deleteExtras, ignoreQuota bool) error {
+	dst, err := s.lockBucket(ctx, tx, dstBucket)
 	if err != nil {
 		return err
 	}
-	dstHeads, dstKeys, err := heads(dstBucket)
-	if err != nil {
-		return err
+	if ignoreQuota {
+		dst.Quota, dst.MaxFileSize = 0, 0
 	}
 	now := s.now()
-	for _, k := range srcKeys {
-		o := srcHeads[k]
-		if d, ok := dstHeads[k]; ok && d.File.ID == o.File.ID {
-			continue
+	copyHead := func(o *Object) error {
+		if err := s.addSize(ctx, tx, dst, o.Size(), o.Size()); err != nil {
+			return fmt.Errorf("sync %s: %w", o.Key, err)
 		}
-		if ignoreQuota {
-			if _, err := tx.ExecContext(ctx, tx.Rebind("UPDATE files_buckets SET size = size + ? WHERE id = ?"), o.Size(), dstBucket); err != nil {
-				return err
-			}
-		} else if err := s.reserve(ctx, tx, dstBucket, o.Size(), o.Size()); err != nil {
-			return fmt.Errorf("sync %s: %w", k, err)
-		}
-		nv, err := s.newVersion(ctx, tx, dstBucket, k, o.File.ID, o.Mimetype, now)
+		nv, err := s.newVersion(ctx, tx, dstBucket, o.Key, o.File.ID, o.Mimetype, now)
 		if err != nil {
 			return err
 		}
@@ -103,18 +105,44 @@ func (s *Store) syncInto(ctx context.Context, tx *sqlx.Tx, srcBucket, dstBucket 
 		if err != nil {
 			return err
 		}
-		if err := s.setTags(ctx, tx, dstBucket, nv.VersionID, tags, false); err != nil {
-			return err
-		}
+		return s.setTags(ctx, tx, dstBucket, nv.VersionID, tags, false)
 	}
-	if deleteExtras {
-		for _, k := range dstKeys {
-			if _, ok := srcHeads[k]; ok {
-				continue
-			}
-			if _, err := s.newVersion(ctx, tx, dstBucket, k, "", "", now); err != nil {
+	src, dsts := &headCursor{s: s, bucket: srcBucket, limit: s.cfg.syncPage}, &headCursor{s: s, bucket: dstBucket, limit: s.cfg.syncPage}
+	so, err := src.next(ctx)
+	if err != nil {
+		return err
+	}
+	do, err := dsts.next(ctx)
+	if err != nil {
+		return err
+	}
+	for so != nil || do != nil {
+		switch {
+		case do == nil || (so != nil && so.Key < do.Key): // only in src
+			if err := copyHead(so); err != nil {
 				return err
 			}
+			so, err = src.next(ctx)
+		case so == nil || do.Key < so.Key: // only in dst
+			if deleteExtras {
+				if _, err := s.newVersion(ctx, tx, dstBucket, do.Key, "", "", now); err != nil {
+					return err
+				}
+			}
+			do, err = dsts.next(ctx)
+		default: // in both
+			if do.File.ID != so.File.ID {
+				if err := copyHead(so); err != nil {
+					return err
+				}
+			}
+			if so, err = src.next(ctx); err != nil {
+				return err
+			}
+			do, err = dsts.next(ctx)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -27,11 +28,36 @@ func Migrations() fs.FS {
 // Store is the files metadata store over a SQL database and a set of storage
 // locations. It is safe for concurrent use.
 type Store struct {
-	db   *sqlx.DB
-	tx   *sqlx.Tx
-	d    sqldb.Dialect
-	locs *storage.Locations
-	cfg  *config
+	db    *sqlx.DB
+	tx    *sqlx.Tx
+	d     sqldb.Dialect
+	locs  *storage.Locations
+	cfg   *config
+	stmts *stmtCache
+}
+
+// stmtCache holds the statements of hot read paths, prepared once (and
+// then once per connection by database/sql) instead of at every call.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sqlx.Stmt
+}
+
+func (c *stmtCache) get(ctx context.Context, db *sqlx.DB, query string) (*sqlx.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st, nil
+	}
+	st, err := db.PreparexContext(ctx, db.Rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil {
+		c.m = map[string]*sqlx.Stmt{}
+	}
+	c.m[query] = st
+	return st, nil
 }
 
 type config struct {
@@ -41,6 +67,7 @@ type config struct {
 	keyPrefix      string
 	skipMigrations bool
 	minPartSize    int64
+	syncPage       int // page size of Sync and Snapshot listings (tests)
 }
 
 // Option configures a Store.
@@ -88,7 +115,7 @@ func New(ctx context.Context, db *sqlx.DB, locs *storage.Locations, opts ...Opti
 			return nil, fmt.Errorf("files: migrate: %w", err)
 		}
 	}
-	return &Store{db: db, d: d, locs: locs, cfg: cfg}, nil
+	return &Store{db: db, d: d, locs: locs, cfg: cfg, stmts: &stmtCache{}}, nil
 }
 
 // Open opens the database at dbURL (see sqldb.Open) and returns a Store over
@@ -148,6 +175,3 @@ func (s *Store) ts(t time.Time) any {
 	}
 	return t
 }
-
-// rebind rewrites ? placeholders for the dialect.
-func (s *Store) rebind(q string) string { return s.db.Rebind(q) }

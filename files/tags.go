@@ -19,7 +19,7 @@ const (
 func validateTags(tags map[string]string) error {
 	for k, v := range tags {
 		if k == "" || len(k) > MaxTagKeyLength || !utf8.ValidString(k) || len(v) > MaxTagValueLength || !utf8.ValidString(v) {
-			return fmt.Errorf("%w tag %q: keys 1-%d bytes, values up to %d bytes, UTF-8", ErrInvalid, k, MaxTagKeyLength, MaxTagValueLength)
+			return userf(ErrInvalid, "tag %q: keys 1-%d bytes, values up to %d bytes, UTF-8", k, MaxTagKeyLength, MaxTagValueLength)
 		}
 	}
 	return nil
@@ -79,6 +79,7 @@ func (s *Store) SetBucketTags(ctx context.Context, bucketID string, tags map[str
 
 // SetObjectTags replaces the tags of one object version.
 func (s *Store) SetObjectTags(ctx context.Context, bucketID, key, versionID string, tags map[string]string) error {
+	key = NormalizeKey(key)
 	if err := validateTags(tags); err != nil {
 		return err
 	}

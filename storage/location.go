@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"gocloud.dev/blob"
@@ -26,7 +28,11 @@ type Location struct {
 	signer  *fileblob.URLSignerHMAC // file:// only
 	signKey []byte                  // file:// only: the location's derived key
 	prefix  string                  // gocloud prefix= of the URL (signed keys carry it)
-	s3      *s3Target               // s3:// only: native multipart
+	dir     string                  // file:// only: the directory keys live in (absolute)
+	// directRead: file:// without sidecar files, so NewReader may open a
+	// plain key's file itself (see directPath).
+	directRead bool
+	s3         *s3Target // s3:// only: native multipart
 }
 
 // OpenLocation opens the location name from a gocloud blob URL:
@@ -58,6 +64,13 @@ func openLocation(ctx context.Context, name, rawURL string, o options) (*Locatio
 	l := &Location{name: name, url: redactURL(u), scheme: u.Scheme, opts: o, prefix: u.Query().Get("prefix")}
 	switch u.Scheme {
 	case "file":
+		p := u.Path
+		if u.Host == "." || os.PathSeparator != '/' {
+			p = strings.TrimPrefix(p, "/")
+		}
+		if l.dir, err = filepath.Abs(filepath.FromSlash(p)); err != nil {
+			return nil, fmt.Errorf("storage: location %s: %w (%w)", name, ErrInvalid, err)
+		}
 		if len(o.signingKey) == 0 {
 			o.signingKey = make([]byte, 32)
 			if _, err := rand.Read(o.signingKey); err != nil {
@@ -78,6 +91,7 @@ func openLocation(ctx context.Context, name, rawURL string, o options) (*Locatio
 			// io.Copy with hashing). Checksums and types live in the caller's
 			// metadata; metadata= in the URL restores the sidecar.
 			fo.Metadata = fileblob.MetadataDontWrite
+			l.directRead = true
 		}
 		mux := new(blob.URLMux)
 		mux.RegisterBucket("file", &fileblob.URLOpener{Options: fo})

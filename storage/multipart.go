@@ -231,6 +231,9 @@ func (m *Multipart) deleteParts(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	if len(errs) == 0 {
+		m.loc.removePartsDir(prefix)
+	}
 	return errors.Join(errs...)
 }
 

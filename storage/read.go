@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"gocloud.dev/blob"
@@ -15,13 +18,34 @@ import (
 // requests by seeking). Size is the object's full size for NewReader and the
 // range's length for NewRangeReader.
 type Reader struct {
-	r   *blob.Reader // nil for an empty range past the end of the object
-	key string
-	mod time.Time // for r == nil
+	r    *blob.Reader // nil for an empty range past the end, or a direct file
+	key  string
+	mod  time.Time // for r == nil
+	f    *os.File  // file:// NewReader: the open file (r == nil: opened directly)
+	size int64     // direct file
 }
+
+// direct reports whether the reader reads its file itself (file://):
+// reads and seeks go to the file, the blob reader (if any) only closes it.
+func (r *Reader) direct() bool { return r.f != nil }
+
+// File returns the open file of a reader from NewReader on a file://
+// location, positioned at the start of the object, and nil otherwise (other
+// schemes, range readers). Reading and seeking the file directly is allowed
+// instead of reading r (r reads and seeks the same file, sharing its
+// offset), and lets the kernel copy the bytes: handed to http.ServeContent,
+// a Range request is answered with sendfile. Close r, not the file.
+func (r *Reader) File() *os.File { return r.f }
 
 // Read implements io.Reader.
 func (r *Reader) Read(p []byte) (int, error) {
+	if r.direct() {
+		n, err := r.f.Read(p)
+		if err != nil && err != io.EOF {
+			err = wrapErr("read", r.key, err)
+		}
+		return n, err
+	}
 	if r.r == nil {
 		return 0, io.EOF
 	}
@@ -34,6 +58,13 @@ func (r *Reader) Read(p []byte) (int, error) {
 
 // Seek implements io.Seeker (relative to the start of the reader's range).
 func (r *Reader) Seek(offset int64, whence int) (int64, error) {
+	if r.direct() {
+		n, err := r.f.Seek(offset, whence)
+		if err != nil {
+			err = wrapErr("seek", r.key, err)
+		}
+		return n, err
+	}
 	if r.r == nil {
 		if offset != 0 {
 			return 0, fmt.Errorf("storage: seek %q: empty range: %w", r.key, ErrInvalid)
@@ -49,6 +80,9 @@ func (r *Reader) Seek(offset int64, whence int) (int64, error) {
 
 // WriteTo implements io.WriterTo (no intermediate buffer when copying).
 func (r *Reader) WriteTo(w io.Writer) (int64, error) {
+	if r.direct() {
+		return r.f.WriteTo(w)
+	}
 	if r.r == nil {
 		return 0, nil
 	}
@@ -57,6 +91,9 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 
 // Close releases the reader.
 func (r *Reader) Close() error {
+	if r.direct() && r.r == nil {
+		return r.f.Close()
+	}
 	if r.r == nil {
 		return nil
 	}
@@ -66,6 +103,9 @@ func (r *Reader) Close() error {
 // Size is the object size (NewReader) or the number of bytes the range
 // reader returns (NewRangeReader).
 func (r *Reader) Size() int64 {
+	if r.direct() {
+		return r.size
+	}
 	if r.r == nil {
 		return 0
 	}
@@ -74,7 +114,7 @@ func (r *Reader) Size() int64 {
 
 // ModTime is the object's last modification time.
 func (r *Reader) ModTime() time.Time {
-	if r.r == nil {
+	if r.r == nil || r.direct() {
 		return r.mod
 	}
 	return r.r.ModTime()
@@ -82,6 +122,9 @@ func (r *Reader) ModTime() time.Time {
 
 // ContentType is the stored content type ("" if the driver keeps none).
 func (r *Reader) ContentType() string {
+	if r.direct() && r.r == nil {
+		return "application/octet-stream" // what fileblob reports without a sidecar
+	}
 	if r.r == nil {
 		return ""
 	}
@@ -91,9 +134,32 @@ func (r *Reader) ContentType() string {
 // NewReader opens key for reading from the start. A missing key gives an
 // error matching ErrNotFound. The caller must Close the reader.
 func (l *Location) NewReader(ctx context.Context, key string) (*Reader, error) {
-	r, err := l.bucket.NewReader(ctx, key, nil)
+	if p, ok := l.directPath(key); ok {
+		// The download fast path: open the file itself (one open and one
+		// fstat, where fileblob stats the path, looks for a sidecar and
+		// then opens it). Anything unusual takes the general path below,
+		// which also words the errors.
+		if f, err := os.Open(p); err == nil {
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+				return &Reader{key: key, f: f, size: fi.Size(), mod: fi.ModTime()}, nil
+			}
+			f.Close()
+		}
+	}
+	var f *os.File
+	var opts *blob.ReaderOptions
+	if l.dir != "" {
+		opts = &blob.ReaderOptions{BeforeRead: func(as func(any) bool) error {
+			as(&f) // fileblob hands out its *os.File
+			return nil
+		}}
+	}
+	r, err := l.bucket.NewReader(ctx, key, opts)
 	if err != nil {
 		return nil, wrapErr("read", key, err)
+	}
+	if f != nil {
+		return &Reader{r: r, key: key, f: f, size: r.Size(), mod: r.ModTime()}, nil
 	}
 	return &Reader{r: r, key: key}, nil
 }
@@ -182,4 +248,31 @@ func (l *Location) Checksum(ctx context.Context, key string) (WriteResult, error
 		return WriteResult{}, wrapErr("checksum", key, err)
 	}
 	return WriteResult{Size: n, Checksums: sums}, nil
+}
+
+// directPath returns the path of key's file in a file:// location when
+// fileblob would store it under that very name, unescaped, and keeps no
+// sidecar with it: keys of ASCII letters, digits and "._-/" without "//",
+// "__0x" (fileblob's escape marker), "." or ".." segments, a trailing "/"
+// or the ".attrs" suffix. Store keys ("files/ab/cd/<uuid>") always are.
+func (l *Location) directPath(key string) (string, bool) {
+	if !l.directRead || os.PathSeparator != '/' {
+		return "", false
+	}
+	k := l.prefix + key
+	if k == "" || strings.HasSuffix(k, "/") || strings.HasSuffix(k, ".attrs") || strings.Contains(k, "__0x") {
+		return "", false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-' || c == '/') {
+			return "", false
+		}
+	}
+	for _, seg := range strings.Split(k, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", false
+		}
+	}
+	return filepath.Join(l.dir, k), true
 }

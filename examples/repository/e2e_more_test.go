@@ -258,8 +258,8 @@ func TestE2EMore(t *testing.T) {
 			cr = cleanup()
 			return cr.AbandonedUploads == 1
 		})
-		if ups, err := e.app.files.ListUploads(ctx, s.Bucket); err != nil || len(ups) != 0 {
-			t.Fatalf("uploads after cleanup: %d %v", len(ups), err)
+		if ups, err := e.app.files.ListUploads(ctx, s.Bucket, files.UploadListOptions{}); err != nil || len(ups.Uploads) != 0 {
+			t.Fatalf("uploads after cleanup: %+v %v", ups, err)
 		}
 		b, _ := json.Marshal(cr)
 		t.Logf("cleanup report %s", b)

@@ -2,7 +2,6 @@ package fileshttp
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -120,25 +119,22 @@ func (h *Handler) getBucket(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if action == ActionBucketUploads {
-		ups, err := h.store.ListUploads(r.Context(), id)
+		page, err := h.store.ListUploads(r.Context(), id, files.UploadListOptions{Prefix: q.Get("prefix"),
+			Cursor: q.Get("cursor"), Limit: limit})
 		if err != nil {
 			writeError(w, r, h.log, err)
 			return
 		}
-		docs := make([]uploadDoc, 0, len(ups))
-		for _, u := range ups {
+		docs := make([]uploadDoc, 0, len(page.Uploads))
+		for _, u := range page.Uploads {
 			docs = append(docs, uploadJSON(u))
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"id": b.ID, "uploads": docs})
+		writeJSON(w, http.StatusOK, map[string]any{"id": b.ID, "uploads": docs, "next": page.Next})
 		return
 	}
 	page, err := h.store.List(r.Context(), id, files.ListOptions{Versions: action == ActionBucketVersions,
 		Prefix: q.Get("prefix"), Cursor: q.Get("cursor"), Limit: limit})
 	if err != nil {
-		if errors.Is(err, files.ErrInvalid) {
-			writeError(w, r, h.log, errf(http.StatusBadRequest, "%v", err))
-			return
-		}
 		writeError(w, r, h.log, err)
 		return
 	}

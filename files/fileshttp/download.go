@@ -2,6 +2,7 @@ package fileshttp
 
 import (
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"path"
@@ -85,7 +86,14 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer rd.Close()
-	http.ServeContent(w, r, "", o.Created, rd)
+	var content io.ReadSeeker = rd
+	if f := rd.File(); f != nil {
+		// file://: ServeContent seeks the file itself and the body goes
+		// out with sendfile (no copy through user space, no reopening
+		// the file at the range's offset).
+		content = f
+	}
+	http.ServeContent(&jsonErrors{ResponseWriter: w}, r, "", o.Created, content)
 }
 
 // safetyHeaders sets Content-Type and Content-Disposition so that only

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/storage"
@@ -70,27 +71,121 @@ type errorBody struct {
 	Message string `json:"message"`
 }
 
+// publicMessage is the message of an error answer: what the client may
+// see. It never carries storage keys, file instance ids or the layers an
+// error went through (those go to the log).
+func publicMessage(err error, status int) string {
+	var he *httpError
+	var pe *permissionError
+	switch {
+	case errors.As(err, &he):
+		return he.msg
+	case errors.As(err, &pe):
+		if status == http.StatusNotFound {
+			return "not found"
+		}
+		return "permission denied"
+	}
+	if m := files.Message(err); m != "" && status < 500 {
+		return m
+	}
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return "not found"
+	case errors.Is(err, storage.ErrInvalid):
+		return "invalid request"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the request body ended before its announced length"
+	case errors.Is(err, context.Canceled):
+		return "request cancelled"
+	}
+	if status == http.StatusInternalServerError {
+		return "internal server error"
+	}
+	if t := http.StatusText(status); t != "" {
+		return strings.ToLower(t)
+	}
+	return "error"
+}
+
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	status := statusOf(err)
-	msg := err.Error()
-	if status >= 500 {
-		log.Error("fileshttp: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		if status == http.StatusInternalServerError {
-			msg = "internal server error"
-		}
+	msg := publicMessage(err, status)
+	switch {
+	case status >= 500:
+		log.Error("fileshttp: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	case errors.Is(err, storage.ErrNotFound):
+		// A row whose bytes are gone: the client sees 404, operators must
+		// hear about it.
+		log.Error("fileshttp: stored bytes missing", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	default:
+		log.Debug("fileshttp: request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
-	h := w.Header()
-	for _, k := range []string{"Content-Disposition", "ETag", "Last-Modified", "Content-Encoding", "Content-Range", "Accept-Ranges"} {
-		h.Del(k)
-	}
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
 	if status == 499 {
 		status = http.StatusBadRequest
 	}
+	writeErrorBody(w, status, msg)
+}
+
+// writeErrorBody writes the JSON error document, dropping the headers that
+// describe a file (an error is not the file).
+func writeErrorBody(w http.ResponseWriter, status int, msg string) {
+	h := w.Header()
+	for _, k := range []string{"Content-Disposition", "ETag", "Last-Modified", "Content-Encoding", "Accept-Ranges",
+		"Content-Length", "X-Version-Id", "X-Checksum-SHA256"} {
+		h.Del(k)
+	}
+	if status != http.StatusRequestedRangeNotSatisfiable {
+		h.Del("Content-Range") // a 416 keeps "bytes */size" (RFC 9110)
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(errorBody{Status: status, Message: msg})
 }
+
+// jsonErrors wraps the ResponseWriter handed to http.ServeContent, which
+// answers failed preconditions (412) and unsatisfiable ranges (416) itself
+// with text/plain and the file's headers: those become JSON error
+// documents. It passes ReadFrom through so that an *os.File body still
+// reaches sendfile.
+type jsonErrors struct {
+	http.ResponseWriter
+	failed bool
+}
+
+func (w *jsonErrors) WriteHeader(status int) {
+	if w.failed {
+		return
+	}
+	switch status {
+	case http.StatusPreconditionFailed:
+		w.failed = true
+		writeErrorBody(w.ResponseWriter, status, "precondition failed")
+	case http.StatusRequestedRangeNotSatisfiable:
+		w.failed = true
+		writeErrorBody(w.ResponseWriter, status, "range not satisfiable")
+	default:
+		w.ResponseWriter.WriteHeader(status)
+	}
+}
+
+func (w *jsonErrors) Write(p []byte) (int, error) {
+	if w.failed {
+		return len(p), nil // ServeContent's text/plain body
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *jsonErrors) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok && !w.failed {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{w}, r)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *jsonErrors) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

@@ -17,13 +17,28 @@
 //	PUT    /{bucket}/{key}                   upload (Content-Length, Content-MD5, X-Object-Tag: k=v; ?mimetype=, ?storageClass=)
 //	GET    /{bucket}/{key}                   download (?versionId=, ?download; Range, If-Range, If-None-Match)
 //	HEAD   /{bucket}/{key}                   headers only
-//	DELETE /{bucket}/{key}                   delete marker (?versionId= removes one version)
+//	DELETE /{bucket}/{key}                   delete marker (204 also when the key is absent or already deleted)
+//	DELETE /{bucket}/{key}?versionId=        remove that version (404 when it does not exist)
 //	POST   /{bucket}/{key}?versionId=        restore that version as the head
 //	POST   /{bucket}/{key}?uploads&size=&partSize=   start a multipart upload
 //	PUT    /{bucket}/{key}?uploadId=&partNumber=     upload a part
 //	GET    /{bucket}/{key}?uploadId=                 list parts
 //	POST   /{bucket}/{key}?uploadId=                 complete
 //	DELETE /{bucket}/{key}?uploadId=                 abort
+//
+// Object keys: the key is the rest of the path after the bucket, percent-
+// decoded, and is normalized to Unicode NFC (see files.NormalizeKey), so
+// the composed and decomposed spellings of a name reach the same object.
+// A DELETE of a key is idempotent (204 whether or not there was something
+// to delete, as on S3); a DELETE of one version is not: of concurrent
+// deletions of a version exactly one gets 204, the others 404.
+//
+// Errors are JSON documents {"status": N, "message": "..."} for every
+// status, the 412 and 416 of conditional and range GETs included, and
+// carry none of the file's headers. Messages name only what the client
+// sent or can see (keys, bucket, version and upload ids, sizes); storage
+// keys, file instance ids and the layers an error went through are logged
+// (slog), not shown.
 package fileshttp
 
 import (

@@ -1,6 +1,7 @@
 package fileshttp
 
 import (
+	"errors"
 	"mime"
 	"net/http"
 	"net/url"
@@ -112,7 +113,10 @@ func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, h.log, err)
 		return
 	}
-	if _, err := h.store.Delete(r.Context(), bucket, key); err != nil {
+	// Deleting a key that is absent or already deleted succeeds without
+	// writing a marker (as on S3): a client retrying a DELETE whose answer
+	// it lost sees the same 204, and absent and deleted keys look alike.
+	if _, err := h.store.Delete(r.Context(), bucket, key); err != nil && !errors.Is(err, files.ErrNotFound) {
 		writeError(w, r, h.log, err)
 		return
 	}
