@@ -337,11 +337,20 @@ func (s *subscription) fetchLoop() {
 			if !ok {
 				// Not ours: drop it.
 				s.ackID(m.ID)
+				<-s.credit
 				continue
 			}
 			s.mu.Lock()
+			held := s.inflight[m.ID]
 			s.inflight[m.ID] = true
 			s.mu.Unlock()
+			if held {
+				// Claimed back while a worker of ours still holds it
+				// (its lease lapsed during an outage): keep the one
+				// delivery.
+				<-s.credit
+				continue
+			}
 			select {
 			case s.ch <- &delivery{s: s, entry: m.ID, id: id}:
 			case <-s.ctx.Done():
