@@ -217,8 +217,12 @@ func (b *Broker) Subscribe(ctx context.Context, queue string, prefetch int) (tas
 	sctx, cancel := context.WithCancel(context.Background())
 	s := &subscription{
 		b: b, key: key, consumer: consumerName(),
-		ch:       make(chan *delivery, prefetch),
-		credit:   make(chan struct{}, prefetch),
+		ch: make(chan *delivery, prefetch),
+		// Deliveries are acked only once their outcome is committed (the
+		// completer batches commits), so the unacked window must span
+		// several batches or it throttles throughput (as for RabbitMQ:
+		// ×1 gave 1.2k jobs/s with 100 workers).
+		credit:   make(chan struct{}, 10*prefetch),
 		acks:     make(chan string, 4*prefetch),
 		inflight: map[string]bool{},
 		ctx:      sctx, cancel: cancel,

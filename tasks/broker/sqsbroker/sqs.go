@@ -326,8 +326,8 @@ func (b *Broker) Close() error {
 	return nil
 }
 
-// Subscribe implements tasks.Broker. prefetch bounds how many received
-// messages the subscription holds unacknowledged.
+// Subscribe implements tasks.Broker. The subscription holds at most
+// 10×prefetch received messages unacknowledged.
 func (b *Broker) Subscribe(ctx context.Context, queue string, prefetch int) (tasks.Subscription, error) {
 	qu, err := b.QueueURL(ctx, queue)
 	if err != nil {
@@ -340,7 +340,9 @@ func (b *Broker) Subscribe(ctx context.Context, queue string, prefetch int) (tas
 		WaitTime: b.opts.WaitTime,
 	})
 	sctx, cancel := context.WithCancel(context.Background())
-	s := &subscription{b: b, queue: queue, qURL: qu, sub: sub, credit: make(chan struct{}, prefetch), held: map[*delivery]bool{}, ctx: sctx, cancel: cancel}
+	// Deliveries are acked only once their outcome is committed (the
+	// completer batches commits): the unacked window spans several batches.
+	s := &subscription{b: b, queue: queue, qURL: qu, sub: sub, credit: make(chan struct{}, 10*prefetch), held: map[*delivery]bool{}, ctx: sctx, cancel: cancel}
 	s.wg.Add(1)
 	go s.extendLoop()
 	return s, nil

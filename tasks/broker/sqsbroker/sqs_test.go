@@ -249,6 +249,9 @@ func TestDeadLetterAfterMaxReceives(t *testing.T) {
 	if d, ok := receive(t, s, 2*time.Second); ok {
 		t.Fatalf("message %d received a third time with maxreceive=2", d.TaskID())
 	}
+	if n := f.count("ChangeMessageVisibility"); n < 2 {
+		t.Fatalf("%d ChangeMessageVisibility calls for 2 Nacks", n)
+	}
 	if got := f.bodies("dl-jobs-dlq"); len(got) != 1 || got[0] != "11" {
 		t.Fatalf("dead-letter queue holds %v", got)
 	}
