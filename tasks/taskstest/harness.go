@@ -41,6 +41,9 @@ type Harness struct {
 	// AfterTest, if set, runs at the end of each test with the test's
 	// broker URL (to delete its queues or streams).
 	AfterTest func(t *testing.T, brokerURL string)
+	// ClientOptions, if set, are added to every suite client's options
+	// (e.g. a longer WithRedeliver for a slow emulator).
+	ClientOptions []tasks.ClientOption
 }
 
 // env is one test's database (and broker names).
@@ -84,7 +87,7 @@ func (e *env) fast() []tasks.ClientOption {
 	if e.brokerURL != "" {
 		o = append(o, tasks.WithBrokerURL(e.brokerURL))
 	}
-	return o
+	return append(o, e.h.ClientOptions...)
 }
 
 // client returns a client on the env's database; it is stopped at cleanup.
