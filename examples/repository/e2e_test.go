@@ -305,19 +305,20 @@ func runSuite(t *testing.T, e *testEnv) {
 		if len(st) < 3 || st[0] != 503 || st[1] != 503 || st[2] != 201 {
 			t.Fatalf("DataCite saw %v, want 503, 503, 201, ...", st)
 		}
-		infos, err := e.app.tasks.List(context.Background(), tasks.ListParams{Type: taskDOI, Limit: 1000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		found := false
-		for _, in := range infos {
-			if in.State == tasks.StateCompleted && in.Attempt == 3 {
-				found = true
+		// The handler writes the DOI into the record before the task is marked
+		// completed: wait for that state rather than reading it once.
+		waitFor(t, "a DOI task completed on its third attempt", 60*time.Second, func() bool {
+			infos, err := e.app.tasks.List(context.Background(), tasks.ListParams{Type: taskDOI, Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		if !found {
-			t.Errorf("no DOI task completed on its third attempt: %+v", infos)
-		}
+			for _, in := range infos {
+				if in.State == tasks.StateCompleted && in.Attempt == 3 {
+					return true
+				}
+			}
+			return false
+		})
 		if p, err := e.app.pids.Get(context.Background(), "doi", doi); err != nil || p.Status != pid.StatusRegistered {
 			t.Errorf("DOI PID: %v %v", p, err)
 		}
