@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/repokit/repokit/access"
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/files/fileshttp"
 	"github.com/repokit/repokit/internal/sqldb"
@@ -207,4 +208,63 @@ func TestHandlerUnderRecordRoute(t *testing.T) {
 	if code, _ := do("GET", base+"/dir/hello%20world.txt", ""); code != 404 {
 		t.Fatalf("file of a deleted record: %d, want 404", code)
 	}
+}
+
+func TestHandlerAccessPolicy(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, sqldb.SQLite)
+	policy := access.Funcs{AllowFunc: func(_ context.Context, who access.Identity, a access.Action, res access.Resource) bool {
+		var doc struct{ Owner string }
+		_ = json.Unmarshal(res.Doc, &doc)
+		return who.ID != "" && who.ID == doc.Owner
+	}}
+	h := fileshttp.New(e.fs,
+		fileshttp.WithBucketResolver(e.rf.BucketResolver("id")),
+		fileshttp.WithAccessPolicy(policy, func(r *http.Request, res fileshttp.Resource) (access.Resource, error) {
+			return e.rf.AccessResource(r, res.BucketID)
+		}))
+	// The host's auth middleware: X-User names the caller.
+	auth := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u := r.Header.Get("X-User"); u != "" {
+			r = r.WithContext(access.WithIdentity(r.Context(), access.Identity{ID: u}))
+		}
+		h.ServeHTTP(w, r)
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/api/records/{id}/files/{key...}", auth)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	rec, _, err := e.rf.Create(ctx, json.RawMessage(`{"owner":"alice"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := srv.URL + "/api/records/" + rec.ID.String() + "/files/f.txt"
+	put := func(user string) int {
+		req, _ := http.NewRequest("PUT", url, strings.NewReader("x"))
+		req.Header.Set("X-User", user)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := put("bob"); code != http.StatusForbidden {
+		t.Fatalf("bob PUT: %d, want 403", code)
+	}
+	if code := put("alice"); code/100 != 2 {
+		t.Fatalf("alice PUT: %d", code)
+	}
+	if n, _ := e.fs.List(ctx, mustBucket(t, e, rec.ID), files.ListOptions{}); len(n.Objects) != 1 {
+		t.Fatalf("objects after one allowed PUT: %+v", n)
+	}
+}
+
+func mustBucket(t *testing.T, e *env, id uuid.UUID) string {
+	t.Helper()
+	b, err := e.rf.BucketID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/repokit/repokit/access"
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/internal/sqldb"
 	"github.com/repokit/repokit/records"
@@ -239,4 +240,39 @@ func (s *Store) cascade(ctx context.Context, tx *sqlx.Tx, ev *records.Event, fn 
 		return fmt.Errorf("recordfiles: %s bucket of record %s: %w", ev.Op, ev.Record.ID, err)
 	}
 	return nil
+}
+
+// RecordID returns the id of the record that owns bucketID, or ErrNotFound.
+func (s *Store) RecordID(ctx context.Context, bucketID string) (uuid.UUID, error) {
+	var id string
+	q := s.querier()
+	err := q.GetContext(ctx, &id, q.Rebind("SELECT record_id FROM recordfiles_buckets WHERE bucket_id = ?"), bucketID)
+	if sqldb.IsNoRows(err) {
+		return uuid.Nil, ErrNotFound
+	}
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("recordfiles: find record: %w", err)
+	}
+	return uuid.Parse(id)
+}
+
+// AccessResource returns the record owning bucketID as an access.Resource,
+// for fileshttp.WithAccessPolicy:
+//
+//	fileshttp.WithAccessPolicy(policy, func(r *http.Request, res fileshttp.Resource) (access.Resource, error) {
+//		return rf.AccessResource(r, res.BucketID)
+//	})
+func (s *Store) AccessResource(r *http.Request, bucketID string) (access.Resource, error) {
+	id, err := s.RecordID(r.Context(), bucketID)
+	if err != nil {
+		return access.Resource{}, err
+	}
+	rec, err := s.recs.Get(r.Context(), id)
+	if err != nil {
+		if errors.Is(err, records.ErrNotFound) {
+			return access.Resource{}, ErrNotFound
+		}
+		return access.Resource{}, err
+	}
+	return records.AccessResource(rec), nil
 }
