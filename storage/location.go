@@ -7,10 +7,13 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
+
+	"github.com/repokit/repokit/internal/localpath"
 )
 
 // Location is one named storage system: a gocloud blob bucket opened from a
@@ -81,7 +84,15 @@ func openLocation(ctx context.Context, name, rawURL string, o options) (*Locatio
 		}
 		mux := new(blob.URLMux)
 		mux.RegisterBucket("file", &fileblob.URLOpener{Options: fo})
-		l.bucket, err = mux.OpenBucketURL(ctx, u)
+		// file:///abs, file:////abs and file://rel/dir (relative to the
+		// working directory) mean what they look like.
+		dir, perr := localpath.FromURL(u)
+		if perr != nil {
+			return nil, fmt.Errorf("storage: location %s: %w (%w)", name, ErrInvalid, perr)
+		}
+		fu := *u
+		fu.Host, fu.Path, fu.RawPath, fu.Opaque = "", filepath.ToSlash(dir), "", ""
+		l.bucket, err = mux.OpenBucketURL(ctx, &fu)
 	case "s3":
 		l.bucket, err = blob.OpenBucket(ctx, rawURL)
 		if err == nil {
