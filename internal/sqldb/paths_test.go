@@ -17,10 +17,10 @@ func TestSQLitePaths(t *testing.T) {
 	t.Chdir(dir)
 	abs := filepath.Join(dir, "abs.db")
 	for url, file := range map[string]string{
-		"sqlite://" + abs:          abs,                            // sqlite:///tmp/...
-		"sqlite:///" + abs:         abs,                            // four slashes
-		"sqlite://rel.db":          filepath.Join(dir, "rel.db"),   // relative to the working directory
-		"sqlite://sub/../rel2.db":  filepath.Join(dir, "rel2.db"),  // cleaned
+		"sqlite://" + abs:          abs,                           // sqlite:///tmp/...
+		"sqlite:///" + abs:         abs,                           // four slashes
+		"sqlite://rel.db":          filepath.Join(dir, "rel.db"),  // relative to the working directory
+		"sqlite://sub/../rel2.db":  filepath.Join(dir, "rel2.db"), // cleaned
 		"sqlite3://" + abs + "?x=": abs,
 	} {
 		db, err := sqldb.Open(ctx, url)
