@@ -10,6 +10,7 @@ import (
 type ClientOption func(*config)
 
 type config struct {
+	skipMigrations bool // WithoutMigrations (migrations.go)
 	logger            *slog.Logger
 	queues            map[string]int
 	pollInterval      time.Duration
