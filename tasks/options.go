@@ -10,7 +10,6 @@ import (
 type ClientOption func(*config)
 
 type config struct {
-	skipMigrations bool // WithoutMigrations (migrations.go)
 	logger            *slog.Logger
 	queues            map[string]int
 	pollInterval      time.Duration
@@ -30,6 +29,9 @@ type config struct {
 	maxAttempts       int
 	defaultTimeout    time.Duration
 	clientID          string
+
+	// skipMigrations: WithoutMigrations (migrations.go).
+	skipMigrations bool
 }
 
 func defaultConfig() config {
