@@ -29,16 +29,16 @@ type Location struct {
 	signer  *fileblob.URLSignerHMAC // file:// only
 	signKey []byte                  // file:// only: the location's derived key
 	prefix  string                  // gocloud prefix= of the URL (signed keys carry it)
-	s3      *s3Target               // s3:// only: native multipart
+	native  Native                  // set by a driver package (s3native) for native operations
 }
 
 // OpenLocation opens the location name from a gocloud blob URL:
 //
 //	file:///srv/data?create_dir=1        local directory (fileblob; signed URLs via SignedURLHandler)
 //	mem://                               in-memory (tests)
-//	s3://bucket?region=..&endpoint=..    AWS S3 or compatible (native multipart, presigned URLs)
-//	gs://bucket                          Google Cloud Storage
-//	azblob://container                   Azure Blob Storage
+//	s3://bucket?region=..&endpoint=..    AWS S3 or compatible (import storage/s3native)
+//	gs://bucket                          Google Cloud Storage (import gocloud.dev/blob/gcsblob)
+//	azblob://container                   Azure Blob Storage (import gocloud.dev/blob/azureblob)
 //
 // Every scheme accepts gocloud's prefix= parameter (all keys live under it).
 // For file:// locations temporary files are created next to their final path
@@ -93,13 +93,16 @@ func openLocation(ctx context.Context, name, rawURL string, o options) (*Locatio
 		fu := *u
 		fu.Host, fu.Path, fu.RawPath, fu.Opaque = "", filepath.ToSlash(dir), "", ""
 		l.bucket, err = mux.OpenBucketURL(ctx, &fu)
-	case "s3":
-		l.bucket, err = blob.OpenBucket(ctx, rawURL)
-		if err == nil {
-			l.s3 = newS3Target(l.bucket, u)
-		}
 	default:
+		if err := driverHint(u.Scheme); err != nil {
+			return nil, err
+		}
 		l.bucket, err = blob.OpenBucket(ctx, rawURL)
+		if open := nativeOpener(u.Scheme); err == nil && open != nil {
+			if l.native, err = open(l.bucket, u); err != nil {
+				_ = l.bucket.Close()
+			}
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: open location %s (%s): %w", name, l.url, err)

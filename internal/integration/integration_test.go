@@ -23,6 +23,7 @@ import (
 	"github.com/repokit/repokit/internal/sqldb"
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
 	_ "github.com/repokit/repokit/search/blevesearch"
+	_ "github.com/repokit/repokit/storage/s3native"
 	"github.com/repokit/repokit/storage/storagetest"
 	"github.com/repokit/repokit/tasks"
 	_ "github.com/repokit/repokit/tasks/broker/pubsubbroker"
