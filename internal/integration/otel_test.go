@@ -158,8 +158,8 @@ func TestTelemetry(t *testing.T) {
 			continue
 		}
 		for k, v := range attrs {
-			if have[k].Emit() != v {
-				t.Errorf("span %q: %s = %q, want %q", name, k, have[k].Emit(), v)
+			if have[k].String() != v {
+				t.Errorf("span %q: %s = %q, want %q", name, k, have[k].String(), v)
 			}
 		}
 	}
