@@ -58,3 +58,28 @@ func Example() {
 	// 1 update
 	// 2 revert
 }
+
+// A store that checks every document: those without "$schema" are checked
+// against a default schema (WithDefaultSchema), or refused with
+// ErrNoSchema (WithRequiredSchema).
+func ExampleWithDefaultSchema() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "records-example-")
+	defer os.RemoveAll(dir)
+	const uri = "https://example.org/article.json"
+	store, err := records.Open(ctx, "sqlite://"+filepath.Join(dir, "records.db"),
+		records.WithSchema(uri, []byte(`{"type": "object", "required": ["title"]}`)),
+		records.WithDefaultSchema(uri))
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close()
+
+	_, err = store.Create(ctx, json.RawMessage(`{"year": 1905}`))
+	fmt.Println("no title:", errors.Is(err, records.ErrSchema))
+	_, err = store.Create(ctx, json.RawMessage(`{"title": "Relativity"}`))
+	fmt.Println("with title:", err)
+	// Output:
+	// no title: true
+	// with title: <nil>
+}

@@ -21,6 +21,9 @@ type config struct {
 	now     func() time.Time
 	migrate bool
 	prepare bool
+	// defaultSchema and requireSchema: see schemapolicy.go.
+	defaultSchema string
+	requireSchema bool
 }
 
 type schemaSource struct {

@@ -46,6 +46,10 @@ type core struct {
 	st      statements
 	prepare bool
 	ownsDB  bool
+	// defaultSchema validates documents without "$schema"; requireSchema
+	// refuses them (see schemapolicy.go).
+	defaultSchema string
+	requireSchema bool
 }
 
 // Open opens the database at url (sqlite:///path.db, postgres://...,
@@ -100,12 +104,18 @@ func New(ctx context.Context, db *sqlx.DB, opts ...Option) (*Store, error) {
 		log:     cfg.logger,
 		now:     cfg.now,
 		prepare: cfg.prepare,
+
+		defaultSchema: cfg.defaultSchema,
+		requireSchema: cfg.requireSchema,
 	}
 	c.st = newStatements(c.q)
 	for _, src := range cfg.schemas {
 		if err := c.schemas.register(src.uri, src.doc); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.checkSchemaPolicy(); err != nil {
+		return nil, err
 	}
 	return &Store{c: c}, nil
 }

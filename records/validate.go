@@ -49,7 +49,7 @@ func (c *core) validate(doc []byte) error {
 	}
 	// Fast path: a document that cannot name a "$schema" key (no literal
 	// key, no \u escape that could spell one) needs no parsing.
-	if !hasEscapes && !bytes.Contains(doc, schemaKey) {
+	if !hasEscapes && !bytes.Contains(doc, schemaKey) && !c.schemaPolicy() {
 		return nil
 	}
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
@@ -59,7 +59,7 @@ func (c *core) validate(doc []byte) error {
 	obj, _ := v.(map[string]any)
 	raw, ok := obj["$schema"]
 	if !ok {
-		return nil
+		return c.validateWithoutSchema(v)
 	}
 	uri, ok := raw.(string)
 	if !ok {

@@ -65,6 +65,8 @@ type Indexer struct {
 
 	mu      sync.Mutex
 	indices map[string]*Index
+
+	afterIndex AfterIndexFunc // indexer_notify.go
 }
 
 // IndexerOption configures an Indexer.
@@ -81,6 +83,7 @@ type indexerConfig struct {
 	concurrency int
 	maxAttempts int
 	log         *slog.Logger
+	afterIndex  AfterIndexFunc // indexer_notify.go
 }
 
 // IndexName sets the default index (name without prefix; default "records").
@@ -145,7 +148,7 @@ func NewIndexer(engine *Engine, tc *tasks.Client, opts ...IndexerOption) *Indexe
 		o(&c)
 	}
 	ix := &Indexer{engine: engine, tc: tc, taskType: c.taskType, queue: c.queue, index: c.index,
-		router: c.router, dumper: c.dumper, log: c.log, indices: map[string]*Index{}}
+		router: c.router, dumper: c.dumper, log: c.log, indices: map[string]*Index{}, afterIndex: c.afterIndex}
 	if ix.dumper == nil {
 		ix.dumper = DefaultDumper
 	}
@@ -387,6 +390,7 @@ func (ix *Indexer) consume(ctx context.Context, ts []*tasks.Task[IndexTask]) []e
 						ix.log.Warn("index operation failed", "component", "search", "index", index, "id", r.ID, "reason", r.Reason)
 					}
 				}
+				ix.notifyIndexed(ctx, index, ps, results)
 				continue
 			}
 		}

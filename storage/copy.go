@@ -48,9 +48,11 @@ func (l *Location) Copy(ctx context.Context, dstKey string, src *Location, srcKe
 	if opts.ExpectedSize >= 0 && info.Size != opts.ExpectedSize {
 		return WriteResult{}, fmt.Errorf("storage: copy %q: %d bytes, expected %d: %w", srcKey, info.Size, opts.ExpectedSize, ErrSizeMismatch)
 	}
-	if l.s3 != nil && info.Size > s3CopyObjectLimit {
-		err = l.s3.copyLarge(ctx, dstKey, srcKey, info.Size)
-	} else {
+	handled := false
+	if l.native != nil {
+		handled, err = l.native.CopyLarge(ctx, dstKey, srcKey, info.Size)
+	}
+	if !handled && err == nil {
 		err = l.bucket.Copy(ctx, dstKey, srcKey, nil)
 	}
 	if err != nil {

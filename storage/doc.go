@@ -4,6 +4,13 @@
 // ranged readers, signed URLs (for local files too), copy, delete, list and
 // multipart uploads (S3 native, elsewhere parts assembled by streaming).
 //
+// file:// and mem:// are built in. Cloud drivers are opt-in by import, as
+// with gocloud.dev, so a program that stores files locally links no cloud
+// SDK: import _ "github.com/repokit/repokit/storage/s3native" for s3://,
+// _ "gocloud.dev/blob/gcsblob" for gs://, _ "gocloud.dev/blob/azureblob"
+// for azblob:// (opening one of them without its import is an
+// ErrUnsupported that names the import).
+//
 // The package knows nothing about SQL: the files package keeps the metadata
 // (which key holds which file, its checksum, its location) and decides when
 // bytes become visible. Bytes are always written under a fresh key (see

@@ -13,6 +13,8 @@ import (
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
+
+	"github.com/repokit/repokit/internal/localpath"
 )
 
 // Location is one named storage system: a gocloud blob bucket opened from a
@@ -29,19 +31,19 @@ type Location struct {
 	signKey []byte                  // file:// only: the location's derived key
 	prefix  string                  // gocloud prefix= of the URL (signed keys carry it)
 	dir     string                  // file:// only: the directory keys live in (absolute)
+	native  Native                  // set by a driver package (s3native) for native operations
 	// directRead: file:// without sidecar files, so NewReader may open a
 	// plain key's file itself (see directPath).
 	directRead bool
-	s3         *s3Target // s3:// only: native multipart
 }
 
 // OpenLocation opens the location name from a gocloud blob URL:
 //
 //	file:///srv/data?create_dir=1        local directory (fileblob; signed URLs via SignedURLHandler)
 //	mem://                               in-memory (tests)
-//	s3://bucket?region=..&endpoint=..    AWS S3 or compatible (native multipart, presigned URLs)
-//	gs://bucket                          Google Cloud Storage
-//	azblob://container                   Azure Blob Storage
+//	s3://bucket?region=..&endpoint=..    AWS S3 or compatible (import storage/s3native)
+//	gs://bucket                          Google Cloud Storage (import gocloud.dev/blob/gcsblob)
+//	azblob://container                   Azure Blob Storage (import gocloud.dev/blob/azureblob)
 //
 // Every scheme accepts gocloud's prefix= parameter (all keys live under it).
 // For file:// locations temporary files are created next to their final path
@@ -95,14 +97,25 @@ func openLocation(ctx context.Context, name, rawURL string, o options) (*Locatio
 		}
 		mux := new(blob.URLMux)
 		mux.RegisterBucket("file", &fileblob.URLOpener{Options: fo})
-		l.bucket, err = mux.OpenBucketURL(ctx, u)
-	case "s3":
-		l.bucket, err = blob.OpenBucket(ctx, rawURL)
-		if err == nil {
-			l.s3 = newS3Target(l.bucket, u)
+		// file:///abs, file:////abs and file://rel/dir (relative to the
+		// working directory) mean what they look like.
+		dir, perr := localpath.FromURL(u)
+		if perr != nil {
+			return nil, fmt.Errorf("storage: location %s: %w (%w)", name, ErrInvalid, perr)
 		}
+		fu := *u
+		fu.Host, fu.Path, fu.RawPath, fu.Opaque = "", filepath.ToSlash(dir), "", ""
+		l.bucket, err = mux.OpenBucketURL(ctx, &fu)
 	default:
+		if err := driverHint(u.Scheme); err != nil {
+			return nil, err
+		}
 		l.bucket, err = blob.OpenBucket(ctx, rawURL)
+		if open := nativeOpener(u.Scheme); err == nil && open != nil {
+			if l.native, err = open(l.bucket, u); err != nil {
+				_ = l.bucket.Close()
+			}
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: open location %s (%s): %w", name, l.url, err)

@@ -6,7 +6,11 @@ import (
 	"net/url"
 	"testing"
 
+	_ "gocloud.dev/blob/azureblob" // azblob://, opt-in
+	_ "gocloud.dev/blob/gcsblob"   // gs://, opt-in
+
 	"github.com/repokit/repokit/storage"
+	_ "github.com/repokit/repokit/storage/s3native" // s3://, opt-in
 )
 
 func fileURL(dir string) string { return (&url.URL{Scheme: "file", Path: dir}).String() }

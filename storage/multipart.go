@@ -46,8 +46,8 @@ func (l *Location) NewMultipart(ctx context.Context, key string) (*Multipart, er
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	if l.s3 != nil {
-		id, err := l.s3.create(ctx, key)
+	if l.native != nil {
+		id, err := l.native.CreateMultipart(ctx, key)
 		if err != nil {
 			return nil, wrapErr("multipart create", key, err)
 		}
@@ -68,7 +68,7 @@ func (l *Location) ResumeMultipart(key, uploadID string) (*Multipart, error) {
 	if uploadID == "" {
 		return nil, fmt.Errorf("storage: multipart %q: empty upload id: %w", key, ErrInvalid)
 	}
-	if l.s3 == nil {
+	if l.native == nil {
 		if _, err := hex.DecodeString(uploadID); err != nil || len(uploadID) != 32 {
 			return nil, fmt.Errorf("storage: multipart %q: bad upload id %q: %w", key, uploadID, ErrInvalid)
 		}
@@ -83,7 +83,7 @@ func (m *Multipart) Key() string { return m.key }
 func (m *Multipart) UploadID() string { return m.uploadID }
 
 // Native reports whether the location's own multipart API is used (S3).
-func (m *Multipart) Native() bool { return m.loc.s3 != nil }
+func (m *Multipart) Native() bool { return m.loc.native != nil }
 
 func (m *Multipart) partKey(n int) string {
 	return fmt.Sprintf("%s%s%s/%05d", m.key, partsSuffix, m.uploadID, n)
@@ -121,8 +121,8 @@ func (m *Multipart) UploadPartWith(ctx context.Context, n int, r io.Reader, o Pa
 	if err != nil {
 		return Part{}, err
 	}
-	if m.loc.s3 != nil {
-		p, err := m.loc.s3.uploadPart(ctx, m.key, m.uploadID, n, r, o.Size, md)
+	if m.loc.native != nil {
+		p, err := m.loc.native.UploadPart(ctx, m.key, m.uploadID, n, r, o.Size, md)
 		if err != nil {
 			return Part{}, wrapErr(fmt.Sprintf("multipart upload part %d of", n), m.key, err)
 		}
@@ -156,8 +156,8 @@ func (m *Multipart) Complete(ctx context.Context, parts []Part) (WriteResult, er
 		}
 		total += p.Size
 	}
-	if m.loc.s3 != nil {
-		if err := m.loc.s3.complete(ctx, m.key, m.uploadID, parts); err != nil {
+	if m.loc.native != nil {
+		if err := m.loc.native.CompleteMultipart(ctx, m.key, m.uploadID, parts); err != nil {
 			return WriteResult{}, wrapErr("multipart complete", m.key, err)
 		}
 		res, err := m.loc.Checksum(ctx, m.key)
@@ -194,8 +194,8 @@ func (m *Multipart) Complete(ctx context.Context, parts []Part) (WriteResult, er
 // already completed or aborted is not an error on non-S3 locations; S3
 // reports ErrNotFound for an unknown upload id.
 func (m *Multipart) Abort(ctx context.Context) error {
-	if m.loc.s3 != nil {
-		return wrapErr("multipart abort", m.key, m.loc.s3.abort(ctx, m.key, m.uploadID))
+	if m.loc.native != nil {
+		return wrapErr("multipart abort", m.key, m.loc.native.AbortMultipart(ctx, m.key, m.uploadID))
 	}
 	return m.deleteParts(ctx)
 }

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gocloud.dev/blob"
 )
 
@@ -65,20 +63,8 @@ func (l *Location) SignedURLWith(ctx context.Context, key string, ttl time.Durat
 	overrides := o.ContentDisposition != "" || o.ContentType != ""
 	bo := &blob.SignedURLOptions{Expiry: ttl, Method: http.MethodGet}
 	switch {
-	case overrides && l.s3 != nil:
-		bo.BeforeSign = func(as func(any) bool) error {
-			var in *s3.GetObjectInput
-			if !as(&in) {
-				return fmt.Errorf("s3 presign: no GetObjectInput: %w", ErrUnsupported)
-			}
-			if o.ContentDisposition != "" {
-				in.ResponseContentDisposition = aws.String(o.ContentDisposition)
-			}
-			if o.ContentType != "" {
-				in.ResponseContentType = aws.String(o.ContentType)
-			}
-			return nil
-		}
+	case overrides && l.native != nil:
+		bo.BeforeSign = l.native.BeforeSign(o)
 	case overrides && l.signer == nil:
 		return "", fmt.Errorf("storage: signed URL %q: response overrides on %s: %w", key, l.scheme, ErrUnsupported)
 	}

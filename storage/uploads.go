@@ -4,9 +4,6 @@ import (
 	"context"
 	"iter"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // UploadInfo describes an unfinished multipart upload found in a location.
@@ -23,8 +20,8 @@ type UploadInfo struct {
 // the uploads with at least one stored part (an upload without parts holds
 // no bytes). The iteration stops at the first error, which is yielded.
 func (l *Location) Uploads(ctx context.Context, prefix string) iter.Seq2[UploadInfo, error] {
-	if l.s3 != nil {
-		return l.s3.uploads(ctx, prefix)
+	if l.native != nil {
+		return l.native.Uploads(ctx, prefix)
 	}
 	return func(yield func(UploadInfo, error) bool) {
 		var cur UploadInfo
@@ -50,32 +47,6 @@ func (l *Location) Uploads(ctx context.Context, prefix string) iter.Seq2[UploadI
 		}
 		if cur.UploadID != "" {
 			yield(cur, nil)
-		}
-	}
-}
-
-func (t *s3Target) uploads(ctx context.Context, prefix string) iter.Seq2[UploadInfo, error] {
-	return func(yield func(UploadInfo, error) bool) {
-		in := &s3.ListMultipartUploadsInput{Bucket: aws.String(t.bucket), Prefix: aws.String(t.fullKey(prefix))}
-		for {
-			out, err := t.client.ListMultipartUploads(ctx, in)
-			if err != nil {
-				yield(UploadInfo{}, wrapErr("list uploads", prefix, mapS3Err(err)))
-				return
-			}
-			for _, u := range out.Uploads {
-				k, ok := t.stripPrefix(aws.ToString(u.Key))
-				if !ok {
-					continue
-				}
-				if !yield(UploadInfo{Key: k, UploadID: aws.ToString(u.UploadId), Initiated: aws.ToTime(u.Initiated)}, nil) {
-					return
-				}
-			}
-			if !aws.ToBool(out.IsTruncated) {
-				return
-			}
-			in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
 		}
 	}
 }

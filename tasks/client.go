@@ -81,7 +81,7 @@ func NewClient(ctx context.Context, db *sqlx.DB, opts ...ClientOption) (*Client,
 	if err != nil {
 		return nil, err
 	}
-	if err := Migrate(ctx, db); err != nil {
+	if err := migrateUnless(ctx, db, cfg.skipMigrations); err != nil {
 		return nil, err
 	}
 	if cfg.broker == nil && cfg.brokerURL != "" && cfg.brokerURL != "sql://" {

@@ -29,6 +29,9 @@ type config struct {
 	maxAttempts       int
 	defaultTimeout    time.Duration
 	clientID          string
+
+	// skipMigrations: WithoutMigrations (migrations.go).
+	skipMigrations bool
 }
 
 func defaultConfig() config {

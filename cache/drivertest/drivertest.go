@@ -64,6 +64,7 @@ func RunConformanceTests(t *testing.T, h Harness) {
 	t.Run("Lock", func(t *testing.T) { t.Parallel(); testLock(t, h) })
 	t.Run("Session", func(t *testing.T) { t.Parallel(); testSession(t, h) })
 	t.Run("PageCache", func(t *testing.T) { t.Parallel(); testPageCache(t, h) })
+	t.Run("PagePurge", func(t *testing.T) { t.Parallel(); testPagePurge(t, h) })
 	t.Run("Outage", func(t *testing.T) { t.Parallel(); testOutage(t, h) })
 }
 

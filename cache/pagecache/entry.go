@@ -14,17 +14,25 @@ type entry struct {
 	header http.Header
 	body   []byte
 	stored time.Time
+	// started is when rendering began; tags are the handler's tags (the
+	// implicit ones are derived from the request).
+	started time.Time
+	tags    []string
 }
 
 // entryVersion starts every encoded entry; entries of another version are
 // treated as misses.
-const entryVersion = 1
+const entryVersion = 2
 
 // encode lays an entry out as: version (1) | status (2) | stored Unix ms (8)
+// | started Unix ns (8) | tag count (2) | per tag: len (2) tag
 // | header count (2) | per header: name len (2) name, value count (2), per
 // value: len (4) value | body (rest).
 func (e entry) encode() []byte {
-	n := 1 + 2 + 8 + 2 + len(e.body)
+	n := 1 + 2 + 8 + 8 + 2 + 2 + len(e.body)
+	for _, t := range e.tags {
+		n += 2 + len(t)
+	}
 	for k, vs := range e.header {
 		n += 2 + len(k) + 2
 		for _, v := range vs {
@@ -35,6 +43,12 @@ func (e entry) encode() []byte {
 	b = append(b, entryVersion)
 	b = binary.BigEndian.AppendUint16(b, uint16(e.status))
 	b = binary.BigEndian.AppendUint64(b, uint64(e.stored.UnixMilli()))
+	b = binary.BigEndian.AppendUint64(b, uint64(e.started.UnixNano()))
+	b = binary.BigEndian.AppendUint16(b, uint16(len(e.tags)))
+	for _, t := range e.tags {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(t)))
+		b = append(b, t...)
+	}
 	b = binary.BigEndian.AppendUint16(b, uint16(len(e.header)))
 	for k, vs := range e.header {
 		b = binary.BigEndian.AppendUint16(b, uint16(len(k)))
@@ -58,6 +72,14 @@ func decodeEntry(b []byte) (e entry, ok bool) {
 	}
 	e.status = int(r.u16())
 	e.stored = time.UnixMilli(int64(r.u64()))
+	e.started = time.Unix(0, int64(r.u64()))
+	nt := int(r.u16())
+	if r.err != nil || nt > len(r.b) {
+		return entry{}, false
+	}
+	for range nt {
+		e.tags = append(e.tags, string(r.n(int(r.u16()))))
+	}
 	nh := int(r.u16())
 	if r.err != nil || e.status < 100 || e.status > 999 {
 		return entry{}, false

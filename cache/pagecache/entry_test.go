@@ -10,10 +10,12 @@ import (
 
 func TestEntryRoundTrip(t *testing.T) {
 	e := entry{
-		status: 203,
-		header: http.Header{"Content-Type": {"text/html"}, "X-Multi": {"a", "b", ""}, "Empty": {}},
-		body:   []byte("<p>hello</p>\x00\xff"),
-		stored: time.UnixMilli(1_700_000_000_123),
+		status:  203,
+		header:  http.Header{"Content-Type": {"text/html"}, "X-Multi": {"a", "b", ""}, "Empty": {}},
+		body:    []byte("<p>hello</p>\x00\xff"),
+		stored:  time.UnixMilli(1_700_000_000_123),
+		started: time.Unix(0, 1_700_000_000_123_456_789),
+		tags:    []string{"record:1", "index:records"},
 	}
 	got, ok := decodeEntry(e.encode())
 	if !ok {
@@ -21,6 +23,9 @@ func TestEntryRoundTrip(t *testing.T) {
 	}
 	if got.status != e.status || !got.stored.Equal(e.stored) || !bytes.Equal(got.body, e.body) {
 		t.Fatalf("got %+v", got)
+	}
+	if !got.started.Equal(e.started) || !reflect.DeepEqual(got.tags, e.tags) {
+		t.Fatalf("started %v tags %v", got.started, got.tags)
 	}
 	if !reflect.DeepEqual(got.header["X-Multi"], e.header["X-Multi"]) || got.header.Get("Content-Type") != "text/html" {
 		t.Fatalf("headers %v", got.header)
@@ -32,7 +37,7 @@ func TestEntryRoundTrip(t *testing.T) {
 			t.Fatalf("truncated to %d bytes decoded a full body", i)
 		}
 	}
-	if _, ok := decodeEntry(append([]byte{2}, enc[1:]...)); ok {
+	if _, ok := decodeEntry(append([]byte{entryVersion + 1}, enc[1:]...)); ok {
 		t.Fatal("unknown version accepted")
 	}
 }

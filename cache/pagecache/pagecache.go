@@ -18,6 +18,7 @@
 package pagecache
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -143,8 +144,16 @@ func (p *PageCache) Middleware(next http.Handler) http.Handler {
 		b, err := p.c.Get(ctx, key)
 		if err == nil {
 			if e, ok := decodeEntry(b); ok {
-				p.serve(w, r, e)
-				return
+				fresh, ferr := p.fresh(ctx, e.started, pageTags(r, e.tags))
+				if ferr != nil {
+					p.log.Log(ctx, cache.LogLevel(ferr), "pagecache: cache unavailable, calling the handler", "err", ferr)
+					next.ServeHTTP(w, r)
+					return
+				}
+				if fresh {
+					p.serve(w, r, e)
+					return
+				}
 			}
 		} else if !isMiss(err) {
 			p.log.Log(ctx, cache.LogLevel(err), "pagecache: cache unavailable, calling the handler", "err", err)
@@ -159,12 +168,20 @@ func (p *PageCache) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		rec := &recorder{ResponseWriter: w, max: p.maxBody}
-		next.ServeHTTP(rec, r)
+		started := p.now()
+		ts := &tagSet{}
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(ctx, tagsKey{}, ts)))
 		if s := session.FromContext(ctx); s != nil && len(s.Keys()) > 0 {
 			return // the handler put something in a session: the page is personal
 		}
 		if ttl, ok := p.cacheable(rec); ok {
-			e := entry{status: rec.statusCode(), header: rec.header, body: rec.body, stored: p.now()}
+			ts.mu.Lock()
+			tags := ts.tags
+			ts.mu.Unlock()
+			if !p.admit(ctx, started, pageTags(r, tags)) {
+				return // purged while rendering, or the cache is failing
+			}
+			e := entry{status: rec.statusCode(), header: rec.header, body: rec.body, stored: p.now(), started: started, tags: tags}
 			if p.statusHeader != "" {
 				e.header.Del(p.statusHeader)
 			}

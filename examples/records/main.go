@@ -1,7 +1,7 @@
 // Command records is a tour of package records: it opens a record store
 // (SQLite in a temporary directory unless -url or REPOKIT_RECORDS_URL names
-// another database), creates a record and mints its recid in one
-// transaction, updates it twice, shows that a stale update and an invalid
+// another database), creates a record with its recid minted into revision
+// 0 (pid.CreateRecord: one transaction), updates it twice, shows that a stale update and an invalid
 // document are refused, lists records and revisions, reverts to revision 0
 // and resolves the recid.
 //
@@ -19,8 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/repokit/repokit/records"
 	"github.com/repokit/repokit/records/pid"
@@ -60,7 +58,8 @@ func main() {
 // run is the whole tour, writing what it does to w.
 func run(ctx context.Context, url string, w io.Writer) error {
 	fmt.Fprintf(w, "Opening a %s database\n", strings.SplitN(url, ":", 2)[0])
-	store, err := records.Open(ctx, url, records.WithSchema(schemaURI, schema))
+	// Every document must name its schema (WithRequiredSchema).
+	store, err := records.Open(ctx, url, records.WithSchema(schemaURI, schema), records.WithRequiredSchema())
 	if err != nil {
 		return err
 	}
@@ -70,20 +69,9 @@ func run(ctx context.Context, url string, w io.Writer) error {
 		return err
 	}
 
-	// 1. Create a record and mint its recid atomically.
-	var (
-		rec   *records.Record
-		recid *pid.PID
-	)
-	err = inTx(ctx, store.DB(), func(tx *sqlx.Tx) error {
-		var err error
-		rec, err = store.WithTx(tx).Create(ctx, doc("Relativity", 1905))
-		if err != nil {
-			return err
-		}
-		recid, err = pids.WithTx(tx).MintRecid(ctx, pid.ObjectRecord, rec.ID)
-		return err
-	})
+	// 1. Mint the recid and create the record carrying it in revision 0,
+	// in one transaction (run it in yours with pids.WithTx(tx)).
+	rec, recid, err := pids.CreateRecord(ctx, store, doc("Relativity", 1905, ""))
 	if err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
@@ -91,7 +79,7 @@ func run(ctx context.Context, url string, w io.Writer) error {
 	printRecord(w, rec)
 
 	// 2. Update it twice, each time naming the revision we read.
-	for i, d := range []json.RawMessage{doc("Relativity, special", 1905), doc("Relativity, special and general", 1916)} {
+	for i, d := range []json.RawMessage{doc("Relativity, special", 1905, recid.Value), doc("Relativity, special and general", 1916, recid.Value)} {
 		rec, err = store.Update(ctx, rec.ID, d, rec.Revision)
 		if err != nil {
 			return fmt.Errorf("update %d: %w", i+1, err)
@@ -101,7 +89,7 @@ func run(ctx context.Context, url string, w io.Writer) error {
 	}
 
 	// 3. What gets refused.
-	_, err = store.Update(ctx, rec.ID, doc("stale write", 2000), 0)
+	_, err = store.Update(ctx, rec.ID, doc("stale write", 2000, recid.Value), 0)
 	if !errors.Is(err, records.ErrConflict) {
 		return fmt.Errorf("stale update: got %v, want ErrConflict", err)
 	}
@@ -155,22 +143,12 @@ func run(ctx context.Context, url string, w io.Writer) error {
 	return nil
 }
 
-// inTx runs fn in a transaction of the host's database: whatever fn writes
-// through WithTx views commits together, or not at all.
-func inTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
-	tx, err := db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
+func doc(title string, year int, recid string) json.RawMessage {
+	m := map[string]any{"$schema": schemaURI, "title": title, "year": year, "creators": []string{"Einstein, Albert"}}
+	if recid != "" {
+		m["id"] = recid // keep the recid CreateRecord wrote into revision 0
 	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
-func doc(title string, year int) json.RawMessage {
-	b, _ := json.Marshal(map[string]any{"$schema": schemaURI, "title": title, "year": year, "creators": []string{"Einstein, Albert"}})
+	b, _ := json.Marshal(m)
 	return b
 }
 

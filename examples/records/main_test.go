@@ -22,7 +22,7 @@ func TestRun(t *testing.T) {
 			"1. Created record",
 			"with recid 1\n",
 			"revision 0, created",
-			`{"creators":["Einstein, Albert"],"title":"Relativity","year":1905}`,
+			`{"creators":["Einstein, Albert"],"id":"1","title":"Relativity","year":1905}`,
 			"2.2 Updated it\n   revision 2",
 			`"title":"Relativity, special and general","year":1916`,
 			"An update naming revision 0 is refused: records: conflict",

@@ -91,6 +91,7 @@ type Handler struct {
 	inline  map[string]bool
 	offload offload
 	policy  func(r *http.Request, o *files.BucketOptions) error
+	resolve BucketResolver // see resolver.go
 }
 
 type offload struct {
@@ -184,6 +185,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, r, h.log, errf(http.StatusInternalServerError, "internal error"))
 		}
 	}()
+	if h.resolve != nil {
+		h.serveResolved(w, r)
+		return
+	}
 	if p := r.URL.Path; p != "/" && path.Clean(strings.TrimSuffix(p, "/")) != strings.TrimSuffix(p, "/") {
 		// ServeMux would answer an unclean path ("a/../b", "a//b") with a
 		// redirect that ignores the prefix the handler is mounted under.

@@ -11,11 +11,14 @@ import (
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"           // postgres driver
 	_ "github.com/mattn/go-sqlite3" // sqlite3 driver
+
+	"github.com/repokit/repokit/internal/localpath"
 )
 
 // Open opens a database from a URL and checks that it answers:
 //
-//	sqlite:///abs/path/db.sqlite    (also sqlite://relative/path.db, sqlite://:memory:)
+//	sqlite:///abs/path/db.sqlite    (also sqlite:////abs/path, sqlite://relative/path.db
+//	                                 made absolute against the working directory, sqlite://:memory:)
 //	postgres://user:pass@host:5432/db?sslmode=disable   (also postgresql://)
 //	mysql://user:pass@host:3306/db?param=value
 //
@@ -54,7 +57,8 @@ func DSN(rawURL string) (driver, dsn string, err error) {
 	}
 	switch strings.ToLower(scheme) {
 	case "sqlite", "sqlite3", "file":
-		return "sqlite3", sqliteDSN(rest), nil
+		d, err := sqliteDSN(rest)
+		return "sqlite3", d, err
 	case "postgres", "postgresql":
 		return "postgres", rawURL, nil
 	case "mysql", "mariadb":
@@ -72,7 +76,7 @@ var sqliteDefaults = [][2]string{
 	{"_synchronous", "NORMAL"},
 }
 
-func sqliteDSN(rest string) string {
+func sqliteDSN(rest string) (string, error) {
 	path, query, _ := strings.Cut(rest, "?")
 	vals, _ := url.ParseQuery(query)
 	memory := path == ":memory:" || path == "" || vals.Get("mode") == "memory"
@@ -91,9 +95,18 @@ func sqliteDSN(rest string) string {
 		}
 	}
 	if path == ":memory:" {
-		return "file::memory:?" + vals.Encode()
+		return "file::memory:?" + vals.Encode(), nil
 	}
-	return "file:" + path + "?" + vals.Encode()
+	if !memory {
+		// sqlite:///abs, sqlite:////abs (four slashes) and sqlite://rel all
+		// mean what they look like; relative paths are fixed at open time.
+		abs, err := localpath.FromPath(path)
+		if err != nil {
+			return "", fmt.Errorf("sqldb: sqlite path: %w", err)
+		}
+		path = abs
+	}
+	return "file:" + path + "?" + vals.Encode(), nil
 }
 
 func mysqlDSN(rawURL string) (string, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -24,7 +23,8 @@ const MaxTxAttempts = 8
 // Otherwise InTx begins a transaction on db, commits it if fn returns nil,
 // rolls it back otherwise, and retries the whole function when the database
 // reports a retryable failure (serialization failure, deadlock, lock
-// timeout, SQLITE_BUSY).
+// timeout, SQLITE_BUSY). Functions given to AfterCommit inside fn run
+// after the commit; those of a rolled-back or retried attempt never run.
 func InTx(ctx context.Context, db *sqlx.DB, tx *sqlx.Tx, fn func(tx *sqlx.Tx) error) error {
 	if tx != nil {
 		return fn(tx)
@@ -48,26 +48,23 @@ func InTx(ctx context.Context, db *sqlx.DB, tx *sqlx.Tx, fn func(tx *sqlx.Tx) er
 }
 
 func runOnce(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) (err error) {
-	tx, err := db.BeginTxx(ctx, nil)
+	tx, err := Begin(ctx, db, nil)
 	if err != nil {
-		return fmt.Errorf("sqldb: begin: %w", err)
+		return err
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			_ = tx.Rollback()
+			_ = Rollback(tx)
 			panic(p)
 		}
 		if err != nil {
-			_ = tx.Rollback()
+			_ = Rollback(tx)
 		}
 	}()
 	if err = fn(tx); err != nil {
 		return err
 	}
-	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("sqldb: commit: %w", err)
-	}
-	return nil
+	return Commit(tx)
 }
 
 // IsRetryable reports whether err is a transient concurrency failure after

@@ -42,6 +42,8 @@ type core struct {
 	now func() time.Time
 	// counters holds the names of counters whose row is known to exist.
 	counters sync.Map
+	// skipMigrations: see WithoutMigrations.
+	skipMigrations bool
 }
 
 // Option configures a Store.
@@ -49,6 +51,10 @@ type Option func(*core)
 
 // WithClock sets the function that gives the current time (tests).
 func WithClock(now func() time.Time) Option { return func(c *core) { c.now = now } }
+
+// WithoutMigrations makes New skip running the migrations (when the host
+// runs Migrations() with its own tooling).
+func WithoutMigrations() Option { return func(c *core) { c.skipMigrations = true } }
 
 // Open opens the database at url and returns a PID store on it, migrated.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
@@ -71,13 +77,15 @@ func New(ctx context.Context, db *sqlx.DB, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := sqldb.Migrate(ctx, db, "records_pid", Migrations()); err != nil {
-		return nil, fmt.Errorf("pid: %w", err)
-	}
 	c := &core{db: db, d: d, q: buildQueries(db, d), now: time.Now}
 	c.counters.Store(RecidType, true) // created by the migration
 	for _, o := range opts {
 		o(c)
+	}
+	if !c.skipMigrations {
+		if err := sqldb.Migrate(ctx, db, "records_pid", Migrations()); err != nil {
+			return nil, fmt.Errorf("pid: %w", err)
+		}
 	}
 	return &Store{c: c}, nil
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/util"
 
+	"github.com/repokit/repokit/internal/localpath"
 	"github.com/repokit/repokit/search"
 )
 
@@ -39,12 +40,11 @@ const Scheme = "bleve"
 
 func init() {
 	search.Register(func(ctx context.Context, u *url.URL) (search.Driver, error) {
-		dir := u.Path
-		if u.Host != "" && u.Host != "localhost" {
-			return nil, fmt.Errorf("%w: bleve URL must be bleve:///abs/dir, got host %q", search.ErrInvalid, u.Host)
-		}
-		if dir == "" {
-			return nil, fmt.Errorf("%w: bleve URL needs a directory", search.ErrInvalid)
+		// bleve:///abs/dir, bleve:////abs/dir and bleve://rel/dir (relative
+		// to the working directory, as sqlite://rel.db) all work.
+		dir, err := localpath.FromURL(u)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", search.ErrInvalid, err)
 		}
 		d, err := New(dir)
 		if err != nil {

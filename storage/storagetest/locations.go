@@ -18,6 +18,7 @@ import (
 
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
 	"github.com/repokit/repokit/storage"
+	_ "github.com/repokit/repokit/storage/s3native" // s3://
 )
 
 // S3Env names the variable holding the S3 test URL (a gocloud s3blob URL,

@@ -1,4 +1,4 @@
-package storage_test
+package s3native_test
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/repokit/repokit/storage"
+	"github.com/repokit/repokit/storage/s3native"
 	"github.com/repokit/repokit/storage/storagetest"
 )
 
@@ -14,7 +15,7 @@ import (
 // through UploadPartCopy (threshold lowered to 1 MiB, 5 MiB parts).
 func TestS3LargeCopy(t *testing.T) {
 	l := storagetest.OpenS3(t)
-	defer storage.SetS3CopyLimits(1<<20, 5<<20)()
+	defer s3native.SetCopyLimits(1<<20, 5<<20)()
 	ctx := context.Background()
 	data := make([]byte, 12<<20+5)
 	_, _ = rand.Read(data)

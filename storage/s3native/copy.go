@@ -1,4 +1,4 @@
-package storage
+package s3native
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/repokit/repokit/storage"
 )
 
 // S3's CopyObject handles objects up to 5 GiB; larger server-side copies are
@@ -21,10 +23,18 @@ var (
 
 const s3CopyConcurrency = 4
 
-// copyLarge copies srcKey to dstKey (same bucket) with UploadPartCopy.
+// CopyLarge copies srcKey to dstKey (same bucket) with UploadPartCopy when
+// the object is over CopyObject's limit.
+func (t *s3Target) CopyLarge(ctx context.Context, dstKey, srcKey string, size int64) (bool, error) {
+	if size <= s3CopyObjectLimit {
+		return false, nil
+	}
+	return true, t.copyLarge(ctx, dstKey, srcKey, size)
+}
+
 func (t *s3Target) copyLarge(ctx context.Context, dstKey, srcKey string, size int64) error {
-	part := max(s3CopyPartSize, (size+MaxParts-1)/MaxParts)
-	id, err := t.create(ctx, dstKey)
+	part := max(s3CopyPartSize, (size+storage.MaxParts-1)/storage.MaxParts)
+	id, err := t.CreateMultipart(ctx, dstKey)
 	if err != nil {
 		return err
 	}
@@ -53,7 +63,7 @@ func (t *s3Target) copyLarge(ctx context.Context, dstKey, srcKey string, size in
 		})
 	}
 	if err := g.Wait(); err != nil {
-		_ = t.abort(context.WithoutCancel(ctx), dstKey, id)
+		_ = t.AbortMultipart(context.WithoutCancel(ctx), dstKey, id)
 		return err
 	}
 	_, err = t.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
@@ -63,7 +73,7 @@ func (t *s3Target) copyLarge(ctx context.Context, dstKey, srcKey string, size in
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
 	})
 	if err != nil {
-		_ = t.abort(context.WithoutCancel(ctx), dstKey, id)
+		_ = t.AbortMultipart(context.WithoutCancel(ctx), dstKey, id)
 		return mapS3Err(err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package storage
+package s3native
 
 import (
 	"context"
@@ -15,14 +15,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/repokit/repokit/storage"
 )
 
 // S3 native multipart upload through the SDK client gocloud exposes via As.
 
 // errRequestDone stops a part's pump once its HTTP request has finished.
-var errRequestDone = errors.New("storage: part request finished")
+var errRequestDone = errors.New("s3native: part request finished")
 
-func (t *s3Target) create(ctx context.Context, key string) (string, error) {
+func (t *s3Target) CreateMultipart(ctx context.Context, key string) (string, error) {
 	out, err := t.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket:      aws.String(t.bucket),
 		Key:         aws.String(t.fullKey(key)),
@@ -39,7 +41,7 @@ func (t *s3Target) create(ctx context.Context, key string) (string, error) {
 // (the SDK would otherwise have to hash the whole part before sending it over
 // plain HTTP). The part is hashed while streaming; S3's ETag (the part's MD5)
 // is checked against ours.
-func (t *s3Target) uploadPart(ctx context.Context, key, uploadID string, n int, r io.Reader, size int64, contentMD5 []byte) (Part, error) {
+func (t *s3Target) UploadPart(ctx context.Context, key, uploadID string, n int, r io.Reader, size int64, contentMD5 []byte) (storage.Part, error) {
 	ps := s3.NewPresignClient(t.client, s3.WithPresignExpires(time.Hour))
 	in := &s3.UploadPartInput{
 		Bucket:        aws.String(t.bucket),
@@ -53,16 +55,16 @@ func (t *s3Target) uploadPart(ctx context.Context, key, uploadID string, n int, 
 	}
 	req, err := ps.PresignUploadPart(ctx, in)
 	if err != nil {
-		return Part{}, mapS3Err(err)
+		return storage.Part{}, mapS3Err(err)
 	}
 	pr, pw := io.Pipe()
 	type result struct {
-		sums Checksums
+		sums storage.Checksums
 		err  error
 	}
 	done := make(chan result, 1)
 	go func() {
-		_, sums, err := pump(ctx, r, pw, pumpLimits{expected: size})
+		_, sums, err := storage.StreamWithChecksums(ctx, r, pw, size)
 		pw.CloseWithError(err) // nil → EOF
 		done <- result{sums, err}
 	}()
@@ -70,7 +72,7 @@ func (t *s3Target) uploadPart(ctx context.Context, key, uploadID string, n int, 
 	if err != nil {
 		pr.CloseWithError(err)
 		<-done
-		return Part{}, err
+		return storage.Part{}, err
 	}
 	for k, vs := range req.SignedHeader {
 		if strings.EqualFold(k, "Host") || strings.EqualFold(k, "Content-Length") {
@@ -95,7 +97,7 @@ func (t *s3Target) uploadPart(ctx context.Context, key, uploadID string, n int, 
 		if resp != nil {
 			resp.Body.Close()
 		}
-		return Part{}, res.err
+		return storage.Part{}, res.err
 	}
 	if herr != nil {
 		// A server that answers early (e.g. NoSuchUpload) and closes the
@@ -103,29 +105,29 @@ func (t *s3Target) uploadPart(ctx context.Context, key, uploadID string, n int, 
 		if _, lerr := t.client.ListParts(context.WithoutCancel(ctx), &s3.ListPartsInput{
 			Bucket: aws.String(t.bucket), Key: aws.String(t.fullKey(key)), UploadId: aws.String(uploadID), MaxParts: aws.Int32(1),
 		}); lerr != nil {
-			if merr := mapS3Err(lerr); errors.Is(merr, ErrNotFound) {
-				return Part{}, fmt.Errorf("%w (%w)", merr, herr)
+			if merr := mapS3Err(lerr); errors.Is(merr, storage.ErrNotFound) {
+				return storage.Part{}, fmt.Errorf("%w (%w)", merr, herr)
 			}
 		}
-		return Part{}, herr
+		return storage.Part{}, herr
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode != http.StatusOK {
-		return Part{}, s3StatusErr(resp.StatusCode, body)
+		return storage.Part{}, s3StatusErr(resp.StatusCode, body)
 	}
 	if res.err != nil {
-		return Part{}, res.err
+		return storage.Part{}, res.err
 	}
 	if contentMD5 != nil && res.sums.MD5 != "md5:"+hex.EncodeToString(contentMD5) {
 		// Unreachable unless the server ignored Content-MD5: report it anyway.
-		return Part{}, fmt.Errorf("part %d: Content-MD5 %x, sent %s: %w", n, contentMD5, res.sums.MD5, ErrChecksumMismatch)
+		return storage.Part{}, fmt.Errorf("part %d: Content-MD5 %x, sent %s: %w", n, contentMD5, res.sums.MD5, storage.ErrChecksumMismatch)
 	}
 	etag := resp.Header.Get("ETag")
 	if e := strings.Trim(etag, `"`); len(e) == 32 && "md5:"+strings.ToLower(e) != res.sums.MD5 {
-		return Part{}, fmt.Errorf("part %d: server ETag %s, we sent %s: %w", n, etag, res.sums.MD5, ErrChecksumMismatch)
+		return storage.Part{}, fmt.Errorf("part %d: server ETag %s, we sent %s: %w", n, etag, res.sums.MD5, storage.ErrChecksumMismatch)
 	}
-	return Part{Number: n, Size: size, ETag: etag, Checksums: res.sums}, nil
+	return storage.Part{Number: n, Size: size, ETag: etag, Checksums: res.sums}, nil
 }
 
 func (t *s3Target) httpClient() interface {
@@ -137,11 +139,11 @@ func (t *s3Target) httpClient() interface {
 	return http.DefaultClient
 }
 
-func (t *s3Target) complete(ctx context.Context, key, uploadID string, parts []Part) error {
+func (t *s3Target) CompleteMultipart(ctx context.Context, key, uploadID string, parts []storage.Part) error {
 	cp := make([]types.CompletedPart, len(parts))
 	for i, p := range parts {
 		if p.ETag == "" {
-			return fmt.Errorf("part %d has no ETag: %w", p.Number, ErrInvalid)
+			return fmt.Errorf("part %d has no ETag: %w", p.Number, storage.ErrInvalid)
 		}
 		cp[i] = types.CompletedPart{PartNumber: aws.Int32(int32(p.Number)), ETag: aws.String(p.ETag)}
 	}
@@ -154,7 +156,7 @@ func (t *s3Target) complete(ctx context.Context, key, uploadID string, parts []P
 	return mapS3Err(err)
 }
 
-func (t *s3Target) abort(ctx context.Context, key, uploadID string) error {
+func (t *s3Target) AbortMultipart(ctx context.Context, key, uploadID string) error {
 	_, err := t.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket:   aws.String(t.bucket),
 		Key:      aws.String(t.fullKey(key)),
@@ -172,11 +174,11 @@ func mapS3Err(err error) error {
 	if errors.As(err, &ae) {
 		switch ae.ErrorCode() {
 		case "NoSuchUpload", "NoSuchKey", "NotFound", "NoSuchBucket":
-			return fmt.Errorf("%w (%w)", ErrNotFound, err)
+			return fmt.Errorf("%w (%w)", storage.ErrNotFound, err)
 		case "InvalidPart", "InvalidPartOrder", "EntityTooSmall", "InvalidArgument", "InvalidRequest":
-			return fmt.Errorf("%w (%w)", ErrInvalid, err)
+			return fmt.Errorf("%w (%w)", storage.ErrInvalid, err)
 		case "BadDigest", "InvalidDigest":
-			return fmt.Errorf("%w (%w)", ErrChecksumMismatch, err)
+			return fmt.Errorf("%w (%w)", storage.ErrChecksumMismatch, err)
 		}
 	}
 	return err
@@ -186,11 +188,11 @@ func s3StatusErr(status int, body []byte) error {
 	msg := fmt.Sprintf("S3 status %d: %s", status, strings.TrimSpace(string(body)))
 	switch {
 	case status == http.StatusNotFound || strings.Contains(msg, "NoSuchUpload"):
-		return fmt.Errorf("%s: %w", msg, ErrNotFound)
+		return fmt.Errorf("%s: %w", msg, storage.ErrNotFound)
 	case strings.Contains(msg, "BadDigest"):
-		return fmt.Errorf("%s: %w", msg, ErrChecksumMismatch)
+		return fmt.Errorf("%s: %w", msg, storage.ErrChecksumMismatch)
 	case status == http.StatusBadRequest:
-		return fmt.Errorf("%s: %w", msg, ErrInvalid)
+		return fmt.Errorf("%s: %w", msg, storage.ErrInvalid)
 	}
 	return errors.New(msg)
 }
