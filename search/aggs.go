@@ -208,7 +208,7 @@ func CheckAggs(aggs []Agg, fields map[string]Field) error {
 			if f.Type != Date {
 				return bad("a date")
 			}
-			if _, err := calendarFloor(a.Calendar, time.Time{}); err != nil {
+			if _, err := CalendarFloor(a.Calendar, time.Time{}); err != nil {
 				return fmt.Errorf("%w: aggregation %s: %v", ErrInvalid, a.Name, err)
 			}
 		case AggRange, AggDateRange:
@@ -314,8 +314,8 @@ func javaDouble(v float64) string {
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
-// calendarFloor returns the start of the calendar interval holding t (UTC).
-func calendarFloor(c Calendar, t time.Time) (time.Time, error) {
+// CalendarFloor returns the start of the calendar interval holding t (UTC).
+func CalendarFloor(c Calendar, t time.Time) (time.Time, error) {
 	t = t.UTC()
 	switch c {
 	case Year:
@@ -336,8 +336,8 @@ func calendarFloor(c Calendar, t time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("calendar interval %q (use year, quarter, month, week, day or hour)", c)
 }
 
-// calendarNext returns the start of the interval after the one starting at t.
-func calendarNext(c Calendar, t time.Time) time.Time {
+// CalendarNext returns the start of the interval after the one starting at t.
+func CalendarNext(c Calendar, t time.Time) time.Time {
 	switch c {
 	case Year:
 		return t.AddDate(1, 0, 0)

@@ -267,7 +267,7 @@ func evalHistogram(a Agg, fields map[string]Field, docs []*AggDoc) *AggResult {
 		if a.Kind == AggHistogram {
 			return math.Floor(v/a.Interval) * a.Interval
 		}
-		t, _ := calendarFloor(a.Calendar, time.UnixMilli(int64(v)))
+		t, _ := CalendarFloor(a.Calendar, time.UnixMilli(int64(v)))
 		return float64(t.UnixMilli())
 	}
 	groups := map[float64]*aggGroup{}
@@ -310,7 +310,7 @@ func evalHistogram(a Agg, fields map[string]Field, docs []*AggDoc) *AggResult {
 		if a.Kind == AggHistogram {
 			k = math.Floor((lo+float64(i+1)*a.Interval)/a.Interval) * a.Interval
 		} else {
-			k = float64(calendarNext(a.Calendar, time.UnixMilli(int64(k)).UTC()).UnixMilli())
+			k = float64(CalendarNext(a.Calendar, time.UnixMilli(int64(k)).UTC()).UnixMilli())
 		}
 	}
 	return res

@@ -186,5 +186,5 @@ func (f *fieldValues) UpdateVisitor(term []byte) {
 }
 
 func (f *fieldValues) Result() *bsearch.FacetResult { return nil }
-func (f *fieldValues) Field() string                 { return f.field }
-func (f *fieldValues) Size() int                     { return 0 }
+func (f *fieldValues) Field() string                { return f.field }
+func (f *fieldValues) Size() int                    { return 0 }

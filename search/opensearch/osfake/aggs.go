@@ -140,7 +140,14 @@ func runAggs(req map[string]any, docs []*scored) (map[string]any, error) {
 			}
 			out[name] = map[string]any{"doc_count_error_upper_bound": 0, "sum_other_doc_count": other, "buckets": buckets}
 		default:
-			return nil, fmt.Errorf("osfake: unsupported aggregation [%s]", name)
+			res, ok, err := runMoreAggs(spec, sub, docs)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, fmt.Errorf("osfake: unsupported aggregation [%s]", name)
+			}
+			out[name] = res
 		}
 	}
 	return out, nil

@@ -52,6 +52,7 @@ var knownTypes = map[string]bool{
 	"text": true, "keyword": true, "date": true, "long": true, "integer": true, "short": true, "byte": true,
 	"double": true, "float": true, "half_float": true, "scaled_float": true, "boolean": true, "object": true, "nested": true,
 	"match_only_text": true, "unsigned_long": true, "date_nanos": true, "constant_keyword": true, "wildcard": true,
+	"geo_point": true,
 }
 
 // fieldsOf flattens mapping properties to path → type.
@@ -477,6 +478,12 @@ func checkTypes(m map[string]any, prefix string, fields map[string]string) error
 			path = prefix + "." + k
 		}
 		typ, mapped := fields[path]
+		if mapped && typ == "geo_point" {
+			if len(pointsOf(map[string]any{"v": v}, &index{fields: map[string]string{"v": "geo_point"}}, "v")) == 0 && v != nil {
+				return fmt.Errorf("failed to parse field [%s] of type [geo_point]", path)
+			}
+			continue
+		}
 		vals := []any{v}
 		if arr, ok := v.([]any); ok {
 			vals = arr

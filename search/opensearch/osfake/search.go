@@ -137,6 +137,7 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 	type sortSpec struct {
 		field string
 		desc  bool
+		raw   map[string]any
 	}
 	var specs []sortSpec
 	scoreSorted := len(req.Sort) == 0
@@ -148,6 +149,7 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 				sp.desc = o == "desc"
 			case map[string]any:
 				sp.desc = o["order"] == "desc"
+				sp.raw = o
 				if m, ok := o["missing"]; ok && m != "_last" {
 					return 0, nil, errf(400, "illegal_argument_exception", "osfake supports missing: _last only")
 				}
@@ -171,6 +173,12 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 				h.keys[i] = h.d.id
 			case "_doc", "_shard_doc":
 				h.keys[i] = h.d.id
+			case "_geo_distance":
+				k, err := geoSortKey(h.d, h.index, sp.raw, sp.desc)
+				if err != nil {
+					return 0, nil, errf(400, "illegal_argument_exception", "%v", err)
+				}
+				h.keys[i] = k
 			default:
 				h.keys[i] = sortKey(h.d, h.index, sp.field, sp.desc)
 			}
@@ -515,6 +523,9 @@ func eval(q map[string]any, d *doc, ix *index) (bool, float64, error) {
 		case "bool":
 			return evalBool(body, d, ix)
 		default:
+			if ok, known, err := evalGeo(kind, body, d, ix); known {
+				return ok, b2f(ok), err
+			}
 			return false, 0, fmt.Errorf("osfake: unsupported query [%s]", kind)
 		}
 	}
