@@ -1,0 +1,67 @@
+package opensearch_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/repokit/repokit/search"
+	"github.com/repokit/repokit/search/opensearch/osfake"
+	"github.com/repokit/repokit/search/searchtest"
+)
+
+// TestSpecRequests records every request the driver sends while the whole
+// conformance suite runs against the fake, and validates each against
+// OpenSearch's OpenAPI specification: a declared operation for the method
+// and path, declared query parameters with valid values, and the body
+// against the operation's request body schema.
+func TestSpecRequests(t *testing.T) {
+	api := loadSpec(t)
+	srv := osfake.New()
+	t.Cleanup(srv.Close)
+	srv.Record(true)
+	u := strings.Replace(srv.URL(), "http://", "opensearch://", 1)
+	t.Run("suite", func(t *testing.T) {
+		searchtest.Run(t, searchtest.Harness{NewEngine: func(t *testing.T) *search.Engine { return openURL(t, u) }, PIT: true})
+	})
+	reqs := srv.Requests()
+	if len(reqs) < 100 {
+		t.Fatalf("only %d requests recorded", len(reqs))
+	}
+	ops := map[string]int{}
+	bad := map[string]int{}
+	for _, r := range reqs {
+		op, _ := api.find(r.Method, r.Path)
+		if op != nil {
+			ops[op.id]++
+		}
+		if err := api.check(r.Method, r.Path, r.Query, r.Body); err != nil {
+			msg := err.Error()
+			if bad[msg] == 0 {
+				t.Errorf("request %s %s?%s does not conform: %v", r.Method, r.Path, r.Query, err)
+			}
+			bad[msg]++
+		}
+	}
+	t.Logf("%d requests checked against the spec, by operation: %v", len(reqs), ops)
+}
+
+// TestSpecCatchesBadRequests makes sure the validation can fail.
+func TestSpecCatchesBadRequests(t *testing.T) {
+	api := loadSpec(t)
+	for _, c := range []struct{ method, path, query, body string }{
+		{"POST", "/x/_search", "", `{"size": "ten"}`},
+		{"POST", "/x/_search", "", `{"track_total_hits": "lots"}`},
+		{"POST", "/x/_search", "", `{"aggs": {"a": {"histogram": {"field": "f", "interval": "big"}}}}`},
+		{"POST", "/x/_search", "no_such_param=1", `{}`},
+		{"POST", "/x/_bulk", "", "{\"index\": {\"_id\": 1, \"version_type\": \"sometimes\"}}\n{}\n"},
+		{"PATCH", "/x", "", ""},
+		{"PUT", "/x", "", `{"mappings": {"dynamic": "maybe"}}`},
+	} {
+		if err := api.check(c.method, c.path, c.query, []byte(c.body)); err == nil {
+			t.Errorf("%s %s?%s %s: accepted", c.method, c.path, c.query, c.body)
+		}
+	}
+	if err := api.check("POST", "/x/_search", "", []byte(`{"query": {"match_all": {}}, "size": 3}`)); err != nil {
+		t.Errorf("a valid search was refused: %v", err)
+	}
+}
