@@ -80,6 +80,15 @@ func fieldsOf(props map[string]any, prefix string, out map[string]string) *httpE
 			return errf(400, "mapper_parsing_exception", "No handler for type [%s] declared on field [%s]", typ, path)
 		}
 		out[path] = typ
+		if mf, ok := p["fields"].(map[string]any); ok {
+			for sub, raw := range mf {
+				if sm, ok := raw.(map[string]any); ok {
+					if st, _ := sm["type"].(string); knownTypes[st] {
+						out[path+"."+sub] = st
+					}
+				}
+			}
+		}
 	}
 	return nil
 }
@@ -380,6 +389,9 @@ func (s *Server) bulk(name string, q url.Values, body []byte) (int, any, string,
 				}
 				src = append([]byte(nil), sc.Bytes()...)
 			} else if verb != "delete" {
+				if verb == "update" {
+					return 0, nil, "", 0, errf(400, "illegal_argument_exception", "osfake does not implement bulk update")
+				}
 				return 0, nil, "", 0, errf(400, "illegal_argument_exception", "Malformed action/metadata line, expected one of [create, delete, index, update] but found [%s]", verb)
 			}
 			item := ix.apply(verb, meta, src)

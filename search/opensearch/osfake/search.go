@@ -239,10 +239,19 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 		}
 		outHits = append(outHits, o)
 	}
+	// max_score: the best score of all hits when scores are computed
+	var maxScore any
+	if (scoreSorted || req.TrackScores) && size > 0 && total > 0 {
+		best := math.Inf(-1)
+		for _, h := range matched {
+			best = math.Max(best, h.score)
+		}
+		maxScore = best
+	}
 	out := map[string]any{
 		"took": 1, "timed_out": false,
 		"_shards": map[string]any{"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-		"hits":    map[string]any{"total": map[string]any{"value": total, "relation": "eq"}, "max_score": nil, "hits": outHits},
+		"hits":    map[string]any{"total": map[string]any{"value": total, "relation": "eq"}, "max_score": maxScore, "hits": outHits},
 	}
 	if aggs != nil {
 		out["aggregations"] = aggs
@@ -353,6 +362,10 @@ func values(m map[string]any, path string) []any {
 			if next, ok := mm[parts[0]]; ok {
 				walk(next, parts[1:])
 			}
+		} else if len(parts) == 1 && v != nil {
+			// a multi-field (title.keyword) reads its parent's value;
+			// callers only ask for mapped paths
+			out = append(out, v)
 		}
 	}
 	walk(m, strings.Split(path, "."))

@@ -158,14 +158,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	var out any
 	var herr *httpError
 	switch {
+	case moreRoute(r.Method, parts):
+		status, out, herr = s.serveMore(r.Method, parts, q, body)
 	case len(parts) == 0 && r.Method == http.MethodGet:
 		status, out = 200, map[string]any{"name": "osfake", "cluster_name": "osfake", "version": map[string]any{"distribution": "opensearch", "number": "2.11.0"}, "tagline": "FAKE OpenSearch test double"}
 	case len(parts) == 1 && parts[0] == "_aliases" && r.Method == http.MethodPost:
 		status, out, herr = s.updateAliases(body)
 	case len(parts) == 2 && parts[0] == "_alias" && r.Method == http.MethodGet:
 		status, out, herr = s.getAlias(parts[1])
-	case len(parts) == 1 && parts[0] == "_bulk" && r.Method == http.MethodPost:
-		herr = errf(400, "action_request_validation_exception", "index required in the path in this fake")
 	case len(parts) == 1 && parts[0] == "_search":
 		status, out, herr = s.search("", q, body)
 	case len(parts) == 2 && parts[0] == "_search" && parts[1] == "point_in_time" && r.Method == http.MethodDelete:
