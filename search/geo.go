@@ -97,9 +97,9 @@ func ParseDistance(s string) (float64, error) {
 	units := []struct {
 		suffix string
 		m      float64
-	}{{"km", 1000}, {"kilometers", 1000}, {"mi", 1609.344}, {"miles", 1609.344}, {"yd", 0.9144}, {"yards", 0.9144},
+	}{{"nmi", 1852}, {"NM", 1852}, {"km", 1000}, {"kilometers", 1000}, {"mi", 1609.344}, {"miles", 1609.344}, {"yd", 0.9144}, {"yards", 0.9144},
 		{"ft", 0.3048}, {"feet", 0.3048}, {"in", 0.0254}, {"inch", 0.0254}, {"cm", 0.01}, {"centimeters", 0.01},
-		{"mm", 0.001}, {"millimeters", 0.001}, {"nmi", 1852}, {"NM", 1852}, {"m", 1}, {"meters", 1}}
+		{"mm", 0.001}, {"millimeters", 0.001}, {"m", 1}, {"meters", 1}}
 	mult := 1.0
 	num := s
 	for _, u := range units {

@@ -27,7 +27,7 @@ func runMoreAggs(spec, sub map[string]any, docs []*scored) (any, bool, error) {
 			if body["script"] != nil {
 				return nil, true, fmt.Errorf("osfake: scripts are not supported in aggregations")
 			}
-			return nil, true, fmt.Errorf("Required [field]")
+			return nil, true, osError("Required [field]")
 		}
 		switch kind {
 		case "histogram", "date_histogram":
@@ -185,7 +185,7 @@ func histogramAgg(kind, field string, body, sub map[string]any, docs []*scored) 
 				keyOf = func(v float64) float64 { return math.Floor(v/ms) * ms }
 				next = func(k float64) float64 { return k + ms }
 			} else {
-				return nil, fmt.Errorf("The supplied interval [%s] could not be parsed as a calendar interval.", ci)
+				return nil, osError("The supplied interval [%s] could not be parsed as a calendar interval.", ci)
 			}
 		} else {
 			keyOf = func(v float64) float64 {
@@ -268,7 +268,7 @@ func fixedInterval(s string) (time.Duration, error) {
 func rangeAgg(kind, field string, body, sub map[string]any, docs []*scored) (any, error) {
 	rs, _ := body["ranges"].([]any)
 	if len(rs) == 0 {
-		return nil, fmt.Errorf("No [ranges] specified for the [%s] aggregation", kind)
+		return nil, osError("No [ranges] specified for the [%s] aggregation", kind)
 	}
 	isDate := kind == "date_range" || fieldIsDate(docs, field)
 	bound := func(v any) (*float64, error) {
@@ -437,7 +437,7 @@ func geohashAgg(field string, body, sub map[string]any, docs []*scored) (any, er
 		prec = int(f)
 	}
 	if prec < 1 || prec > 12 {
-		return nil, fmt.Errorf("Invalid geohash aggregation precision of %d. Must be between 1 and 12.", prec)
+		return nil, osError("Invalid geohash aggregation precision of %d. Must be between 1 and 12.", prec)
 	}
 	size := 10000
 	if f, ok := toFloat(body["size"]); ok {
@@ -477,3 +477,7 @@ func geohashAgg(field string, body, sub map[string]any, docs []*scored) (any, er
 	}
 	return map[string]any{"buckets": buckets}, nil
 }
+
+// osError is an error whose message is OpenSearch's own wording (which
+// starts with a capital and may end with a period).
+func osError(format string, args ...any) error { return fmt.Errorf(format, args...) }
