@@ -110,6 +110,7 @@ type specOp struct {
 	bodyURL          string // JSON body schema ("" = no body allowed)
 	bodyNDJSON       bool
 	bodyRequired     bool
+	responses        map[string]string // status → JSON schema URL
 }
 
 // openAPI is the loaded specification: operations and a JSON Schema
@@ -210,7 +211,15 @@ func readSpec(root string) (*openAPI, error) {
 				if op == nil {
 					continue
 				}
-				so := &specOp{id: fmt.Sprint(op["operationId"]), method: strings.ToUpper(method), path: path, params: map[string]specParam{}}
+				so := &specOp{id: fmt.Sprint(op["operationId"]), method: strings.ToUpper(method), path: path, params: map[string]specParam{}, responses: map[string]string{}}
+				if rs, ok := op["responses"].(map[string]any); ok {
+					for code, r := range rs {
+						u, m := deref(rel, r)
+						if u != "" && get(m, "content", "application/json", "schema") != nil {
+							so.responses[code] = u + "/content/application~1json/schema"
+						}
+					}
+				}
 				pat := regexp.QuoteMeta(path)
 				pat = regexp.MustCompile(`\\\{[^}]+\\\}`).ReplaceAllString(pat, `([^/]+)`)
 				so.re = regexp.MustCompile("^" + pat + "$")
@@ -352,6 +361,38 @@ func (api *openAPI) check(method, path, rawQuery string, body []byte) error {
 	}
 	if err := s.Validate(inst); err != nil {
 		return fmt.Errorf("%s (%s %s): body does not match the spec: %v\nbody: %s", op.id, method, op.path, err, truncate(body))
+	}
+	return nil
+}
+
+// checkResponse validates a JSON response against the operation's
+// response schema for its status (statuses the spec does not describe
+// are reported as such).
+func (api *openAPI) checkResponse(method, path string, status int, body []byte) error {
+	op, _ := api.find(method, path)
+	if op == nil {
+		return fmt.Errorf("%s %s: no such operation in the spec", method, path)
+	}
+	if method == "HEAD" || len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	u, ok := op.responses[strconv.Itoa(status)]
+	if !ok {
+		if status >= 400 {
+			return nil // error shapes are described for some operations only
+		}
+		return fmt.Errorf("%s: the spec describes no %d response", op.id, status)
+	}
+	s, err := api.schema(u)
+	if err != nil {
+		return fmt.Errorf("%s: compile response schema: %v", op.id, err)
+	}
+	inst, err := jsonValue(body)
+	if err != nil {
+		return fmt.Errorf("%s: response is not JSON: %v", op.id, err)
+	}
+	if err := s.Validate(inst); err != nil {
+		return fmt.Errorf("%s (%s %s) %d response does not match the spec: %v\nresponse: %s", op.id, method, op.path, status, err, truncate(body))
 	}
 	return nil
 }

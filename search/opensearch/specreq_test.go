@@ -41,6 +41,14 @@ func TestSpecRequests(t *testing.T) {
 			}
 			bad[msg]++
 		}
+		// the fake's answer must have the shape OpenSearch's has
+		if err := api.checkResponse(r.Method, r.Path, r.Status, r.Response); err != nil {
+			msg := err.Error()
+			if bad[msg] == 0 {
+				t.Errorf("fake's response to %s %s: %v", r.Method, r.Path, err)
+			}
+			bad[msg]++
+		}
 	}
 	t.Logf("%d requests checked against the spec, by operation: %v", len(reqs), ops)
 }
@@ -60,6 +68,14 @@ func TestSpecCatchesBadRequests(t *testing.T) {
 		if err := api.check(c.method, c.path, c.query, []byte(c.body)); err == nil {
 			t.Errorf("%s %s?%s %s: accepted", c.method, c.path, c.query, c.body)
 		}
+	}
+	for _, body := range []string{`{"hits": {"total": "many", "hits": []}}`, `{"took": "fast"}`, `{"hits": {"hits": [{"_id": 3}]}}`} {
+		if err := api.checkResponse("POST", "/x/_search", 200, []byte(body)); err == nil {
+			t.Errorf("search response %s: accepted", body)
+		}
+	}
+	if err := api.checkResponse("POST", "/x/_search", 200, []byte(`{"took": 1, "timed_out": false, "_shards": {"total": 1, "successful": 1, "failed": 0}, "hits": {"total": {"value": 0, "relation": "eq"}, "max_score": null, "hits": []}}`)); err != nil {
+		t.Errorf("a valid search response was refused: %v", err)
 	}
 	if err := api.check("POST", "/x/_search", "", []byte(`{"query": {"match_all": {}}, "size": 3}`)); err != nil {
 		t.Errorf("a valid search was refused: %v", err)

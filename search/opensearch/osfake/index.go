@@ -14,6 +14,7 @@ import (
 
 type doc struct {
 	id      string
+	seqNo   int64 // the index's sequence number of the write (primary term is always 1)
 	version int64
 	source  json.RawMessage
 	parsed  map[string]any
@@ -34,6 +35,7 @@ type index struct {
 	dirty    map[string]bool
 	versions map[string]verEntry
 	created  time.Time
+	seq      int64 // next sequence number
 }
 
 type pit struct {
@@ -413,6 +415,11 @@ func (s *Server) bulk(name string, q url.Values, body []byte) (int, any, string,
 func (ix *index) apply(verb string, meta bulkMeta, src []byte) map[string]any {
 	item := map[string]any{"_index": ix.name, "_id": meta.ID}
 	fail := func(status int, typ, reason string) map[string]any {
+		if _, ok := item["_seq_no"]; ok { // a failed write takes no sequence number
+			delete(item, "_seq_no")
+			delete(item, "_primary_term")
+			ix.seq--
+		}
 		item["status"] = status
 		item["error"] = map[string]any{"type": typ, "reason": reason, "index": ix.name}
 		return item
@@ -443,6 +450,8 @@ func (ix *index) apply(verb string, meta bulkMeta, src []byte) map[string]any {
 	if !external {
 		ver = cur.v + 1
 	}
+	item["_seq_no"], item["_primary_term"] = ix.seq, 1
+	ix.seq++
 	switch verb {
 	case "delete":
 		ix.versions[meta.ID] = verEntry{v: ver, deleted: true}
@@ -469,7 +478,7 @@ func (ix *index) apply(verb string, meta bulkMeta, src []byte) map[string]any {
 			return fail(409, "version_conflict_engine_exception", "["+meta.ID+"]: version conflict, document already exists")
 		}
 		existed := ix.live[meta.ID] != nil
-		ix.live[meta.ID] = &doc{id: meta.ID, version: ver, source: json.RawMessage(src), parsed: parsed}
+		ix.live[meta.ID] = &doc{id: meta.ID, seqNo: ix.seq - 1, version: ver, source: json.RawMessage(src), parsed: parsed}
 		ix.versions[meta.ID] = verEntry{v: ver}
 		ix.dirty[meta.ID] = true
 		item["_version"] = ver

@@ -23,6 +23,7 @@ type searchReq struct {
 	TrackTotalHits any              `json:"track_total_hits"`
 	TrackScores    bool             `json:"track_scores"`
 	Version        bool             `json:"version"`
+	SeqNoPrimary   bool             `json:"seq_no_primary_term"`
 	Source         any              `json:"_source"`
 	Aggs           map[string]any   `json:"aggs"`
 	Aggregations   map[string]any   `json:"aggregations"`
@@ -230,6 +231,9 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 		}
 		if req.Version {
 			o["_version"] = h.d.version
+		}
+		if req.SeqNoPrimary || q.Get("seq_no_primary_term") == "true" {
+			o["_seq_no"], o["_primary_term"] = h.d.seqNo, 1
 		}
 		if withSource {
 			o["_source"] = h.d.source

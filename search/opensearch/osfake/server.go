@@ -42,6 +42,9 @@ type Request struct {
 	Path   string
 	Query  string
 	Body   []byte
+	// Status and Response are the fake's answer.
+	Status   int
+	Response []byte
 }
 
 // Server is the fake OpenSearch.
@@ -146,6 +149,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.record {
 		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body})
+		rw := &recorder{ResponseWriter: w, status: 200}
+		w = rw
+		defer s.recorded(len(s.requests)-1, rw)
 	}
 	s.mu.Unlock()
 
