@@ -279,10 +279,6 @@ func unsupported(body any) (string, bool) {
 var knownGaps = map[string]string{
 	"_core/search/aggregations/terms_aggregate_field_types.yaml":   "float fields are kept as float64 (OpenSearch rounds float to float32), so double/float terms keys differ",
 	"_core/search/aggregations/terms_aggregate_unsigned_long.yaml": "unsigned_long values above 2^53 lose precision (kept as float64)",
-	"_core/search/rest_total_hits_as_int.yaml":                     "sort given as a string (\"year:desc\") is not parsed",
-	"_core/search/sort_by_field.yaml":                              "sort given as a list of field names (strings) is not parsed",
-	"indices/bulk.yaml":                                            "POST /{index}/_bulk does not create a missing index (only /_bulk and /{index}/_doc do)",
-	"indices/index.yaml":                                           "DELETE of a comma-separated list of indices",
 }
 
 func TestStories(t *testing.T) {

@@ -24,8 +24,17 @@ func nextID() string {
 }
 
 // moreRoute reports whether serveMore handles the request.
-func moreRoute(method string, parts []string) bool {
+func (s *Server) moreRoute(method string, parts []string) bool {
 	switch {
+	case len(parts) == 2 && parts[1] == "_bulk" && (method == "POST" || method == "PUT") && !strings.HasPrefix(parts[0], "_"):
+		// the driver's bulk (index exists) stays on the original route
+		s.mu.Lock()
+		_, isIndex := s.indices[parts[0]]
+		_, isAlias := s.aliases[parts[0]]
+		s.mu.Unlock()
+		return !isIndex && !isAlias
+	case len(parts) == 1 && method == "DELETE" && strings.Contains(parts[0], ","):
+		return true
 	case len(parts) == 1 && parts[0] == "_bulk" && (method == "POST" || method == "PUT"):
 		return true
 	case len(parts) == 2 && parts[1] == "_doc" && method == "POST" && !strings.HasPrefix(parts[0], "_"):
@@ -37,15 +46,35 @@ func moreRoute(method string, parts []string) bool {
 }
 
 func (s *Server) serveMore(method string, parts []string, q url.Values, body []byte) (int, any, *httpError) {
+	if len(parts) == 1 && method == "DELETE" {
+		names := strings.Split(parts[0], ",")
+		s.mu.Lock()
+		for _, n := range names {
+			if _, ok := s.indices[n]; !ok {
+				s.mu.Unlock()
+				return 0, nil, errf(404, "index_not_found_exception", "no such index [%s]", n)
+			}
+		}
+		s.mu.Unlock()
+		for _, n := range names {
+			if _, _, e := s.deleteIndex(n); e != nil {
+				return 0, nil, e
+			}
+		}
+		return 200, map[string]any{"acknowledged": true}, nil
+	}
 	if len(parts) == 1 {
-		return s.bulkAny(q, body)
+		return s.bulkAny("", q, body)
 	}
 	name := parts[0]
+	if parts[1] == "_bulk" {
+		return s.bulkAny(name, q, body)
+	}
 	if len(parts) == 3 && method == "GET" {
 		return s.getDoc(name, parts[2])
 	}
 	if len(parts) == 3 && method == "DELETE" {
-		st, out, e := s.bulkAny(q, []byte(fmt.Sprintf("{\"delete\":{\"_index\":%q,\"_id\":%q}}\n", name, parts[2])))
+		st, out, e := s.bulkAny(name, q, []byte(fmt.Sprintf("{\"delete\":{\"_index\":%q,\"_id\":%q}}\n", name, parts[2])))
 		if e != nil {
 			return st, out, e
 		}
@@ -59,7 +88,7 @@ func (s *Server) serveMore(method string, parts []string, q url.Values, body []b
 		id = parts[2]
 	}
 	meta, _ := json.Marshal(map[string]any{"index": map[string]any{"_index": name, "_id": id}})
-	st, out, e := s.bulkAny(q, append(append(meta, '\n'), append(bytes.TrimSpace(body), '\n')...))
+	st, out, e := s.bulkAny(name, q, append(append(meta, '\n'), append(bytes.TrimSpace(body), '\n')...))
 	if e != nil {
 		return st, out, e
 	}
@@ -99,9 +128,10 @@ func (s *Server) getDoc(name, id string) (int, any, *httpError) {
 	return 404, map[string]any{"_index": name, "_id": id, "found": false}, nil
 }
 
-// bulkAny serves /_bulk: runs of actions on the same index go to that
+// bulkAny serves /_bulk (and /{index}/_bulk on a missing index, defIndex):
+// runs of actions on the same index go to that
 // index's bulk, creating missing indices and mapping new fields first.
-func (s *Server) bulkAny(q url.Values, body []byte) (int, any, *httpError) {
+func (s *Server) bulkAny(defIndex string, q url.Values, body []byte) (int, any, *httpError) {
 	type run struct {
 		index string
 		buf   bytes.Buffer
@@ -120,6 +150,10 @@ func (s *Server) bulkAny(q url.Values, body []byte) (int, any, *httpError) {
 		}
 		for verb, meta := range action {
 			idx, _ := meta["_index"].(string)
+			if idx == "" {
+				idx = defIndex
+				meta["_index"] = idx
+			}
 			if idx == "" {
 				return 0, nil, errf(400, "action_request_validation_exception", "Validation Failed: 1: index is missing;")
 			}

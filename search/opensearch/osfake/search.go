@@ -18,7 +18,7 @@ type searchReq struct {
 	PostFilter     map[string]any   `json:"post_filter"`
 	From           int              `json:"from"`
 	Size           *int             `json:"size"`
-	Sort           []map[string]any `json:"sort"`
+	Sort           any              `json:"sort"` // see sortClauses
 	SearchAfter    []any            `json:"search_after"`
 	TrackTotalHits any              `json:"track_total_hits"`
 	TrackScores    bool             `json:"track_scores"`
@@ -90,14 +90,18 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 	if req.Size != nil {
 		size = *req.Size
 	}
+	sorts, serr := sortClauses(req.Sort, q.Get("sort"))
+	if serr != nil {
+		return 0, nil, serr
+	}
 	if len(req.SearchAfter) > 0 && req.From > 0 {
 		return 0, nil, errf(400, "illegal_argument_exception", "`from` parameter must be set to 0 when `search_after` is used")
 	}
 	if req.From+size > 10000 {
 		return 0, nil, errf(400, "illegal_argument_exception", "Result window is too large, from + size must be less than or equal to: [10000]")
 	}
-	if len(req.SearchAfter) > 0 && len(req.SearchAfter) != len(req.Sort) {
-		return 0, nil, errf(400, "illegal_argument_exception", "search_after has %d value(s) but sort has %d", len(req.SearchAfter), len(req.Sort))
+	if len(req.SearchAfter) > 0 && len(req.SearchAfter) != len(sorts) {
+		return 0, nil, errf(400, "illegal_argument_exception", "search_after has %d value(s) but sort has %d", len(req.SearchAfter), len(sorts))
 	}
 	var matched []*scored
 	for _, x := range docs {
@@ -141,8 +145,8 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 		raw   map[string]any
 	}
 	var specs []sortSpec
-	scoreSorted := len(req.Sort) == 0
-	for _, so := range req.Sort {
+	scoreSorted := len(sorts) == 0
+	for _, so := range sorts {
 		for f, v := range so {
 			sp := sortSpec{field: f}
 			switch o := v.(type) {
@@ -238,7 +242,7 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 		if withSource {
 			o["_source"] = h.d.source
 		}
-		if len(req.Sort) > 0 {
+		if len(sorts) > 0 {
 			o["sort"] = h.keys
 		}
 		outHits = append(outHits, o)
@@ -256,6 +260,18 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 		"took": 1, "timed_out": false,
 		"_shards": map[string]any{"total": 1, "successful": 1, "skipped": 0, "failed": 0},
 		"hits":    map[string]any{"total": map[string]any{"value": total, "relation": "eq"}, "max_score": maxScore, "hits": outHits},
+	}
+	hm := out["hits"].(map[string]any)
+	// track_total_hits: N counts up to N ("gte" beyond); false omits it
+	if n, ok := toFloat(req.TrackTotalHits); ok && total > int(n) {
+		hm["total"] = map[string]any{"value": int(n), "relation": "gte"}
+	} else if b, ok := req.TrackTotalHits.(bool); ok && !b {
+		delete(hm, "total")
+	}
+	if q.Get("rest_total_hits_as_int") == "true" {
+		if tm, ok := hm["total"].(map[string]any); ok {
+			hm["total"] = tm["value"]
+		}
 	}
 	if aggs != nil {
 		out["aggregations"] = aggs

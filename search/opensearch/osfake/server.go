@@ -164,7 +164,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	var out any
 	var herr *httpError
 	switch {
-	case moreRoute(r.Method, parts):
+	case s.moreRoute(r.Method, parts):
 		status, out, herr = s.serveMore(r.Method, parts, q, body)
 	case len(parts) == 0 && r.Method == http.MethodGet:
 		status, out = 200, map[string]any{"name": "osfake", "cluster_name": "osfake", "version": map[string]any{"distribution": "opensearch", "number": "2.11.0"}, "tagline": "FAKE OpenSearch test double"}
