@@ -13,20 +13,24 @@ import (
 	"unicode"
 )
 
+// anySortFormInput is the body's sort in any of its forms (see
+// sortClauses).
+type anySortFormInput = any
+
 type searchReq struct {
-	Query          map[string]any `json:"query"`
-	PostFilter     map[string]any `json:"post_filter"`
-	From           int            `json:"from"`
-	Size           *int           `json:"size"`
-	Sort           any            `json:"sort"` // see sortClauses
-	SearchAfter    []any          `json:"search_after"`
-	TrackTotalHits any            `json:"track_total_hits"`
-	TrackScores    bool           `json:"track_scores"`
-	Version        bool           `json:"version"`
-	SeqNoPrimary   bool           `json:"seq_no_primary_term"`
-	Source         any            `json:"_source"`
-	Aggs           map[string]any `json:"aggs"`
-	Aggregations   map[string]any `json:"aggregations"`
+	Query          map[string]any   `json:"query"`
+	PostFilter     map[string]any   `json:"post_filter"`
+	From           int              `json:"from"`
+	Size           *int             `json:"size"`
+	Sort           anySortFormInput `json:"sort"`
+	SearchAfter    []any            `json:"search_after"`
+	TrackTotalHits any              `json:"track_total_hits"`
+	TrackScores    bool             `json:"track_scores"`
+	Version        bool             `json:"version"`
+	SeqNoPrimary   bool             `json:"seq_no_primary_term"`
+	Source         any              `json:"_source"`
+	Aggs           map[string]any   `json:"aggs"`
+	Aggregations   map[string]any   `json:"aggregations"`
 	PIT            *struct {
 		ID        string `json:"id"`
 		KeepAlive string `json:"keep_alive"`
