@@ -373,6 +373,29 @@ func testAggs(t *testing.T, h Harness) {
 	eqBuckets(t, "histogram of nothing", res.Aggs["h"], nil)
 	eqBuckets(t, "terms of nothing", res.Aggs["k"], nil)
 
+	// through a Searcher: on the first page, not on cursor pages
+	sr := search.NewSearcher(ix, search.SearchConfig{
+		Schema: search.Schema{Fields: map[string]string{"kind": "kind"}},
+		Aggs:   []search.Agg{search.TermsAgg("cities", "city", 10)},
+	})
+	page1, err := sr.Search(ctx, &search.Request{Q: "kind:museum", Size: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eqBuckets(t, "searcher cities", page1.Aggs["cities"], wantTerms(all, func(d PlaceDoc) []string {
+		if d.Kind != "museum" {
+			return nil
+		}
+		return []string{d.City}
+	}, 10))
+	next, err := sr.Search(ctx, &search.Request{Q: "kind:museum", Size: 3, After: page1.Next})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Aggs != nil {
+		t.Errorf("a cursor page computed aggregations")
+	}
+
 	// misuse is ErrInvalid, on every driver
 	for name, a := range map[string]search.Agg{
 		"histogram on keyword":     search.HistogramAgg("x", "kind", 10),

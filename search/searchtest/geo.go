@@ -124,6 +124,24 @@ func testGeo(t *testing.T, h Harness) {
 			t.Errorf("distance sort value of %s: %v m, want about %v m", hit.ID, m, exp)
 		}
 	}
+	// pages by search_after on the distance sort
+	var paged []string
+	var after []json.RawMessage
+	for page := 0; page < 10; page++ {
+		res, err := ix.Query(ctx, &search.Spec{Query: search.Term{Field: "city", Value: "berlin"}, Size: 4, After: after,
+			Sort: []search.SortField{{Field: "location", Near: &ber}}})
+		if err != nil {
+			t.Fatalf("distance sort page %d: %v", page, err)
+		}
+		if len(res.Hits) == 0 {
+			break
+		}
+		paged = append(paged, ids(res)...)
+		after = res.Hits[len(res.Hits)-1].Sort
+	}
+	if fmt.Sprint(paged) != fmt.Sprint(want) {
+		t.Errorf("distance sort by pages:\n got  %v\n want %v", paged, want)
+	}
 	// descending: the farthest (New York) first
 	res, err = ix.Query(ctx, &search.Spec{Size: 1, Sort: []search.SortField{{Field: "location", Near: &ber, Desc: true}}})
 	if err != nil {
