@@ -74,7 +74,16 @@ func SeedPlaces(n int) []PlaceDoc {
 		}
 		if i%7 != 6 {
 			s := int64((i * 389) % 5200)
+			switch i % 11 { // range bounds exactly: from is inclusive, to exclusive
+			case 3:
+				s = 1000
+			case 5:
+				s = 3000
+			}
 			d.Size = &s
+		}
+		if i%13 == 4 {
+			d.Created = time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC) // a date range bound
 		}
 		if i%2 == 0 {
 			d.Tags = []string{"t" + fmt.Sprint(i%3), "t" + fmt.Sprint(i%5)}
