@@ -18,14 +18,24 @@ import (
 // them exactly: one pass over the documents matching the query reads the
 // doc values of the aggregated fields (a bleve facet builder per field,
 // no stored fields loaded) and [search.EvalAggs] aggregates them.
+//
+// A request for aggregations only (no hits, facets or post filter) is
+// served by that one pass, its total being the number of matches.
 func (d *Driver) searchWithAggs(ctx context.Context, name string, s *search.Spec) (*search.Results, error) {
+	if s.Size == 0 && len(s.Facets) == 0 && s.PostFilter == nil {
+		aggs, n, err := d.aggregate(ctx, name, s.Query, s.Aggs)
+		if err != nil {
+			return nil, err
+		}
+		return &search.Results{Total: int64(n), Facets: map[string]*search.FacetResult{}, Aggs: aggs}, nil
+	}
 	s2 := *s
 	s2.Aggs = nil
 	res, err := d.Search(ctx, name, &s2)
 	if err != nil {
 		return nil, err
 	}
-	if res.Aggs, err = d.aggregate(ctx, name, s.Query, s.Aggs); err != nil {
+	if res.Aggs, _, err = d.aggregate(ctx, name, s.Query, s.Aggs); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -59,15 +69,16 @@ func (d *Driver) parts(name string) (bs []*bidx, release func(), err error) {
 	}, nil
 }
 
-func (d *Driver) aggregate(ctx context.Context, name string, q search.Query, aggs []search.Agg) (map[string]*search.AggResult, error) {
+// aggregate computes aggs over the documents matching q; n is their number.
+func (d *Driver) aggregate(ctx context.Context, name string, q search.Query, aggs []search.Agg) (_ map[string]*search.AggResult, n int, _ error) {
 	bs, release, err := d.parts(name)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer release()
 	bq, err := compile(q)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	bq = notTombstone(bq)
 	var docs []*search.AggDoc
@@ -78,11 +89,11 @@ func (d *Driver) aggregate(ctx context.Context, name string, q search.Query, agg
 		b.mu.Unlock()
 		ds, err := collectValues(ctx, b, bq, fields, search.AggFields(aggs))
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		docs = append(docs, ds...)
 	}
-	return search.EvalAggs(aggs, fields, docs), nil
+	return search.EvalAggs(aggs, fields, docs), len(docs), nil
 }
 
 func collectValues(ctx context.Context, b *bidx, bq query.Query, fields map[string]search.Field, names []string) ([]*search.AggDoc, error) {
@@ -95,7 +106,7 @@ func collectValues(ctx context.Context, b *bidx, bq query.Query, fields map[stri
 		return nil, fmt.Errorf("blevesearch: aggregations: %w", err)
 	}
 	defer r.Close()
-	sr, err := bq.Searcher(ctx, r, b.idx.Mapping(), bsearch.SearcherOptions{})
+	sr, err := bq.Searcher(ctx, r, b.idx.Mapping(), bsearch.SearcherOptions{Score: "none"})
 	if err != nil {
 		return nil, fmt.Errorf("blevesearch: aggregations: %w", err)
 	}
@@ -118,6 +129,7 @@ func collectValues(ctx context.Context, b *bidx, bq query.Query, fields map[stri
 // appends the row.
 type valueCollector struct {
 	docs    []*search.AggDoc
+	slab    []search.AggDoc // allocated 256 at a time
 	started bool
 }
 
@@ -132,7 +144,11 @@ type fieldValues struct {
 func (f *fieldValues) StartDoc() {
 	if !f.col.started {
 		f.col.started = true
-		f.col.docs = append(f.col.docs, &search.AggDoc{})
+		if len(f.col.slab) == 0 {
+			f.col.slab = make([]search.AggDoc, 256)
+		}
+		f.col.docs = append(f.col.docs, &f.col.slab[0])
+		f.col.slab = f.col.slab[1:]
 	}
 }
 
