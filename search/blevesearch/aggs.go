@@ -116,7 +116,7 @@ func collectValues(ctx context.Context, b *bidx, bq query.Query, fields map[stri
 	for _, n := range names {
 		fb.Add(n, &fieldValues{col: col, field: n, typ: fields[n].Type})
 	}
-	coll := collector.NewTopNCollector(0, 0, bsearch.SortOrder{&bsearch.SortDocID{}})
+	coll := collector.NewTopNCollector(0, 0, bsearch.SortOrder{&bsearch.SortScore{Desc: true}})
 	coll.SetFacetsBuilder(fb)
 	if err := coll.Collect(ctx, sr, r); err != nil {
 		return nil, fmt.Errorf("blevesearch: aggregations: %w", err)

