@@ -115,6 +115,8 @@ func portableType(t string) (FieldType, error) {
 		return Boolean, nil
 	case "object", "nested", "flat_object":
 		return Object, nil
+	case "geo_point":
+		return GeoPoint, nil
 	}
 	return "", fmt.Errorf("unsupported field type %q", t)
 }

@@ -26,6 +26,16 @@
 // query with filters, facets (post-filtered so the other facets keep their
 // counts), named sort options, pagination and search_after cursors.
 //
+// Aggregations ([Agg] in [Spec.Aggs], or [SearchConfig.Aggs]) are
+// OpenSearch's: terms, histogram, date_histogram (calendar intervals),
+// range, date_range, min/max/avg/sum/stats, cardinality and geohash_grid,
+// nested under bucket aggregations. OpenSearch computes them natively; the
+// bleve driver computes them exactly from the doc values of the matching
+// documents ([EvalAggs]). Fields of type geo_point ([GeoPoint]) take
+// OpenSearch's point forms and are queried with [GeoDistance],
+// [GeoBoundingBox] and [GeoPolygon] and sorted by distance
+// ([SortField].Near) on both engines.
+//
 // [Indexer] keeps an index equal to the records database with no drift: record
 // changes enqueue index operations in the record's own transaction (an outbox
 // through package tasks), batch consumers read the current revision of each

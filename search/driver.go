@@ -111,6 +111,8 @@ type Spec struct {
 	KeepAlive  string
 	// TrackTotal asks for an exact total.
 	TrackTotal bool
+	// Aggs are aggregations over the documents matching Query (see [Agg]).
+	Aggs []Agg
 }
 
 // FacetSpec is a terms facet computed over the query results restricted by
@@ -127,6 +129,9 @@ type FacetSpec struct {
 type SortField struct {
 	Field string `json:"field"`
 	Desc  bool   `json:"desc,omitempty"`
+	// Near sorts a geo_point Field by arc distance from this point (the
+	// sort value is the distance in meters).
+	Near *Point `json:"near,omitempty"`
 }
 
 // DocRef is a document id with its revision.
@@ -145,6 +150,8 @@ type Results struct {
 	Next string
 	// PIT is the point-in-time id used (OpenSearch), if any.
 	PIT string
+	// Aggs holds the results of Spec.Aggs by name.
+	Aggs map[string]*AggResult
 }
 
 // Hit is one result document.

@@ -135,6 +135,12 @@ func (ix *Index) Query(ctx context.Context, s *Spec) (*Results, error) {
 	if s2.PIT != "" && s2.KeepAlive == "" {
 		s2.KeepAlive = "1m"
 	}
+	ix.mu.RLock()
+	err := CheckSpec(&s2, ix.fields)
+	ix.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
 	res, err := ix.e.drv.Search(ctx, ix.alias, &s2)
 	if err != nil {
 		return nil, err

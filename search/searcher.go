@@ -35,6 +35,11 @@ type SearchConfig struct {
 	// Permission returns a filter for the caller of ctx (nil = no filter).
 	// An error aborts the search.
 	Permission func(ctx context.Context) (Query, error)
+	// Aggs are aggregations returned with every first page (Results.Aggs),
+	// over the query, the permission and application filters but not the
+	// facet selections (OpenSearch's post_filter semantics); cursor pages
+	// skip them.
+	Aggs []Agg
 }
 
 // Searcher runs user Requests against an index.
@@ -107,6 +112,9 @@ func (s *Searcher) Build(ctx context.Context, r *Request) (*Spec, error) {
 		}
 	}
 	spec := &Spec{Query: AndFilter(q, filters...), TrackTotal: true}
+	if r.After == "" {
+		spec.Aggs = s.cfg.Aggs
+	}
 
 	// facet filters: post_filter for hits, and each facet counts with the
 	// other facets' filters only.

@@ -110,6 +110,9 @@ func compile(q search.Query) (query.Query, error) {
 		}
 		return bq, nil
 	}
+	if gq, ok, err := compileGeo(q); ok {
+		return gq, err
+	}
 	return nil, fmt.Errorf("%w: query node %T", search.ErrUnsupported, q)
 }
 

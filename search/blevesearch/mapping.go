@@ -86,6 +86,9 @@ func Mapping(def search.Definition) (*mapping.IndexMappingImpl, error) {
 		case search.Boolean:
 			fm = mapping.NewBooleanFieldMapping()
 			fm.DocValues = true
+		case search.GeoPoint:
+			fm = mapping.NewGeoPointFieldMapping()
+			fm.DocValues = true
 		default:
 			continue
 		}

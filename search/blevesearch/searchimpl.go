@@ -62,6 +62,9 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 	if s.PIT != "" {
 		return nil, fmt.Errorf("%w: point in time on bleve", search.ErrUnsupported)
 	}
+	if len(s.Aggs) > 0 {
+		return d.searchWithAggs(ctx, name, s)
+	}
 	idx, release, err := d.searcher(name)
 	if err != nil {
 		return nil, err
@@ -82,6 +85,7 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 	}
 	req := bleve.NewSearchRequestOptions(hitsQ, s.Size, s.From, false)
 	req.SortBy(sortOrder(s.Sort))
+	geoSort(req, s.Sort)
 	req.Fields = []string{SourceField, RevisionField}
 	if len(s.After) > 0 {
 		after := make([]string, len(s.After))

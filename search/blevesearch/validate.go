@@ -36,6 +36,14 @@ func prepare(m map[string]any, prefix string, fields map[string]search.Field) er
 			}
 			continue
 		}
+		if f.Type == search.GeoPoint {
+			c, err := coerceGeo(v)
+			if err != nil {
+				return fmt.Errorf("field %s: %v", path, err)
+			}
+			m[k] = c
+			continue
+		}
 		if arr, ok := v.([]any); ok {
 			for i, e := range arr {
 				c, err := coerce(f, e)

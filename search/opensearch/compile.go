@@ -107,6 +107,9 @@ func Compile(q search.Query) (any, error) {
 		}
 		return obj{"bool": b}, nil
 	}
+	if gq, ok, err := compileGeo(q); ok {
+		return gq, err
+	}
 	return nil, fmt.Errorf("%w: query node %T", search.ErrUnsupported, q)
 }
 
@@ -143,6 +146,10 @@ func SearchBody(s *search.Spec) (map[string]any, error) {
 		if f.Desc {
 			order = "desc"
 		}
+		if f.Near != nil {
+			sorts = append(sorts, geoSortClause(f, order))
+			continue
+		}
 		switch f.Field {
 		case "_score", "_id":
 			sorts = append(sorts, obj{f.Field: obj{"order": order}})
@@ -177,6 +184,9 @@ func SearchBody(s *search.Spec) (map[string]any, error) {
 			}
 		}
 		body["aggs"] = aggs
+	}
+	if err := addAggs(body, s.Aggs); err != nil {
+		return nil, err
 	}
 	return body, nil
 }

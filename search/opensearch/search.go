@@ -80,6 +80,11 @@ func (d *Driver) Search(ctx context.Context, index string, s *search.Spec) (*sea
 		}
 		res.Facets[f.Name] = toFacet(&ab)
 	}
+	if len(s.Aggs) > 0 {
+		if res.Aggs, err = parseAggs(s.Aggs, out.Aggregations); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 

@@ -49,6 +49,8 @@ func Run(t *testing.T, h Harness) {
 		{"Refs", testRefs},
 		{"UpdateMapping", testUpdateMapping},
 		{"Reindex", testReindex},
+		{"Aggregations", testAggs},
+		{"Geo", testGeo},
 	}
 	if h.PIT {
 		tests = append(tests, struct {

@@ -9,6 +9,16 @@ import (
 // over the matched documents.
 func runAggs(req map[string]any, docs []*scored) (map[string]any, error) {
 	out := map[string]any{}
+	defer func() {
+		for name, raw := range req {
+			spec, _ := raw.(map[string]any)
+			if m, ok := spec["meta"]; ok {
+				if o, ok := out[name].(map[string]any); ok {
+					o["meta"] = m
+				}
+			}
+		}
+	}()
 	for name, raw := range req {
 		spec, ok := raw.(map[string]any)
 		if !ok {
@@ -44,6 +54,12 @@ func runAggs(req map[string]any, docs []*scored) (map[string]any, error) {
 			out[name] = res
 		case spec["terms"] != nil:
 			t, _ := spec["terms"].(map[string]any)
+			if t["field"] == nil && t["script"] != nil {
+				return nil, fmt.Errorf("osfake: scripts are not supported in aggregations")
+			}
+			if inc, ok := t["include"].(map[string]any); ok && inc["partition"] != nil {
+				return nil, fmt.Errorf("osfake: terms partitions are not supported")
+			}
 			field := toString(t["field"])
 			size := 10
 			if f, ok := toFloat(t["size"]); ok {
@@ -121,6 +137,9 @@ func runAggs(req map[string]any, docs []*scored) (map[string]any, error) {
 			var buckets []any
 			for _, b := range bs {
 				o := map[string]any{"key": b.key, "doc_count": b.count}
+				if t["show_term_doc_count_error"] == true {
+					o["doc_count_error_upper_bound"] = 0 // one shard: counts are exact
+				}
 				if _, isStr := b.key.(string); !isStr {
 					o["key_as_string"] = b.str
 				}
@@ -140,7 +159,14 @@ func runAggs(req map[string]any, docs []*scored) (map[string]any, error) {
 			}
 			out[name] = map[string]any{"doc_count_error_upper_bound": 0, "sum_other_doc_count": other, "buckets": buckets}
 		default:
-			return nil, fmt.Errorf("osfake: unsupported aggregation [%s]", name)
+			res, ok, err := runMoreAggs(spec, sub, docs)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, fmt.Errorf("osfake: unsupported aggregation [%s]", name)
+			}
+			out[name] = res
 		}
 	}
 	return out, nil

@@ -14,6 +14,7 @@ import (
 
 type doc struct {
 	id      string
+	seqNo   int64 // the index's sequence number of the write (primary term is always 1)
 	version int64
 	source  json.RawMessage
 	parsed  map[string]any
@@ -34,6 +35,7 @@ type index struct {
 	dirty    map[string]bool
 	versions map[string]verEntry
 	created  time.Time
+	seq      int64 // next sequence number
 }
 
 type pit struct {
@@ -52,6 +54,7 @@ var knownTypes = map[string]bool{
 	"text": true, "keyword": true, "date": true, "long": true, "integer": true, "short": true, "byte": true,
 	"double": true, "float": true, "half_float": true, "scaled_float": true, "boolean": true, "object": true, "nested": true,
 	"match_only_text": true, "unsigned_long": true, "date_nanos": true, "constant_keyword": true, "wildcard": true,
+	"geo_point": true,
 }
 
 // fieldsOf flattens mapping properties to path → type.
@@ -79,6 +82,15 @@ func fieldsOf(props map[string]any, prefix string, out map[string]string) *httpE
 			return errf(400, "mapper_parsing_exception", "No handler for type [%s] declared on field [%s]", typ, path)
 		}
 		out[path] = typ
+		if mf, ok := p["fields"].(map[string]any); ok {
+			for sub, raw := range mf {
+				if sm, ok := raw.(map[string]any); ok {
+					if st, _ := sm["type"].(string); knownTypes[st] {
+						out[path+"."+sub] = st
+					}
+				}
+			}
+		}
 	}
 	return nil
 }
@@ -379,6 +391,9 @@ func (s *Server) bulk(name string, q url.Values, body []byte) (int, any, string,
 				}
 				src = append([]byte(nil), sc.Bytes()...)
 			} else if verb != "delete" {
+				if verb == "update" {
+					return 0, nil, "", 0, errf(400, "illegal_argument_exception", "osfake does not implement bulk update")
+				}
 				return 0, nil, "", 0, errf(400, "illegal_argument_exception", "Malformed action/metadata line, expected one of [create, delete, index, update] but found [%s]", verb)
 			}
 			item := ix.apply(verb, meta, src)
@@ -400,6 +415,11 @@ func (s *Server) bulk(name string, q url.Values, body []byte) (int, any, string,
 func (ix *index) apply(verb string, meta bulkMeta, src []byte) map[string]any {
 	item := map[string]any{"_index": ix.name, "_id": meta.ID}
 	fail := func(status int, typ, reason string) map[string]any {
+		if _, ok := item["_seq_no"]; ok { // a failed write takes no sequence number
+			delete(item, "_seq_no")
+			delete(item, "_primary_term")
+			ix.seq--
+		}
 		item["status"] = status
 		item["error"] = map[string]any{"type": typ, "reason": reason, "index": ix.name}
 		return item
@@ -430,6 +450,8 @@ func (ix *index) apply(verb string, meta bulkMeta, src []byte) map[string]any {
 	if !external {
 		ver = cur.v + 1
 	}
+	item["_seq_no"], item["_primary_term"] = ix.seq, 1
+	ix.seq++
 	switch verb {
 	case "delete":
 		ix.versions[meta.ID] = verEntry{v: ver, deleted: true}
@@ -456,7 +478,7 @@ func (ix *index) apply(verb string, meta bulkMeta, src []byte) map[string]any {
 			return fail(409, "version_conflict_engine_exception", "["+meta.ID+"]: version conflict, document already exists")
 		}
 		existed := ix.live[meta.ID] != nil
-		ix.live[meta.ID] = &doc{id: meta.ID, version: ver, source: json.RawMessage(src), parsed: parsed}
+		ix.live[meta.ID] = &doc{id: meta.ID, seqNo: ix.seq - 1, version: ver, source: json.RawMessage(src), parsed: parsed}
 		ix.versions[meta.ID] = verEntry{v: ver}
 		ix.dirty[meta.ID] = true
 		item["_version"] = ver
@@ -477,6 +499,12 @@ func checkTypes(m map[string]any, prefix string, fields map[string]string) error
 			path = prefix + "." + k
 		}
 		typ, mapped := fields[path]
+		if mapped && typ == "geo_point" {
+			if len(pointsOf(map[string]any{"v": v}, &index{fields: map[string]string{"v": "geo_point"}}, "v")) == 0 && v != nil {
+				return fmt.Errorf("failed to parse field [%s] of type [geo_point]", path)
+			}
+			continue
+		}
 		vals := []any{v}
 		if arr, ok := v.([]any); ok {
 			vals = arr

@@ -13,16 +13,21 @@ import (
 	"unicode"
 )
 
+// anySortFormInput is the body's sort in any of its forms (see
+// sortClauses).
+type anySortFormInput = any
+
 type searchReq struct {
 	Query          map[string]any   `json:"query"`
 	PostFilter     map[string]any   `json:"post_filter"`
 	From           int              `json:"from"`
 	Size           *int             `json:"size"`
-	Sort           []map[string]any `json:"sort"`
+	Sort           anySortFormInput `json:"sort"`
 	SearchAfter    []any            `json:"search_after"`
 	TrackTotalHits any              `json:"track_total_hits"`
 	TrackScores    bool             `json:"track_scores"`
 	Version        bool             `json:"version"`
+	SeqNoPrimary   bool             `json:"seq_no_primary_term"`
 	Source         any              `json:"_source"`
 	Aggs           map[string]any   `json:"aggs"`
 	Aggregations   map[string]any   `json:"aggregations"`
@@ -89,14 +94,18 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 	if req.Size != nil {
 		size = *req.Size
 	}
+	sorts, serr := sortClauses(req.Sort, q.Get("sort"))
+	if serr != nil {
+		return 0, nil, serr
+	}
 	if len(req.SearchAfter) > 0 && req.From > 0 {
 		return 0, nil, errf(400, "illegal_argument_exception", "`from` parameter must be set to 0 when `search_after` is used")
 	}
 	if req.From+size > 10000 {
 		return 0, nil, errf(400, "illegal_argument_exception", "Result window is too large, from + size must be less than or equal to: [10000]")
 	}
-	if len(req.SearchAfter) > 0 && len(req.SearchAfter) != len(req.Sort) {
-		return 0, nil, errf(400, "illegal_argument_exception", "search_after has %d value(s) but sort has %d", len(req.SearchAfter), len(req.Sort))
+	if len(req.SearchAfter) > 0 && len(req.SearchAfter) != len(sorts) {
+		return 0, nil, errf(400, "illegal_argument_exception", "search_after has %d value(s) but sort has %d", len(req.SearchAfter), len(sorts))
 	}
 	var matched []*scored
 	for _, x := range docs {
@@ -137,10 +146,11 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 	type sortSpec struct {
 		field string
 		desc  bool
+		raw   map[string]any
 	}
 	var specs []sortSpec
-	scoreSorted := len(req.Sort) == 0
-	for _, so := range req.Sort {
+	scoreSorted := len(sorts) == 0
+	for _, so := range sorts {
 		for f, v := range so {
 			sp := sortSpec{field: f}
 			switch o := v.(type) {
@@ -148,6 +158,7 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 				sp.desc = o == "desc"
 			case map[string]any:
 				sp.desc = o["order"] == "desc"
+				sp.raw = o
 				if m, ok := o["missing"]; ok && m != "_last" {
 					return 0, nil, errf(400, "illegal_argument_exception", "osfake supports missing: _last only")
 				}
@@ -171,6 +182,12 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 				h.keys[i] = h.d.id
 			case "_doc", "_shard_doc":
 				h.keys[i] = h.d.id
+			case "_geo_distance":
+				k, err := geoSortKey(h.d, h.index, sp.raw, sp.desc)
+				if err != nil {
+					return 0, nil, errf(400, "illegal_argument_exception", "%v", err)
+				}
+				h.keys[i] = k
 			default:
 				h.keys[i] = sortKey(h.d, h.index, sp.field, sp.desc)
 			}
@@ -223,18 +240,42 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 		if req.Version {
 			o["_version"] = h.d.version
 		}
+		if req.SeqNoPrimary || q.Get("seq_no_primary_term") == "true" {
+			o["_seq_no"], o["_primary_term"] = h.d.seqNo, 1
+		}
 		if withSource {
 			o["_source"] = h.d.source
 		}
-		if len(req.Sort) > 0 {
+		if len(sorts) > 0 {
 			o["sort"] = h.keys
 		}
 		outHits = append(outHits, o)
 	}
+	// max_score: the best score of all hits when scores are computed
+	var maxScore any
+	if (scoreSorted || req.TrackScores) && size > 0 && total > 0 {
+		best := math.Inf(-1)
+		for _, h := range matched {
+			best = math.Max(best, h.score)
+		}
+		maxScore = best
+	}
 	out := map[string]any{
 		"took": 1, "timed_out": false,
 		"_shards": map[string]any{"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-		"hits":    map[string]any{"total": map[string]any{"value": total, "relation": "eq"}, "max_score": nil, "hits": outHits},
+		"hits":    map[string]any{"total": map[string]any{"value": total, "relation": "eq"}, "max_score": maxScore, "hits": outHits},
+	}
+	hm := out["hits"].(map[string]any)
+	// track_total_hits: N counts up to N ("gte" beyond); false omits it
+	if n, ok := toFloat(req.TrackTotalHits); ok && total > int(n) {
+		hm["total"] = map[string]any{"value": int(n), "relation": "gte"}
+	} else if b, ok := req.TrackTotalHits.(bool); ok && !b {
+		delete(hm, "total")
+	}
+	if q.Get("rest_total_hits_as_int") == "true" {
+		if tm, ok := hm["total"].(map[string]any); ok {
+			hm["total"] = tm["value"]
+		}
 	}
 	if aggs != nil {
 		out["aggregations"] = aggs
@@ -345,6 +386,10 @@ func values(m map[string]any, path string) []any {
 			if next, ok := mm[parts[0]]; ok {
 				walk(next, parts[1:])
 			}
+		} else if len(parts) == 1 && v != nil {
+			// a multi-field (title.keyword) reads its parent's value;
+			// callers only ask for mapped paths
+			out = append(out, v)
 		}
 	}
 	walk(m, strings.Split(path, "."))
@@ -515,6 +560,9 @@ func eval(q map[string]any, d *doc, ix *index) (bool, float64, error) {
 		case "bool":
 			return evalBool(body, d, ix)
 		default:
+			if ok, known, err := evalGeo(kind, body, d, ix); known {
+				return ok, b2f(ok), err
+			}
 			return false, 0, fmt.Errorf("osfake: unsupported query [%s]", kind)
 		}
 	}

@@ -42,6 +42,9 @@ type Request struct {
 	Path   string
 	Query  string
 	Body   []byte
+	// Status and Response are the fake's answer.
+	Status   int
+	Response []byte
 }
 
 // Server is the fake OpenSearch.
@@ -146,6 +149,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if s.record {
 		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body})
+		rw := &recorder{ResponseWriter: w, status: 200}
+		w = rw
+		defer s.recorded(len(s.requests)-1, rw)
 	}
 	s.mu.Unlock()
 
@@ -158,14 +164,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	var out any
 	var herr *httpError
 	switch {
+	case s.moreRoute(r.Method, parts):
+		status, out, herr = s.serveMore(r.Method, parts, q, body)
 	case len(parts) == 0 && r.Method == http.MethodGet:
 		status, out = 200, map[string]any{"name": "osfake", "cluster_name": "osfake", "version": map[string]any{"distribution": "opensearch", "number": "2.11.0"}, "tagline": "FAKE OpenSearch test double"}
 	case len(parts) == 1 && parts[0] == "_aliases" && r.Method == http.MethodPost:
 		status, out, herr = s.updateAliases(body)
 	case len(parts) == 2 && parts[0] == "_alias" && r.Method == http.MethodGet:
 		status, out, herr = s.getAlias(parts[1])
-	case len(parts) == 1 && parts[0] == "_bulk" && r.Method == http.MethodPost:
-		herr = errf(400, "action_request_validation_exception", "index required in the path in this fake")
 	case len(parts) == 1 && parts[0] == "_search":
 		status, out, herr = s.search("", q, body)
 	case len(parts) == 2 && parts[0] == "_search" && parts[1] == "point_in_time" && r.Method == http.MethodDelete:
