@@ -127,12 +127,21 @@ func testKillWorker(t *testing.T, e *env) {
 		return nil
 	})
 	start(t, c)
-	in := wait(t, c, id)
-	if in.State != tasks.StateCompleted || in.Attempt != 2 {
-		t.Fatalf("after SIGKILL: %s attempt %d (%s)", in.State, in.Attempt, in.LastError)
+	wait(t, c, id)
+	// The crash used no attempt (the re-run is attempt 1 again), is
+	// counted apart and is in the history, not the current state.
+	in, err := c.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if a := <-ran; a != 2 {
-		t.Fatalf("re-run attempt %d", a)
+	if in.State != tasks.StateCompleted || in.Attempt != 1 || in.Crashes != 1 || in.LastError != "" {
+		t.Fatalf("after SIGKILL: %s attempt %d crashes %d (%q)", in.State, in.Attempt, in.Crashes, in.LastError)
+	}
+	if len(in.Errors) != 1 || !in.Errors[0].Crash || in.Errors[0].Attempt != 1 {
+		t.Fatalf("after SIGKILL: error history %+v, want the crash of attempt 1", in.Errors)
+	}
+	if a := <-ran; a != 1 {
+		t.Fatalf("re-run attempt %d, want 1 (a crash is not the handler's failure)", a)
 	}
 }
 

@@ -43,6 +43,7 @@ func Run(t *testing.T, h Harness) {
 		{"ScheduleTickOnceAcrossClients", testScheduleOnceClients},
 		{"ScheduleTickOnceAcrossProcesses", testScheduleOnceProcesses},
 		{"WorkerKilledTaskRunsAgain", testKillWorker},
+		{"CrashesRecordedAndBounded", testCrashes},
 		{"Thousand", testThousand},
 	}
 	for _, tc := range tests {
@@ -331,8 +332,11 @@ func testPanic(t *testing.T, e *env) {
 		t.Fatalf("after panic: %s attempt %d", in.State, in.Attempt)
 	}
 	full, _ := c.Get(context.Background(), id)
-	if len(full.Errors) != 1 || !strings.Contains(full.Errors[0].Error, "panic: kaboom") {
+	if len(full.Errors) != 1 || !strings.Contains(full.Errors[0].Error, "panic: kaboom") || full.Errors[0].Crash {
 		t.Fatalf("errors %+v", full.Errors)
+	}
+	if full.LastError != "" {
+		t.Fatalf("completed task shows an earlier failure as its current error: %q", full.LastError)
 	}
 }
 
@@ -847,9 +851,16 @@ func testStopReleases(t *testing.T, e *env) {
 func testIntervalSchedule(t *testing.T, e *env) {
 	c := e.client()
 	var runs atomic.Int64
+	var badTick atomic.Value
 	tasks.Register(c, "tick", func(ctx context.Context, tk *tasks.Task[string]) error {
 		if tk.Args != "payload" {
 			return tasks.Cancel(fmt.Errorf("args %q", tk.Args))
+		}
+		// The task carries the (epoch-aligned) tick it was fired for.
+		if tk.Tick.IsZero() || !tk.Tick.Equal(tk.Tick.Truncate(200*time.Millisecond)) || tk.Tick.After(time.Now()) {
+			badTick.Store(tk.Tick)
+		} else if in, err := c.Get(ctx, tk.ID); err != nil || !in.Tick.Equal(tk.Tick) {
+			badTick.Store(tk.Tick)
 		}
 		runs.Add(1)
 		return nil
@@ -867,6 +878,14 @@ func testIntervalSchedule(t *testing.T, e *env) {
 	}
 	start(t, c)
 	eventually(t, "three interval ticks and a cron tick", func() bool { return runs.Load() >= 3 && cronRuns.Load() >= 1 })
+	if v := badTick.Load(); v != nil {
+		t.Fatalf("task of an @every 200ms schedule carries tick %v", v)
+	}
+	if in, err := c.Enqueue(context.Background(), "cron", 2); err != nil {
+		t.Fatal(err)
+	} else if info := wait(t, c, in); !info.Tick.IsZero() {
+		t.Fatalf("task enqueued by hand carries tick %v", info.Tick)
+	}
 }
 
 // onceAt fires one tick at t.
