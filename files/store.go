@@ -148,6 +148,3 @@ func (s *Store) ts(t time.Time) any {
 	}
 	return t
 }
-
-// rebind rewrites ? placeholders for the dialect.
-func (s *Store) rebind(q string) string { return s.db.Rebind(q) }

@@ -147,13 +147,6 @@ func (r *infoRow) info() *Info {
 	return in
 }
 
-func (s *store) querier(tx *sqlx.Tx) sqldb.Querier {
-	if tx != nil {
-		return tx
-	}
-	return s.db
-}
-
 func wrapDB(op string, err error) error {
 	if err == nil {
 		return nil

@@ -634,6 +634,16 @@ func testBatch(t *testing.T, e *env) {
 	if in := wait(t, c, badArgs); in.State != tasks.StateDead || !strings.Contains(in.LastError, "bad task args") {
 		t.Fatalf("bad args in batch: %s %q", in.State, in.LastError)
 	}
+	// A batch handler gives results through Client.SetResult.
+	if err := c.SetResult(ctx, ids[3], map[string]int{"n": 3}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := tasks.ResultAs[map[string]int](ctx, c, ids[3]); err != nil || v["n"] != 3 {
+		t.Fatalf("result set after the batch: %v, %v", v, err)
+	}
+	if err := c.SetResult(ctx, 1<<40, 1); !errors.Is(err, tasks.ErrNotFound) {
+		t.Fatalf("SetResult of a missing task: %v", err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	total, maxSize := 0, 0
