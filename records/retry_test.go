@@ -118,7 +118,9 @@ func TestModifyRetriesAndStops(t *testing.T) {
 	if _, err := s.Modify(ctx, r.ID, func(*records.Record) (json.RawMessage, error) { return nil, boom }); !errors.Is(err, boom) {
 		t.Fatalf("fn error: %v", err)
 	}
-	if _, err := s.Modify(ctx, r.ID, func(*records.Record) (json.RawMessage, error) { return json.RawMessage(`{"$schema": "` + articleSchemaURI + `"}`), nil }); !errors.Is(err, records.ErrSchema) {
+	if _, err := s.Modify(ctx, r.ID, func(*records.Record) (json.RawMessage, error) {
+		return json.RawMessage(`{"$schema": "` + articleSchemaURI + `"}`), nil
+	}); !errors.Is(err, records.ErrSchema) {
 		t.Fatalf("invalid document: %v, want ErrSchema", err)
 	}
 	if _, err := s.Delete(ctx, r.ID); err != nil {
