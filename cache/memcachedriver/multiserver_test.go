@@ -11,6 +11,7 @@ import (
 	"github.com/repokit/repokit/cache/driver"
 	"github.com/repokit/repokit/cache/drivertest"
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
+	"github.com/repokit/repokit/internal/testenv"
 )
 
 // TestMultiServerConformance starts a second, throwaway memcached and runs
@@ -21,7 +22,7 @@ func TestMultiServerConformance(t *testing.T) {
 	t.Parallel()
 	bin, err := exec.LookPath("memcached")
 	if err != nil {
-		t.Skip("memcached not installed; multi-server URLs only parse-tested")
+		testenv.Skip(t, "memcached", "memcached not installed; multi-server URLs only parse-tested")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

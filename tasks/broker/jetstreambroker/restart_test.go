@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/repokit/repokit/internal/sqldb"
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
+	"github.com/repokit/repokit/internal/testenv"
 	"github.com/repokit/repokit/tasks"
 )
 
@@ -31,17 +31,7 @@ type natsServer struct {
 }
 
 func natsServerBinary(t *testing.T) string {
-	if p, err := exec.LookPath("nats-server"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/nats-server"); err == nil {
-		return "/usr/sbin/nats-server"
-	}
-	if os.Getenv(sqldbtest.RequireEnv) == "1" {
-		t.Fatalf("nats-server binary not found and %s=1", sqldbtest.RequireEnv)
-	}
-	t.Skip("nats-server binary not found; skipping the broker restart test")
-	return ""
+	return testenv.Binary(t, "nats-server", "/usr/sbin")
 }
 
 func startNATS(t *testing.T) *natsServer {
