@@ -84,7 +84,17 @@ func HelperProcess(t *testing.T) {
 		if err := c.Start(ctx); err != nil {
 			os.Exit(2)
 		}
-		time.Sleep(time.Until(tick) + 700*time.Millisecond)
+		// Stay until the tick has fired (here or in a sibling), so that a
+		// loaded machine running the schedulers late cannot end the test
+		// with no fire at all; then give the others time to (wrongly) fire
+		// it again.
+		time.Sleep(time.Until(tick))
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if l, err := c.List(ctx, tasks.ListParams{Queue: "reports"}); err == nil && len(l) > 0 {
+				break
+			}
+		}
+		time.Sleep(700 * time.Millisecond)
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_ = c.Stop(sctx)
 		cancel()

@@ -924,7 +924,8 @@ func testScheduleOnceClients(t *testing.T, e *env) {
 	for _, c := range cs {
 		start(t, c)
 	}
-	time.Sleep(time.Until(tick) + 700*time.Millisecond)
+	time.Sleep(time.Until(tick) + 700*time.Millisecond) // the others' chance to fire it twice
+	waitFired(t, cs[0])
 	assertFiredOnce(t, cs[0])
 	// The interval schedule too: ticks are aligned, so clients agree.
 	var cs2 []*tasks.Client
@@ -940,6 +941,10 @@ func testScheduleOnceClients(t *testing.T, e *env) {
 		start(t, c)
 	}
 	time.Sleep(1 * time.Second)
+	eventually(t, "the aligned schedule to fire", func() bool {
+		list, err := cs2[0].List(context.Background(), tasks.ListParams{Queue: "aligned"})
+		return err == nil && len(list) > 0
+	})
 	for _, c := range cs2 {
 		_ = c.Stop(context.Background())
 	}
@@ -949,6 +954,16 @@ func testScheduleOnceClients(t *testing.T, e *env) {
 	if len(list) == 0 || len(list) > maxTicks {
 		t.Fatalf("interval schedule on 3 clients fired %d times in %v (at most %d ticks)", len(list), elapsed, maxTicks)
 	}
+}
+
+// waitFired waits until the "report" schedule's task exists (a loaded
+// machine may run the schedulers late).
+func waitFired(t *testing.T, c *tasks.Client) {
+	t.Helper()
+	eventually(t, "the report schedule to fire", func() bool {
+		list, err := c.List(context.Background(), tasks.ListParams{Queue: "reports"})
+		return err == nil && len(list) > 0
+	})
 }
 
 func assertFiredOnce(t *testing.T, c *tasks.Client) {
