@@ -111,6 +111,7 @@ func testGetOrSet(t *testing.T, h Harness) {
 		c := open(t, h)
 		var calls atomic.Int32
 		refreshed := make(chan struct{})
+		var refreshOnce sync.Once
 		gate := make(chan struct{})
 		load := func(context.Context) ([]byte, error) {
 			n := calls.Add(1)
@@ -118,10 +119,14 @@ func testGetOrSet(t *testing.T, h Harness) {
 				return []byte("v1"), nil
 			}
 			<-gate
-			defer close(refreshed)
+			defer refreshOnce.Do(func() { close(refreshed) })
 			return []byte("v2"), nil
 		}
 		ttl := h.MinTTL
+		// The first value lives ttl (so that it goes stale); the refreshed
+		// one lives long, so that a slow machine cannot see it expire and
+		// start a second refresh before the test reads it.
+		long := time.Minute
 		swr := cache.WithStaleWhileRevalidate(time.Minute)
 		if v, err := c.GetOrSet(ctx, "k", ttl, load, swr); err != nil || string(v) != "v1" {
 			t.Fatalf("first GetOrSet = %q, %v", v, err)
@@ -130,7 +135,7 @@ func testGetOrSet(t *testing.T, h Harness) {
 		// Stale now: served at once (the refresh is blocked on gate), and
 		// several stale reads start one refresh only.
 		for range 5 {
-			if v, err := c.GetOrSet(ctx, "k", ttl, load, swr); err != nil || string(v) != "v1" {
+			if v, err := c.GetOrSet(ctx, "k", long, load, swr); err != nil || string(v) != "v1" {
 				t.Fatalf("stale GetOrSet = %q, %v; want the stale v1", v, err)
 			}
 		}
@@ -138,7 +143,7 @@ func testGetOrSet(t *testing.T, h Harness) {
 		<-refreshed
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			v, err := c.GetOrSet(ctx, "k", ttl, load, swr)
+			v, err := c.GetOrSet(ctx, "k", long, load, swr)
 			if err != nil {
 				t.Fatal(err)
 			}

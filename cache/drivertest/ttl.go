@@ -13,6 +13,7 @@ func testTTL(t *testing.T, h Harness) {
 	ctx := context.Background()
 	c := open(t, h)
 	ttl := h.MinTTL
+	setAt := time.Now()
 	if err := c.Set(ctx, "short", []byte("v"), ttl); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,10 @@ func testTTL(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"short", "added", "counter"} {
-		if _, err := c.Get(ctx, k); err != nil {
+		_, err := c.Get(ctx, k)
+		// A miss only proves early expiry if the ttl had not run out yet
+		// (a loaded machine can take longer than a short ttl to get here).
+		if err != nil && !(errors.Is(err, cache.ErrMiss) && time.Since(setAt) >= ttl) {
 			t.Fatalf("%s right after Set with ttl %v: %v", k, ttl, err)
 		}
 	}
