@@ -41,9 +41,10 @@ func testTTL(t *testing.T, h Harness) {
 	}
 	for _, k := range []string{"short", "added", "counter"} {
 		_, err := c.Get(ctx, k)
-		// A miss only proves early expiry if the ttl had not run out yet
-		// (a loaded machine can take longer than a short ttl to get here).
-		if err != nil && !(errors.Is(err, cache.ErrMiss) && time.Since(setAt) >= ttl) {
+		// A miss only proves early expiry if the ttl had not (nearly) run
+		// out yet: a loaded machine can take longer than a short ttl to get
+		// here, and Memcached counts whole seconds.
+		if err != nil && !(errors.Is(err, cache.ErrMiss) && time.Since(setAt) >= ttl/2) {
 			t.Fatalf("%s right after Set with ttl %v: %v", k, ttl, err)
 		}
 	}
