@@ -111,7 +111,8 @@ func WithBroker(b Broker) ClientOption { return func(c *config) { c.broker = b }
 
 // WithBrokerURL opens the broker from a URL through the registered drivers
 // (see RegisterBroker); "" or "sql://" means the SQL store itself. Stop
-// closes a broker opened this way.
+// closes a broker opened this way. A broker with a SetLogger(*slog.Logger)
+// method (jetstreambroker) logs through the client's logger.
 func WithBrokerURL(url string) ClientOption { return func(c *config) { c.brokerURL = url } }
 
 // WithRedeliver sets after how long a published but unfinished task is
