@@ -49,7 +49,9 @@ func TestMultiServerConformance(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	u, _ := url.Parse(raw)
-	multi := "memcache://" + u.Host + "," + second
+	// A generous socket timeout: the suite checks behaviour, not speed, and
+	// a loaded machine answers slower than the 1s default.
+	multi := "memcache://" + u.Host + "," + second + "?timeout=10s"
 	drivertest.RunConformanceTests(t, drivertest.Harness{
 		Open:                func(t *testing.T) driver.Driver { return openURL(t, multi) },
 		MinTTL:              2 * time.Second,
