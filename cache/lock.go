@@ -50,6 +50,11 @@ func (c *Cache) Acquire(ctx context.Context, key string, ttl time.Duration, opts
 			return &Lock{c: c, key: key, token: token}, nil
 		}
 		if !errors.Is(err, ErrNotStored) {
+			if o.retry > 0 && ctx.Err() != nil {
+				// The wait ran out during an attempt: the caller gave up
+				// waiting, as when it runs out between two attempts.
+				return nil, fmt.Errorf("%w: %q (gave up: %w)", ErrLocked, key, err)
+			}
 			return nil, err
 		}
 		if o.retry <= 0 {

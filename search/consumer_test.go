@@ -165,7 +165,10 @@ func TestConcurrentConsumers(t *testing.T) {
 	engineURL := strings.Replace(srv.URL(), "http://", "opensearch://", 1) + "?prefix=" + randPrefix()
 	prod := newEnv(t, db, engineURL) // producer: hooks only, never started
 	for c := 0; c < 5; c++ {
-		tc, err := tasks.NewClient(ctx, db, fastTasks()...)
+		// Nothing is killed here: a long lease keeps five clients
+		// heartbeating through one SQLite writer on a loaded machine from
+		// having their live runs rescued as crashes.
+		tc, err := tasks.NewClient(ctx, db, fastTasks(tasks.WithLease(30*time.Second))...)
 		if err != nil {
 			t.Fatal(err)
 		}

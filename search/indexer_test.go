@@ -79,20 +79,26 @@ func (e *env) start(t *testing.T) {
 	})
 }
 
-// waitIdle waits until no index task is pending (available, scheduled,
-// running or retryable).
+// waitIdle waits until no task is pending (available, scheduled, running or
+// retryable). The counts come from one statement (Queues): listing state by
+// state could miss a task moving from retryable to running between two
+// queries and call a queue idle while its last attempt runs.
 func waitIdle(t *testing.T, tc *tasks.Client) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		busy := 0
-		for _, st := range []tasks.State{tasks.StateAvailable, tasks.StateScheduled, tasks.StateRunning, tasks.StateRetryable} {
-			l, err := tc.List(ctx, tasks.ListParams{State: st, Type: search.DefaultTaskType, Limit: 1})
-			if err != nil {
-				t.Fatal(err)
+		qs, err := tc.Queues(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var busy int64
+		for _, q := range qs {
+			for st, n := range q.Counts {
+				if !st.Final() {
+					busy += n
+				}
 			}
-			busy += len(l)
 		}
 		if busy == 0 {
 			return

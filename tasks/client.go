@@ -89,6 +89,11 @@ func NewClient(ctx context.Context, db *sqlx.DB, opts ...ClientOption) (*Client,
 		if err != nil {
 			return nil, err
 		}
+		// A broker opened here logs (and reports its client library's
+		// asynchronous errors) through this client's logger.
+		if l, ok := b.(interface{ SetLogger(*slog.Logger) }); ok {
+			l.SetLogger(cfg.logger)
+		}
 		cfg.broker = b
 		cfg.ownBroker = true
 	}

@@ -116,6 +116,25 @@ func (c *Client) Cancel(ctx context.Context, id int64) error {
 	return nil
 }
 
+// SetResult stores v (JSON-encoded) as the result of task id (and in the
+// result cache, if any), whatever its state: the way for a batch handler to
+// give each task of its batch a result. ErrNotFound if there is no such task.
+func (c *Client) SetResult(ctx context.Context, id int64, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("%w: result: %v", ErrInvalid, err)
+	}
+	if err := c.st.setResult(ctx, id, raw); err != nil {
+		return err
+	}
+	if rc := c.cfg.resultCache; rc != nil {
+		if err := rc.Set(ctx, c.resultKey(id), raw, c.cfg.resultRetention); err != nil {
+			c.log.Warn("cache task result", "task_id", id, "err", err)
+		}
+	}
+	return nil
+}
+
 // SetProgress stores v (JSON-encoded) as the progress of running task id.
 // ErrConflict if the task is not running.
 func (c *Client) SetProgress(ctx context.Context, id int64, v any) error {

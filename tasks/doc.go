@@ -11,7 +11,16 @@
 // MySQL, a single write statement on SQLite) and hold a lease on each task,
 // extended by a heartbeat. A task whose worker died is rescued when its lease
 // expires and runs again: delivery is at-least-once and a committed task is
-// never lost.
+// never lost. A crash is not the handler's failure: it is recorded in the
+// task's error history (Info.Errors, with Crash set) but does not use one of
+// the task's MaxAttempts, so even a MaxAttempts(1) task runs again after its
+// worker died. Crashes have their own bound, MaxCrashes (default 3), so that
+// a task that kills every worker running it goes dead instead of looping.
+// LastError is the error a pending, dead or cancelled task is in; a completed
+// task has none (its earlier failures stay in the history).
+//
+// Scheduled tasks (Schedule) carry the tick they were fired for in
+// Task.Tick, for handlers that must be idempotent per tick.
 //
 // Optionally a message broker (see Broker) carries "task is due" messages to
 // many worker machines; the SQL store stays the single source of truth for

@@ -114,15 +114,15 @@ func (c *Client) newRow(taskType string, args any, opts []EnqueueOption) (*newRo
 	if taskType == "" || len(taskType) > 255 {
 		return nil, fmt.Errorf("%w: task type must be 1-255 bytes", ErrInvalid)
 	}
-	o := enqueueOpts{queue: "default", maxAttempts: c.cfg.maxAttempts, timeout: c.cfg.defaultTimeout}
+	o := enqueueOpts{queue: "default", maxAttempts: c.cfg.maxAttempts, maxCrashes: c.cfg.maxCrashes, timeout: c.cfg.defaultTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if o.queue == "" || len(o.queue) > 128 {
 		return nil, fmt.Errorf("%w: queue name must be 1-128 bytes", ErrInvalid)
 	}
-	if o.maxAttempts <= 0 || o.timeout < 0 || o.delay < 0 || len(o.uniqueKey) > 255 {
-		return nil, fmt.Errorf("%w: max attempts must be positive, timeout and delay not negative, unique key ≤ 255 bytes", ErrInvalid)
+	if o.maxAttempts <= 0 || o.maxCrashes <= 0 || o.timeout < 0 || o.delay < 0 || len(o.uniqueKey) > 255 {
+		return nil, fmt.Errorf("%w: max attempts and max crashes must be positive, timeout and delay not negative, unique key ≤ 255 bytes", ErrInvalid)
 	}
 	raw, err := json.Marshal(args)
 	if err != nil {
@@ -142,6 +142,6 @@ func (c *Client) newRow(taskType string, args any, opts []EnqueueOption) (*newRo
 	}
 	return &newRow{
 		Type: taskType, Queue: o.queue, State: state, Priority: o.priority, Args: raw,
-		MaxAttempts: o.maxAttempts, TimeoutMS: int64(o.timeout / time.Millisecond), UniqueKey: o.uniqueKey, RunAt: runAt,
+		MaxAttempts: o.maxAttempts, MaxCrashes: o.maxCrashes, TimeoutMS: int64(o.timeout / time.Millisecond), UniqueKey: o.uniqueKey, RunAt: runAt,
 	}, nil
 }

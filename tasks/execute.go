@@ -107,7 +107,7 @@ func (c *Client) recordOutcome(j *Job, result json.RawMessage, err error, after 
 	log := c.log.With("task_id", j.ID, "task_type", j.Type, "queue", j.Queue, "attempt", j.Attempt)
 	next := classify(j, err)
 	if next == StateCompleted {
-		c.comp.add(completion{id: j.ID, attempt: j.Attempt, result: result, after: after})
+		c.comp.add(completion{id: j.ID, attempt: j.run, result: result, after: after})
 		return
 	}
 	if after != nil {
@@ -120,14 +120,14 @@ func (c *Client) recordOutcome(j *Job, result json.RawMessage, err error, after 
 	case StateScheduled:
 		var se *SnoozeError
 		errors.As(err, &se)
-		werr = c.st.snooze(ctx, j.ID, j.Attempt, c.st.now().Add(se.Delay))
+		werr = c.st.snooze(ctx, j.ID, j.run, c.st.now().Add(se.Delay))
 		log.Debug("task snoozed", "delay", se.Delay)
 	case StateRetryable:
 		delay := c.cfg.retry.NextRetry(j.Attempt, err)
-		werr = c.st.fail(ctx, failure{id: j.ID, attempt: j.Attempt, state: StateRetryable, runAt: c.st.now().Add(delay), err: err.Error()})
+		werr = c.st.fail(ctx, failure{id: j.ID, run: j.run, attempt: j.Attempt, state: StateRetryable, runAt: c.st.now().Add(delay), err: err.Error()})
 		log.Warn("task failed, will retry", "err", err, "retry_in", delay)
 	default:
-		werr = c.st.fail(ctx, failure{id: j.ID, attempt: j.Attempt, state: next, err: err.Error()})
+		werr = c.st.fail(ctx, failure{id: j.ID, run: j.run, attempt: j.Attempt, state: next, err: err.Error()})
 		if next == StateDead {
 			log.Error("task dead", "err", err)
 		} else {

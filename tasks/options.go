@@ -27,6 +27,7 @@ type config struct {
 	ownBroker         bool // opened from brokerURL: closed by Stop
 	redeliver         time.Duration
 	maxAttempts       int
+	maxCrashes        int
 	defaultTimeout    time.Duration
 	clientID          string
 
@@ -46,6 +47,7 @@ func defaultConfig() config {
 		deadRetention:     7 * 24 * time.Hour,
 		cleanInterval:     time.Hour,
 		maxAttempts:       25,
+		maxCrashes:        3,
 		defaultTimeout:    time.Minute,
 		resultCachePrefix: "tasks:result:",
 	}
@@ -66,7 +68,8 @@ func WithPollInterval(d time.Duration) ClientOption { return func(c *config) { c
 
 // WithLease sets how long a claimed task stays reserved without a heartbeat
 // (default 30s). The heartbeat extends it every lease/3; a task whose lease
-// expired (its worker died) is rescued and runs again.
+// expired (its worker died) is rescued and runs again without using an
+// attempt, up to MaxCrashes times.
 func WithLease(d time.Duration) ClientOption { return func(c *config) { c.lease = d } }
 
 // WithFetchBatch caps how many tasks one fetch claims (default 100).
@@ -111,7 +114,8 @@ func WithBroker(b Broker) ClientOption { return func(c *config) { c.broker = b }
 
 // WithBrokerURL opens the broker from a URL through the registered drivers
 // (see RegisterBroker); "" or "sql://" means the SQL store itself. Stop
-// closes a broker opened this way.
+// closes a broker opened this way. A broker with a SetLogger(*slog.Logger)
+// method (jetstreambroker) logs through the client's logger.
 func WithBrokerURL(url string) ClientOption { return func(c *config) { c.brokerURL = url } }
 
 // WithRedeliver sets after how long a published but unfinished task is
@@ -121,6 +125,10 @@ func WithRedeliver(d time.Duration) ClientOption { return func(c *config) { c.re
 // WithDefaultMaxAttempts sets MaxAttempts for tasks enqueued without one
 // (default 25).
 func WithDefaultMaxAttempts(n int) ClientOption { return func(c *config) { c.maxAttempts = n } }
+
+// WithDefaultMaxCrashes sets MaxCrashes for tasks enqueued without one
+// (default 3).
+func WithDefaultMaxCrashes(n int) ClientOption { return func(c *config) { c.maxCrashes = n } }
 
 // WithDefaultTimeout sets the run timeout of tasks enqueued without one
 // (default 1 minute; 0 = none).
@@ -135,8 +143,8 @@ func (c *config) validate() error {
 	if c.lease < 100*time.Millisecond {
 		return fmt.Errorf("%w: lease %v below 100ms", ErrInvalid, c.lease)
 	}
-	if c.pollInterval <= 0 || c.fetchBatch <= 0 || c.maxAttempts <= 0 {
-		return fmt.Errorf("%w: poll interval, fetch batch and max attempts must be positive", ErrInvalid)
+	if c.pollInterval <= 0 || c.fetchBatch <= 0 || c.maxAttempts <= 0 || c.maxCrashes <= 0 {
+		return fmt.Errorf("%w: poll interval, fetch batch, max attempts and max crashes must be positive", ErrInvalid)
 	}
 	for q, n := range c.queues {
 		if q == "" || n <= 0 {
@@ -158,6 +166,7 @@ type enqueueOpts struct {
 	runAt       time.Time
 	delay       time.Duration
 	maxAttempts int
+	maxCrashes  int
 	timeout     time.Duration
 	timeoutSet  bool
 	uniqueKey   string
@@ -175,8 +184,18 @@ func Delay(d time.Duration) EnqueueOption { return func(o *enqueueOpts) { o.dela
 // At runs the task no earlier than t (Celery's ETA).
 func At(t time.Time) EnqueueOption { return func(o *enqueueOpts) { o.runAt = t } }
 
-// MaxAttempts caps the runs of the task before it goes dead.
+// MaxAttempts caps how many times the handler may fail (error, panic,
+// timeout) before the task goes dead (default 25, see
+// WithDefaultMaxAttempts). Runs lost to a crashed worker do not count here:
+// see MaxCrashes.
 func MaxAttempts(n int) EnqueueOption { return func(o *enqueueOpts) { o.maxAttempts = n } }
+
+// MaxCrashes caps how many runs of the task may be lost to a crashed worker
+// (its lease expired: killed, out of memory, machine lost) before the task
+// goes dead, so that a task that crashes every worker that runs it stops
+// (default 3, see WithDefaultMaxCrashes). A crash is recorded in the error
+// history but does not use one of MaxAttempts.
+func MaxCrashes(n int) EnqueueOption { return func(o *enqueueOpts) { o.maxCrashes = n } }
 
 // Timeout cancels the handler's context after d (0 = no timeout).
 func Timeout(d time.Duration) EnqueueOption {

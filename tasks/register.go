@@ -30,7 +30,7 @@ func Register[A any](c *Client, taskType string, h func(ctx context.Context, t *
 		if err := decodeArgs(j.Args, &a); err != nil {
 			return err
 		}
-		return h(ctx, &Task[A]{ID: j.ID, Type: j.Type, Queue: j.Queue, Args: a, Attempt: j.Attempt, MaxAttempts: j.MaxAttempts, Job: j})
+		return h(ctx, &Task[A]{ID: j.ID, Type: j.Type, Queue: j.Queue, Args: a, Attempt: j.Attempt, MaxAttempts: j.MaxAttempts, Crashes: j.Crashes, Tick: j.Tick, Job: j})
 	}
 	c.register(&handlerEntry{typ: taskType, single: run, opts: o})
 }
@@ -59,7 +59,7 @@ func RegisterBatch[A any](c *Client, taskType string, h func(ctx context.Context
 				errs[i] = err
 				continue
 			}
-			ts = append(ts, &Task[A]{ID: j.ID, Type: j.Type, Queue: j.Queue, Args: a, Attempt: j.Attempt, MaxAttempts: j.MaxAttempts, Job: j})
+			ts = append(ts, &Task[A]{ID: j.ID, Type: j.Type, Queue: j.Queue, Args: a, Attempt: j.Attempt, MaxAttempts: j.MaxAttempts, Crashes: j.Crashes, Tick: j.Tick, Job: j})
 			idx = append(idx, i)
 		}
 		if len(ts) == 0 {

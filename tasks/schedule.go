@@ -57,8 +57,10 @@ type schedule struct {
 }
 
 // Schedule enqueues a taskType task with args at every tick of spec (see
-// ParseSpec). With several processes running the same schedule, each tick
-// fires exactly once: the tick is claimed in SQL in the transaction that
+// ParseSpec). The task carries the tick it was fired for (Task.Tick,
+// Info.Tick), the same on every retry, so that a handler can make its work
+// idempotent per tick. With several processes running the same schedule,
+// each tick fires exactly once: the tick is claimed in SQL in the transaction that
 // enqueues the task. Ticks missed while no client runs are skipped. Call
 // before Start.
 func (c *Client) Schedule(name, spec, taskType string, args any, opts ...EnqueueOption) error {
@@ -146,6 +148,7 @@ func (c *Client) fire(ctx context.Context, s *schedule, tick time.Time) {
 		if err != nil {
 			return err
 		}
+		r.Tick = tick
 		queue = r.Queue
 		id, _, err = c.st.insert(ctx, tx, r)
 		fired = err == nil

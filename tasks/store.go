@@ -68,7 +68,7 @@ func jsonArg(b json.RawMessage) any {
 }
 
 // jobCols are the columns a worker needs to run a claimed task.
-const jobCols = "id, type, queue, args, priority, attempt, max_attempts, timeout_ms, created_at"
+const jobCols = "id, type, queue, args, priority, attempt, max_attempts, crashes, max_crashes, timeout_ms, created_at, tick_at"
 
 type jobRow struct {
 	ID          int64  `db:"id"`
@@ -78,20 +78,27 @@ type jobRow struct {
 	Priority    int    `db:"priority"`
 	Attempt     int    `db:"attempt"`
 	MaxAttempts int    `db:"max_attempts"`
+	Crashes     int    `db:"crashes"`
+	MaxCrashes  int    `db:"max_crashes"`
 	TimeoutMS   int64  `db:"timeout_ms"`
 	CreatedAt   dbTime `db:"created_at"`
+	TickAt      dbTime `db:"tick_at"`
 }
 
+// job converts a claimed row. The attempt column counts every run (it is the
+// fencing token of the run's outcome); crashed runs are not the handler's
+// failures, so the handler sees attempt - crashes.
 func (r *jobRow) job() *Job {
 	return &Job{
 		ID: r.ID, Type: r.Type, Queue: r.Queue, Args: json.RawMessage(r.Args), Priority: r.Priority,
-		Attempt: r.Attempt, MaxAttempts: r.MaxAttempts, Timeout: time.Duration(r.TimeoutMS) * time.Millisecond,
-		CreatedAt: r.CreatedAt.T,
+		Attempt: r.Attempt - r.Crashes, MaxAttempts: r.MaxAttempts, Crashes: r.Crashes, MaxCrashes: r.MaxCrashes,
+		Timeout: time.Duration(r.TimeoutMS) * time.Millisecond, CreatedAt: r.CreatedAt.T, Tick: r.TickAt.T,
+		run: r.Attempt,
 	}
 }
 
 // infoCols are every column of tasks_jobs, for Get and List.
-const infoCols = "id, type, queue, state, priority, args, attempt, max_attempts, timeout_ms, unique_key, run_at, created_at, attempted_at, finished_at, lease_until, last_error, result, progress"
+const infoCols = "id, type, queue, state, priority, args, attempt, max_attempts, crashes, max_crashes, timeout_ms, unique_key, run_at, created_at, attempted_at, finished_at, lease_until, tick_at, last_error, result, progress"
 
 type infoRow struct {
 	ID          int64   `db:"id"`
@@ -102,6 +109,8 @@ type infoRow struct {
 	Args        []byte  `db:"args"`
 	Attempt     int     `db:"attempt"`
 	MaxAttempts int     `db:"max_attempts"`
+	Crashes     int     `db:"crashes"`
+	MaxCrashes  int     `db:"max_crashes"`
 	TimeoutMS   int64   `db:"timeout_ms"`
 	UniqueKey   *string `db:"unique_key"`
 	RunAt       dbTime  `db:"run_at"`
@@ -109,6 +118,7 @@ type infoRow struct {
 	AttemptedAt dbTime  `db:"attempted_at"`
 	FinishedAt  dbTime  `db:"finished_at"`
 	LeaseUntil  dbTime  `db:"lease_until"`
+	TickAt      dbTime  `db:"tick_at"`
 	LastError   *string `db:"last_error"`
 	Result      []byte  `db:"result"`
 	Progress    []byte  `db:"progress"`
@@ -117,7 +127,8 @@ type infoRow struct {
 func (r *infoRow) info() *Info {
 	in := &Info{
 		ID: r.ID, Type: r.Type, Queue: r.Queue, State: State(r.State), Priority: r.Priority,
-		Args: json.RawMessage(r.Args), Attempt: r.Attempt, MaxAttempts: r.MaxAttempts,
+		Args: json.RawMessage(r.Args), Attempt: r.Attempt - r.Crashes, MaxAttempts: r.MaxAttempts,
+		Crashes: r.Crashes, MaxCrashes: r.MaxCrashes, Tick: r.TickAt.T,
 		Timeout: time.Duration(r.TimeoutMS) * time.Millisecond, RunAt: r.RunAt.T, CreatedAt: r.CreatedAt.T,
 		AttemptedAt: r.AttemptedAt.ptr(), FinishedAt: r.FinishedAt.ptr(), LeaseUntil: r.LeaseUntil.ptr(),
 	}
@@ -134,13 +145,6 @@ func (r *infoRow) info() *Info {
 		in.Progress = json.RawMessage(r.Progress)
 	}
 	return in
-}
-
-func (s *store) querier(tx *sqlx.Tx) sqldb.Querier {
-	if tx != nil {
-		return tx
-	}
-	return s.db
 }
 
 func wrapDB(op string, err error) error {

@@ -82,13 +82,14 @@ func (s *store) errorsOf(ctx context.Context, id int64) ([]AttemptError, error) 
 		Attempt int    `db:"attempt"`
 		At      dbTime `db:"at"`
 		Error   string `db:"error"`
+		Crash   bool   `db:"crash"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind("SELECT attempt, at, error FROM tasks_errors WHERE job_id = ? ORDER BY id"), id); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind("SELECT attempt, at, error, crash FROM tasks_errors WHERE job_id = ? ORDER BY id"), id); err != nil {
 		return nil, wrapDB("task errors", err)
 	}
 	out := make([]AttemptError, len(rows))
 	for i, r := range rows {
-		out[i] = AttemptError{Attempt: r.Attempt, At: r.At.T, Error: r.Error}
+		out[i] = AttemptError{Attempt: r.Attempt, At: r.At.T, Error: r.Error, Crash: r.Crash}
 	}
 	return out, nil
 }
@@ -135,16 +136,18 @@ func (s *store) retry(ctx context.Context, id int64) error {
 		if in.State == StateRunning {
 			return ErrConflict
 		}
-		attempt := in.Attempt
+		// A finished task starts a fresh round of attempts and crashes;
+		// a pending one keeps its counts.
+		counts := ""
 		if in.State.Final() {
-			attempt = 0
+			counts = "attempt = 0, crashes = 0, "
 		}
 		var uk any
 		if in.UniqueKey != "" {
 			uk = in.UniqueKey
 		}
-		_, err = tx.ExecContext(ctx, tx.Rebind("UPDATE tasks_jobs SET state = 'available', attempt = ?, run_at = ?, finished_at = NULL, dispatched_at = NULL, unique_pending = ? WHERE id = ? AND state = ?"),
-			attempt, s.t(s.now()), uk, id, string(in.State))
+		_, err = tx.ExecContext(ctx, tx.Rebind("UPDATE tasks_jobs SET state = 'available', "+counts+"run_at = ?, finished_at = NULL, dispatched_at = NULL, unique_pending = ? WHERE id = ? AND state = ?"),
+			s.t(s.now()), uk, id, string(in.State))
 		if sqldb.IsUniqueViolation(err) {
 			return ErrConflict
 		}

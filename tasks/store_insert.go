@@ -20,22 +20,28 @@ type newRow struct {
 	Priority    int
 	Args        json.RawMessage
 	MaxAttempts int
+	MaxCrashes  int
 	TimeoutMS   int64
 	UniqueKey   string
 	RunAt       time.Time
+	Tick        time.Time // schedule tick; zero if none
 }
 
-const insertCols = "(type, queue, state, priority, args, attempt, max_attempts, timeout_ms, unique_key, unique_pending, run_at, created_at)"
+const insertCols = "(type, queue, state, priority, args, attempt, max_attempts, max_crashes, timeout_ms, unique_key, unique_pending, run_at, created_at, tick_at)"
 
 func (s *store) rowArgs(r *newRow, now time.Time) []any {
 	var uk any
 	if r.UniqueKey != "" {
 		uk = r.UniqueKey
 	}
-	return []any{r.Type, r.Queue, string(r.State), r.Priority, string(r.Args), 0, r.MaxAttempts, r.TimeoutMS, uk, uk, s.t(r.RunAt), s.t(now)}
+	var tick any
+	if !r.Tick.IsZero() {
+		tick = s.t(r.Tick)
+	}
+	return []any{r.Type, r.Queue, string(r.State), r.Priority, string(r.Args), 0, r.MaxAttempts, r.MaxCrashes, r.TimeoutMS, uk, uk, s.t(r.RunAt), s.t(now), tick}
 }
 
-const rowPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+const rowPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 // insert adds one task in q (the caller's tx or the DB). With a unique key
 // already held by a pending or running task it inserts nothing and returns
@@ -104,7 +110,7 @@ func (s *store) insertMany(ctx context.Context, q sqldb.Querier, rows []*newRow)
 		part := rows[start:min(start+chunk, len(rows))]
 		var sb strings.Builder
 		sb.WriteString("INSERT INTO tasks_jobs " + insertCols + " VALUES ")
-		args := make([]any, 0, len(part)*12)
+		args := make([]any, 0, len(part)*14)
 		for i, r := range part {
 			if i > 0 {
 				sb.WriteString(", ")

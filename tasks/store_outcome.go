@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"strings"
 	"time"
@@ -19,7 +20,8 @@ type completion struct {
 	after   func() // called once the completion is committed (or given up)
 }
 
-// completeMany marks runs completed. Runs without a result are written with
+// completeMany marks runs completed and clears last_error: earlier failures
+// and crashes stay in the history (tasks_errors) only. Runs without a result are written with
 // one UPDATE per batch; each (id, attempt) pair fences out a stale worker
 // whose lease was taken over.
 func (s *store) completeMany(ctx context.Context, cs []completion) error {
@@ -30,7 +32,7 @@ func (s *store) completeMany(ctx context.Context, cs []completion) error {
 			plain = append(plain, c)
 			continue
 		}
-		if _, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE tasks_jobs SET state = 'completed', finished_at = ?, lease_until = NULL, unique_pending = NULL, result = ? WHERE id = ? AND attempt = ? AND state = 'running'"),
+		if _, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE tasks_jobs SET state = 'completed', finished_at = ?, lease_until = NULL, unique_pending = NULL, last_error = NULL, result = ? WHERE id = ? AND attempt = ? AND state = 'running'"),
 			now, jsonArg(c.result), c.id, c.attempt); err != nil {
 			return wrapDB("complete", err)
 		}
@@ -47,10 +49,10 @@ func (s *store) completeMany(ctx context.Context, cs []completion) error {
 			for i, c := range part {
 				ids[i], atts[i] = c.id, int64(c.attempt)
 			}
-			sb.WriteString("UPDATE tasks_jobs AS j SET state = 'completed', finished_at = ?, lease_until = NULL, unique_pending = NULL FROM unnest(?::bigint[], ?::int[]) AS u(id, attempt) WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running'")
+			sb.WriteString("UPDATE tasks_jobs AS j SET state = 'completed', finished_at = ?, lease_until = NULL, unique_pending = NULL, last_error = NULL FROM unnest(?::bigint[], ?::int[]) AS u(id, attempt) WHERE j.id = u.id AND j.attempt = u.attempt AND j.state = 'running'")
 			args = append(args, pqInt64Array(ids), pqInt64Array(atts))
 		} else {
-			sb.WriteString("UPDATE tasks_jobs SET state = 'completed', finished_at = ?, lease_until = NULL, unique_pending = NULL WHERE state = 'running' AND (id, attempt) IN (")
+			sb.WriteString("UPDATE tasks_jobs SET state = 'completed', finished_at = ?, lease_until = NULL, unique_pending = NULL, last_error = NULL WHERE state = 'running' AND (id, attempt) IN (")
 			for i, c := range part {
 				if i > 0 {
 					sb.WriteString(", ")
@@ -71,7 +73,8 @@ func (s *store) completeMany(ctx context.Context, cs []completion) error {
 // cancelled) and its error is recorded in the history.
 type failure struct {
 	id      int64
-	attempt int
+	run     int // fencing token: the attempt column of this run
+	attempt int // handler attempt, recorded in the history
 	state   State
 	runAt   time.Time // for retryable
 	err     string
@@ -84,10 +87,10 @@ func (s *store) fail(ctx context.Context, f failure) error {
 		var args []any
 		if f.state == StateRetryable {
 			q = "UPDATE tasks_jobs SET state = 'retryable', run_at = ?, lease_until = NULL, dispatched_at = NULL, last_error = ? WHERE id = ? AND attempt = ? AND state = 'running'"
-			args = []any{s.t(f.runAt), f.err, f.id, f.attempt}
+			args = []any{s.t(f.runAt), f.err, f.id, f.run}
 		} else {
 			q = "UPDATE tasks_jobs SET state = ?, finished_at = ?, lease_until = NULL, dispatched_at = NULL, unique_pending = NULL, last_error = ? WHERE id = ? AND attempt = ? AND state = 'running'"
-			args = []any{string(f.state), s.t(now), f.err, f.id, f.attempt}
+			args = []any{string(f.state), s.t(now), f.err, f.id, f.run}
 		}
 		res, err := tx.ExecContext(ctx, tx.Rebind(q), args...)
 		if err != nil {
@@ -153,27 +156,52 @@ func (s *store) heartbeat(ctx context.Context, ids []int64, until time.Time) err
 	return wrapDB("heartbeat", s.exec(ctx, q, args...))
 }
 
-// rescue returns running tasks whose lease expired (their worker died) to
-// retryable, or to dead when they used their last attempt.
+// crashReason is the error recorded for a run whose lease expired.
+const crashReason = "lease expired: the worker stopped heartbeating (crashed or killed)"
+
+// rescue takes back running tasks whose lease expired (their worker died).
+// A crash is not the handler's failure: it does not use an attempt (the
+// handler sees the same Attempt again) but counts towards max_crashes; the
+// task goes dead at its max_crashes-th crash, retryable (due now) before.
+// Every crash is recorded in the error history.
 func (s *store) rescue(ctx context.Context) (int64, error) {
-	now := s.t(s.now())
-	const reason = "lease expired: the worker stopped heartbeating (crashed or killed)"
+	now := s.now()
 	var total int64
 	err := sqldb.InTx(ctx, s.db, nil, func(tx *sqlx.Tx) error {
 		total = 0
-		res, err := tx.ExecContext(ctx, tx.Rebind("UPDATE tasks_jobs SET state = 'dead', finished_at = ?, unique_pending = NULL, lease_until = NULL, dispatched_at = NULL, last_error = ? WHERE state = 'running' AND lease_until < ? AND attempt >= max_attempts"),
-			now, reason, now)
-		if err != nil {
+		var rows []struct {
+			ID         int64 `db:"id"`
+			Attempt    int   `db:"attempt"`
+			Crashes    int   `db:"crashes"`
+			MaxCrashes int   `db:"max_crashes"`
+		}
+		if err := tx.SelectContext(ctx, &rows, tx.Rebind("SELECT id, attempt, crashes, max_crashes FROM tasks_jobs WHERE state = 'running' AND lease_until < ? ORDER BY id"), s.t(now)); err != nil {
 			return err
 		}
-		n, _ := res.RowsAffected()
-		res, err = tx.ExecContext(ctx, tx.Rebind("UPDATE tasks_jobs SET state = 'retryable', run_at = ?, lease_until = NULL, dispatched_at = NULL, last_error = ? WHERE state = 'running' AND lease_until < ?"),
-			now, reason, now)
-		if err != nil {
-			return err
+		for _, r := range rows {
+			// Guarded by state and lease: a heartbeat or another rescuer
+			// may have got there first.
+			var res sql.Result
+			var err error
+			if r.Crashes+1 >= r.MaxCrashes {
+				res, err = tx.ExecContext(ctx, tx.Rebind("UPDATE tasks_jobs SET state = 'dead', crashes = crashes + 1, finished_at = ?, unique_pending = NULL, lease_until = NULL, dispatched_at = NULL, last_error = ? WHERE id = ? AND attempt = ? AND state = 'running' AND lease_until < ?"),
+					s.t(now), crashReason, r.ID, r.Attempt, s.t(now))
+			} else {
+				res, err = tx.ExecContext(ctx, tx.Rebind("UPDATE tasks_jobs SET state = 'retryable', crashes = crashes + 1, run_at = ?, lease_until = NULL, dispatched_at = NULL, last_error = ? WHERE id = ? AND attempt = ? AND state = 'running' AND lease_until < ?"),
+					s.t(now), crashReason, r.ID, r.Attempt, s.t(now))
+			}
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind("INSERT INTO tasks_errors (job_id, attempt, at, error, crash) VALUES (?, ?, ?, ?, ?)"),
+				r.ID, r.Attempt-r.Crashes, s.t(now), crashReason, true); err != nil {
+				return err
+			}
+			total++
 		}
-		m, _ := res.RowsAffected()
-		total = n + m
 		return nil
 	})
 	return total, wrapDB("rescue", err)

@@ -2,6 +2,7 @@ package drivertest
 
 import (
 	"flag"
+	"github.com/repokit/repokit/internal/testenv"
 	"os"
 	"runtime"
 	"strconv"
@@ -26,5 +27,5 @@ func Main(m *testing.M) {
 			_ = f.Value.Set(strconv.Itoa(Parallelism))
 		}
 	}
-	os.Exit(m.Run())
+	os.Exit(testenv.Run(m)) // with the summary of tests skipped for want of a service
 }

@@ -13,6 +13,7 @@ func testTTL(t *testing.T, h Harness) {
 	ctx := context.Background()
 	c := open(t, h)
 	ttl := h.MinTTL
+	setAt := time.Now()
 	if err := c.Set(ctx, "short", []byte("v"), ttl); err != nil {
 		t.Fatal(err)
 	}
@@ -22,11 +23,20 @@ func testTTL(t *testing.T, h Harness) {
 	if err := c.Add(ctx, "added", []byte("v"), ttl); err != nil {
 		t.Fatal(err)
 	}
+	counterAt := time.Now()
 	if _, err := c.Incr(ctx, "counter", 1, ttl); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Incr(ctx, "counter", 1, time.Hour); err != nil { // keeps its first expiry
 		t.Fatal(err)
+	}
+	// If the first ttl had (nearly) run out before the second Incr (a loaded
+	// machine), that Incr rightly made a new counter with a one-hour ttl:
+	// the counter's expiry cannot be checked this time.
+	expiring := []string{"short", "added", "counter"}
+	if time.Since(counterAt) >= ttl/2 {
+		t.Logf("second Incr came %v after the first (ttl %v): counter expiry not checked", time.Since(counterAt), ttl)
+		expiring = expiring[:2]
 	}
 	if err := c.Set(ctx, "forever", []byte("v"), 0); err != nil {
 		t.Fatal(err)
@@ -39,12 +49,16 @@ func testTTL(t *testing.T, h Harness) {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"short", "added", "counter"} {
-		if _, err := c.Get(ctx, k); err != nil {
+		_, err := c.Get(ctx, k)
+		// A miss only proves early expiry if the ttl had not (nearly) run
+		// out yet: a loaded machine can take longer than a short ttl to get
+		// here, and Memcached counts whole seconds.
+		if err != nil && !(errors.Is(err, cache.ErrMiss) && time.Since(setAt) >= ttl/2) {
 			t.Fatalf("%s right after Set with ttl %v: %v", k, ttl, err)
 		}
 	}
 	time.Sleep(ttl + ttl/2 + 1100*time.Millisecond*boolInt(ttl >= time.Second))
-	for _, k := range []string{"short", "added", "counter"} {
+	for _, k := range expiring {
 		if _, err := c.Get(ctx, k); !errors.Is(err, cache.ErrMiss) {
 			t.Fatalf("%s after its ttl: err = %v, want ErrMiss", k, err)
 		}
@@ -58,8 +72,10 @@ func testTTL(t *testing.T, h Harness) {
 	if err := c.Add(ctx, "added", []byte("again"), time.Hour); err != nil {
 		t.Fatalf("Add over an expired key: %v", err)
 	}
-	if n, err := c.Incr(ctx, "counter", 1, time.Hour); err != nil || n != 1 {
-		t.Fatalf("Incr over an expired key = %d, %v; want 1", n, err)
+	if len(expiring) == 3 {
+		if n, err := c.Incr(ctx, "counter", 1, time.Hour); err != nil || n != 1 {
+			t.Fatalf("Incr over an expired key = %d, %v; want 1", n, err)
+		}
 	}
 }
 

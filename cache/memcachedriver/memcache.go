@@ -54,7 +54,7 @@ func New(mc *memcache.Client, maxItemBytes int) *Driver {
 	if maxItemBytes <= 0 {
 		maxItemBytes = DefaultMaxItemBytes
 	}
-	return &Driver{mc: mc, maxItem: maxItemBytes, tombTTL: 1}
+	return &Driver{mc: mc, maxItem: maxItemBytes, tombTTL: tombstoneTTL}
 }
 
 // Client returns the underlying gomemcache client.
@@ -203,10 +203,19 @@ func (d *Driver) Incr(ctx context.Context, key string, delta int64, ttl time.Dur
 	return 0, fmt.Errorf("%w: memcached: incr of %q kept racing with deletes", driver.ErrUnavailable, key)
 }
 
+// tombstoneTTL is how long CompareAndDelete's tombstone lives (seconds). The
+// plain delete that follows the tombstone is unconditional: had the
+// tombstone already expired and another client added the key again, it
+// would delete that client's value (a lock taken twice: seen with a
+// one-second tombstone on a loaded machine). So the tombstone must outlive
+// any stall between the two calls; if the delete fails, the key reads as
+// absent but cannot be added for this long.
+const tombstoneTTL = 30
+
 // CompareAndDelete implements driver.Driver. Memcached's text protocol has no
 // conditional delete, so the value is first swapped (gets + cas) for a
-// one-second tombstone, which makes us the only writer, then deleted. A lost
-// cas race means the value changed: the check starts over.
+// tombstone (see tombstoneTTL), which makes us the only writer, then deleted.
+// A lost cas race means the value changed: the check starts over.
 func (d *Driver) CompareAndDelete(ctx context.Context, key string, old []byte) error {
 	if err := d.check(ctx, key, nil); err != nil {
 		return err

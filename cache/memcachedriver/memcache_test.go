@@ -28,12 +28,26 @@ func openURL(t *testing.T, raw string) driver.Driver {
 	return d
 }
 
+func withTimeout(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Query().Has("timeout") {
+		return raw
+	}
+	q := u.Query()
+	q.Set("timeout", "10s")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 func TestConformance(t *testing.T) {
 	raw := sqldbtest.ServiceURL(t, envURL)
 	t.Parallel() // overlaps with TestMultiServerConformance: both mostly sleep on TTLs
 	u, _ := url.Parse(raw)
 	drivertest.RunConformanceTests(t, drivertest.Harness{
-		Open:       func(t *testing.T) driver.Driver { return openURL(t, raw) },
+		// A generous socket timeout (the outage tests set their own): the
+		// suite checks behaviour, not speed, and a loaded machine answers
+		// slower than the 1s default.
+		Open:       func(t *testing.T) driver.Driver { return openURL(t, withTimeout(raw)) },
 		ServerAddr: u.Host,
 		OpenAt: func(t *testing.T, addr string, timeout time.Duration) driver.Driver {
 			return openURL(t, "memcache://"+addr+"?timeout="+timeout.String())

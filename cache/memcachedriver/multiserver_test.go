@@ -11,6 +11,7 @@ import (
 	"github.com/repokit/repokit/cache/driver"
 	"github.com/repokit/repokit/cache/drivertest"
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
+	"github.com/repokit/repokit/internal/testenv"
 )
 
 // TestMultiServerConformance starts a second, throwaway memcached and runs
@@ -21,7 +22,7 @@ func TestMultiServerConformance(t *testing.T) {
 	t.Parallel()
 	bin, err := exec.LookPath("memcached")
 	if err != nil {
-		t.Skip("memcached not installed; multi-server URLs only parse-tested")
+		testenv.Skip(t, "memcached", "memcached not installed; multi-server URLs only parse-tested")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -48,7 +49,9 @@ func TestMultiServerConformance(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	u, _ := url.Parse(raw)
-	multi := "memcache://" + u.Host + "," + second
+	// A generous socket timeout: the suite checks behaviour, not speed, and
+	// a loaded machine answers slower than the 1s default.
+	multi := "memcache://" + u.Host + "," + second + "?timeout=10s"
 	drivertest.RunConformanceTests(t, drivertest.Harness{
 		Open:                func(t *testing.T) driver.Driver { return openURL(t, multi) },
 		MinTTL:              2 * time.Second,

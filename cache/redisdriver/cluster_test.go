@@ -14,6 +14,7 @@ import (
 	"github.com/repokit/repokit/cache/driver"
 	"github.com/repokit/repokit/cache/drivertest"
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
+	"github.com/repokit/repokit/internal/testenv"
 )
 
 // TestClusterConformance builds a throwaway three-node Redis Cluster from
@@ -27,7 +28,7 @@ func TestClusterConformance(t *testing.T) {
 	server, err1 := exec.LookPath("redis-server")
 	cli, err2 := exec.LookPath("redis-cli")
 	if err1 != nil || err2 != nil {
-		t.Skip("redis-server/redis-cli not installed; cluster URLs only parse-tested")
+		testenv.Skip(t, "redis-server", "redis-server/redis-cli not installed; cluster URLs only parse-tested")
 	}
 	dir := t.TempDir()
 	var addrs []string

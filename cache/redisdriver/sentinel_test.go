@@ -14,6 +14,7 @@ import (
 	"github.com/repokit/repokit/cache"
 	"github.com/repokit/repokit/cache/drivertest"
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
+	"github.com/repokit/repokit/internal/testenv"
 )
 
 // TestSentinelURL starts a throwaway Redis Sentinel (redis-server
@@ -23,7 +24,7 @@ func TestSentinelURL(t *testing.T) {
 	raw := sqldbtest.ServiceURL(t, envURL)
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		t.Skip("redis-server not installed; sentinel URL only parse-tested")
+		testenv.Skip(t, "redis-server", "redis-server not installed; sentinel URL only parse-tested")
 	}
 	u, _ := url.Parse(raw)
 	host, port, err := net.SplitHostPort(u.Host)

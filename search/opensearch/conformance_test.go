@@ -4,10 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
 
+	"github.com/repokit/repokit/internal/testenv"
 	"github.com/repokit/repokit/search"
 	_ "github.com/repokit/repokit/search/opensearch"
 	"github.com/repokit/repokit/search/opensearch/osfake"
@@ -53,9 +53,6 @@ func TestConformanceFake(t *testing.T) {
 // user=admin&password=...&tls_insecure=true). It is deliberately not covered
 // by REPOKIT_TEST_REQUIRE_SERVICES: no OpenSearch can run on the CI machines.
 func TestConformanceReal(t *testing.T) {
-	url := os.Getenv("REPOKIT_TEST_OPENSEARCH_URL")
-	if url == "" {
-		t.Skip("REPOKIT_TEST_OPENSEARCH_URL not set (no OpenSearch server here; the fake runs in TestConformanceFake)")
-	}
+	url := testenv.Optional(t, "REPOKIT_TEST_OPENSEARCH_URL") // the fake runs in TestConformanceFake
 	searchtest.Run(t, searchtest.Harness{NewEngine: func(t *testing.T) *search.Engine { return openURL(t, url) }, PIT: true})
 }

@@ -896,8 +896,8 @@ func testMultipartErrors(t *testing.T, d Driver) {
 		}
 	}
 	p1, err := mp.UploadPart(ctx, 1, bytes.NewReader(data), 2000)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || p1.Number != 1 || p1.Size != 2000 || p1.Checksums != sums(data) {
+		t.Fatalf("part 1: %+v %v", p1, err)
 	}
 	// A wrong Content-MD5 is refused and keeps the good part 1.
 	wrong := md5.Sum(data[1:])

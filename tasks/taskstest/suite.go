@@ -43,6 +43,7 @@ func Run(t *testing.T, h Harness) {
 		{"ScheduleTickOnceAcrossClients", testScheduleOnceClients},
 		{"ScheduleTickOnceAcrossProcesses", testScheduleOnceProcesses},
 		{"WorkerKilledTaskRunsAgain", testKillWorker},
+		{"CrashesRecordedAndBounded", testCrashes},
 		{"Thousand", testThousand},
 	}
 	for _, tc := range tests {
@@ -331,8 +332,11 @@ func testPanic(t *testing.T, e *env) {
 		t.Fatalf("after panic: %s attempt %d", in.State, in.Attempt)
 	}
 	full, _ := c.Get(context.Background(), id)
-	if len(full.Errors) != 1 || !strings.Contains(full.Errors[0].Error, "panic: kaboom") {
+	if len(full.Errors) != 1 || !strings.Contains(full.Errors[0].Error, "panic: kaboom") || full.Errors[0].Crash {
 		t.Fatalf("errors %+v", full.Errors)
+	}
+	if full.LastError != "" {
+		t.Fatalf("completed task shows an earlier failure as its current error: %q", full.LastError)
 	}
 }
 
@@ -630,6 +634,16 @@ func testBatch(t *testing.T, e *env) {
 	if in := wait(t, c, badArgs); in.State != tasks.StateDead || !strings.Contains(in.LastError, "bad task args") {
 		t.Fatalf("bad args in batch: %s %q", in.State, in.LastError)
 	}
+	// A batch handler gives results through Client.SetResult.
+	if err := c.SetResult(ctx, ids[3], map[string]int{"n": 3}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := tasks.ResultAs[map[string]int](ctx, c, ids[3]); err != nil || v["n"] != 3 {
+		t.Fatalf("result set after the batch: %v, %v", v, err)
+	}
+	if err := c.SetResult(ctx, 1<<40, 1); !errors.Is(err, tasks.ErrNotFound) {
+		t.Fatalf("SetResult of a missing task: %v", err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	total, maxSize := 0, 0
@@ -847,9 +861,16 @@ func testStopReleases(t *testing.T, e *env) {
 func testIntervalSchedule(t *testing.T, e *env) {
 	c := e.client()
 	var runs atomic.Int64
+	var badTick atomic.Value
 	tasks.Register(c, "tick", func(ctx context.Context, tk *tasks.Task[string]) error {
 		if tk.Args != "payload" {
 			return tasks.Cancel(fmt.Errorf("args %q", tk.Args))
+		}
+		// The task carries the (epoch-aligned) tick it was fired for.
+		if tk.Tick.IsZero() || !tk.Tick.Equal(tk.Tick.Truncate(200*time.Millisecond)) || tk.Tick.After(time.Now()) {
+			badTick.Store(tk.Tick)
+		} else if in, err := c.Get(ctx, tk.ID); err != nil || !in.Tick.Equal(tk.Tick) {
+			badTick.Store(tk.Tick)
 		}
 		runs.Add(1)
 		return nil
@@ -867,6 +888,14 @@ func testIntervalSchedule(t *testing.T, e *env) {
 	}
 	start(t, c)
 	eventually(t, "three interval ticks and a cron tick", func() bool { return runs.Load() >= 3 && cronRuns.Load() >= 1 })
+	if v := badTick.Load(); v != nil {
+		t.Fatalf("task of an @every 200ms schedule carries tick %v", v)
+	}
+	if in, err := c.Enqueue(context.Background(), "cron", 2); err != nil {
+		t.Fatal(err)
+	} else if info := wait(t, c, in); !info.Tick.IsZero() {
+		t.Fatalf("task enqueued by hand carries tick %v", info.Tick)
+	}
 }
 
 // onceAt fires one tick at t.
@@ -895,7 +924,8 @@ func testScheduleOnceClients(t *testing.T, e *env) {
 	for _, c := range cs {
 		start(t, c)
 	}
-	time.Sleep(time.Until(tick) + 700*time.Millisecond)
+	time.Sleep(time.Until(tick) + 700*time.Millisecond) // the others' chance to fire it twice
+	waitFired(t, cs[0])
 	assertFiredOnce(t, cs[0])
 	// The interval schedule too: ticks are aligned, so clients agree.
 	var cs2 []*tasks.Client
@@ -911,6 +941,10 @@ func testScheduleOnceClients(t *testing.T, e *env) {
 		start(t, c)
 	}
 	time.Sleep(1 * time.Second)
+	eventually(t, "the aligned schedule to fire", func() bool {
+		list, err := cs2[0].List(context.Background(), tasks.ListParams{Queue: "aligned"})
+		return err == nil && len(list) > 0
+	})
 	for _, c := range cs2 {
 		_ = c.Stop(context.Background())
 	}
@@ -920,6 +954,16 @@ func testScheduleOnceClients(t *testing.T, e *env) {
 	if len(list) == 0 || len(list) > maxTicks {
 		t.Fatalf("interval schedule on 3 clients fired %d times in %v (at most %d ticks)", len(list), elapsed, maxTicks)
 	}
+}
+
+// waitFired waits until the "report" schedule's task exists (a loaded
+// machine may run the schedulers late).
+func waitFired(t *testing.T, c *tasks.Client) {
+	t.Helper()
+	eventually(t, "the report schedule to fire", func() bool {
+		list, err := c.List(context.Background(), tasks.ListParams{Queue: "reports"})
+		return err == nil && len(list) > 0
+	})
 }
 
 func assertFiredOnce(t *testing.T, c *tasks.Client) {

@@ -10,7 +10,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,30 +18,25 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/repokit/repokit/internal/sqldb"
+	"github.com/repokit/repokit/internal/testenv"
 )
 
 // Environment variables read by the helpers.
 const (
 	PostgresEnv = "REPOKIT_TEST_POSTGRES_URL"
 	MySQLEnv    = "REPOKIT_TEST_MYSQL_URL"
-	RequireEnv  = "REPOKIT_TEST_REQUIRE_SERVICES"
+	RequireEnv  = testenv.RequireEnv
 )
 
 // Dialects lists every dialect a conformance suite runs on.
 var Dialects = []sqldb.Dialect{sqldb.SQLite, sqldb.Postgres, sqldb.MySQL}
 
 // ServiceURL returns the value of env, or skips the test when it is unset
-// (fails it when REPOKIT_TEST_REQUIRE_SERVICES=1).
+// (fails it when REPOKIT_TEST_REQUIRE_SERVICES=1); the skip is counted for
+// testenv.Main's summary.
 func ServiceURL(t testing.TB, env string) string {
 	t.Helper()
-	v := os.Getenv(env)
-	if v == "" {
-		if os.Getenv(RequireEnv) == "1" {
-			t.Fatalf("%s is not set and %s=1", env, RequireEnv)
-		}
-		t.Skipf("%s not set; skipping", env)
-	}
-	return v
+	return testenv.Service(t, env)
 }
 
 // Run runs fn as a subtest per dialect ("sqlite", "postgres", "mysql"),

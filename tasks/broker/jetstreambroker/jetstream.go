@@ -10,16 +10,22 @@
 // pull consumer "<stream>_<q>" shared by every worker of that queue. An
 // unacked message is redelivered after ackwait. Queue names should use
 // letters, digits, "-" and "_" (others are replaced by "_").
+//
+// The client reconnects forever; each subscription keeps one pull request
+// open for the room left in its buffer and sends a new one as soon as the
+// connection is back, so a server restart does not stall the queue. The
+// NATS client's asynchronous errors are logged (see Broker.SetLogger).
 package jetstreambroker
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -38,7 +44,20 @@ type Broker struct {
 	js      jetstream.JetStream
 	stream  string
 	ackWait time.Duration
+	log     atomic.Pointer[slog.Logger]
 }
+
+// SetLogger sends the broker's logs, and the NATS client's asynchronous
+// errors (slow consumer, permission, disconnects), to l instead of
+// slog.Default(). A tasks.Client that opened the broker from its URL calls it
+// with its own logger.
+func (b *Broker) SetLogger(l *slog.Logger) {
+	if l != nil {
+		b.log.Store(l.With("component", "tasks/jetstreambroker"))
+	}
+}
+
+func (b *Broker) logger() *slog.Logger { return b.log.Load() }
 
 var _ tasks.Broker = (*Broker)(nil)
 
@@ -62,7 +81,24 @@ func Open(ctx context.Context, u *url.URL) (tasks.Broker, error) {
 	}
 	server := *u
 	server.RawQuery = ""
-	nc, err := nats.Connect(server.String(), nats.MaxReconnects(-1), nats.ReconnectWait(200*time.Millisecond))
+	b := &Broker{stream: stream, ackWait: ackWait}
+	b.SetLogger(slog.Default())
+	nc, err := nats.Connect(server.String(), nats.MaxReconnects(-1), nats.ReconnectWait(200*time.Millisecond),
+		// Asynchronous errors go to the logger, not to stderr.
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			subj := ""
+			if sub != nil {
+				subj = sub.Subject
+			}
+			b.logger().Error("nats async error", "subject", subj, "err", err)
+		}),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			b.logger().Warn("nats disconnected", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			b.logger().Info("nats reconnected", "server", nc.ConnectedUrlRedacted())
+		}),
+	)
 	if err != nil {
 		return nil, fmt.Errorf("jetstreambroker: connect: %w", err)
 	}
@@ -81,7 +117,8 @@ func Open(ctx context.Context, u *url.URL) (tasks.Broker, error) {
 		nc.Close()
 		return nil, fmt.Errorf("jetstreambroker: stream %s: %w", stream, err)
 	}
-	return &Broker{nc: nc, js: js, stream: stream, ackWait: ackWait}, nil
+	b.nc, b.js = nc, js
+	return b, nil
 }
 
 func token(queue string) string {
@@ -117,7 +154,11 @@ func (b *Broker) Publish(ctx context.Context, queue string, ids []int64) error {
 	return nil
 }
 
-// Subscribe implements tasks.Broker.
+// Subscribe implements tasks.Broker. A pull loop fetches at most as many
+// messages as the subscription's buffer (prefetch) has room for, so the
+// client never has more in hand than it can hold (no "slow consumer" drops
+// that would leave messages waiting for the ack wait), and it re-fetches at
+// once after a reconnect: a server restart forgets pull requests.
 func (b *Broker) Subscribe(ctx context.Context, queue string, prefetch int) (tasks.Subscription, error) {
 	name := b.stream + "_" + token(queue)
 	cons, err := b.js.CreateOrUpdateConsumer(ctx, b.stream, jetstream.ConsumerConfig{
@@ -130,11 +171,17 @@ func (b *Broker) Subscribe(ctx context.Context, queue string, prefetch int) (tas
 	if err != nil {
 		return nil, fmt.Errorf("jetstreambroker: consumer %s: %w", name, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(max(prefetch, 1)))
-	if err != nil {
-		return nil, fmt.Errorf("jetstreambroker: consume %s: %w", name, err)
+	pctx, cancel := context.WithCancel(context.Background())
+	s := &subscription{
+		b: b, cons: cons, name: name,
+		buf:    make(chan jetstream.Msg, max(prefetch, 1)),
+		taken:  make(chan struct{}, 1),
+		cancel: cancel,
+		done:   make(chan struct{}),
 	}
-	return &subscription{it: it}, nil
+	s.reconnected = b.nc.StatusChanged(nats.CONNECTED)
+	go s.pull(pctx)
+	return s, nil
 }
 
 // Close implements tasks.Broker.
@@ -143,46 +190,114 @@ func (b *Broker) Close() error {
 	return nil
 }
 
+// fetchWait is how long one pull request waits on the server for messages
+// before the pull loop sends another.
+const fetchWait = 5 * time.Second
+
 type subscription struct {
-	mu sync.Mutex
-	it jetstream.MessagesContext
+	b           *Broker
+	cons        jetstream.Consumer
+	name        string
+	buf         chan jetstream.Msg // fetched, not yet received
+	taken       chan struct{}      // signalled when Receive frees room in buf
+	reconnected chan nats.Status
+	cancel      context.CancelFunc
+	done        chan struct{} // closed when pull returns
+}
+
+// pull keeps one pull request open for the free room of buf.
+func (s *subscription) pull(ctx context.Context) {
+	defer close(s.done)
+	defer s.b.nc.RemoveStatusListener(s.reconnected)
+	for ctx.Err() == nil {
+		room := cap(s.buf) - len(s.buf)
+		if room == 0 {
+			select {
+			case <-s.taken:
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		fctx, fcancel := context.WithTimeout(ctx, fetchWait)
+		batch, err := s.cons.Fetch(room, jetstream.FetchContext(fctx))
+		if err != nil {
+			fcancel()
+			s.b.logger().Warn("jetstream fetch", "consumer", s.name, "err", err)
+			s.pause(ctx, 200*time.Millisecond)
+			continue
+		}
+		msgs := batch.Messages()
+	recv:
+		for {
+			select {
+			case m, ok := <-msgs:
+				if !ok {
+					break recv
+				}
+				s.buf <- m // room was reserved by the fetch size
+			case <-s.reconnected:
+				// The pull request died with the old connection: end this
+				// fetch (messages it already got are still drained) and
+				// send a new one.
+				s.b.logger().Info("jetstream reconnected, fetching again", "consumer", s.name)
+				fcancel()
+			}
+		}
+		fcancel()
+		if err := batch.Error(); err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled) &&
+			!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
+			s.b.logger().Warn("jetstream fetch", "consumer", s.name, "err", err)
+			s.pause(ctx, 200*time.Millisecond)
+		}
+	}
+}
+
+func (s *subscription) pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // Receive implements tasks.Subscription.
 func (s *subscription) Receive(ctx context.Context) (tasks.Delivery, error) {
 	for {
-		s.mu.Lock()
-		m, err := s.it.Next(jetstream.NextContext(ctx))
-		s.mu.Unlock()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return nil, err
-			}
-			// Transient (reconnecting, heartbeat missed): the iterator
-			// recovers by itself.
+		select {
+		case m := <-s.buf:
 			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(100 * time.Millisecond):
+			case s.taken <- struct{}{}:
+			default:
 			}
-			continue
+			id, perr := strconv.ParseInt(string(m.Data()), 10, 64)
+			if perr != nil {
+				_ = m.Term()
+				continue
+			}
+			return &delivery{m: m, id: id}, nil
+		case <-s.done:
+			return nil, fmt.Errorf("jetstreambroker: subscription %s closed", s.name)
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		id, perr := strconv.ParseInt(string(m.Data()), 10, 64)
-		if perr != nil {
-			_ = m.Term()
-			continue
-		}
-		return &delivery{m: m, id: id}, nil
 	}
 }
 
-// Close implements tasks.Subscription.
+// Close implements tasks.Subscription: it stops the pull loop and hands the
+// messages fetched but not received back to the server.
 func (s *subscription) Close() error {
-	s.it.Stop()
-	return nil
+	s.cancel()
+	<-s.done
+	for {
+		select {
+		case m := <-s.buf:
+			_ = m.Nak()
+		default:
+			return nil
+		}
+	}
 }
 
 type delivery struct {

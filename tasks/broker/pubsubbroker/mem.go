@@ -36,7 +36,6 @@ func OpenMem(ctx context.Context, u *url.URL) (tasks.Broker, error) {
 type memSession struct {
 	name        string
 	ackdeadline string
-	subs        []*pubsub.Subscription
 }
 
 var memMux = func() *pubsub.URLMux {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/repokit/repokit/internal/sqldb"
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
+	"github.com/repokit/repokit/internal/testenv"
 	_ "github.com/repokit/repokit/tasks/broker/pubsubbroker"
 	"github.com/repokit/repokit/tasks/taskstest"
 )
@@ -71,13 +72,7 @@ func testVhost(t testing.TB, base string) string {
 
 func rabbitctl(t testing.TB, args ...string) {
 	t.Helper()
-	bin, err := exec.LookPath("rabbitmqctl")
-	if err != nil {
-		if os.Getenv(sqldbtest.RequireEnv) == "1" {
-			t.Fatalf("rabbitmqctl not found: %v", err)
-		}
-		t.Skipf("rabbitmqctl not found (needed to create a vhost and close connections): %v", err)
-	}
+	bin := testenv.Binary(t, "rabbitmqctl") // to create a vhost and close connections
 	out, err := exec.CommandContext(context.Background(), bin, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("rabbitmqctl %s: %v\n%s", strings.Join(args, " "), err, out)

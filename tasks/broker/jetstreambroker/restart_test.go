@@ -1,0 +1,193 @@
+package jetstreambroker_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/repokit/repokit/internal/sqldb"
+	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
+	"github.com/repokit/repokit/internal/testenv"
+	"github.com/repokit/repokit/tasks"
+)
+
+// natsServer is a throwaway nats-server with JetStream on a free port,
+// restartable on the same port and store directory.
+type natsServer struct {
+	t    *testing.T
+	bin  string
+	port int
+	dir  string
+	cmd  *exec.Cmd
+}
+
+func natsServerBinary(t *testing.T) string {
+	return testenv.Binary(t, "nats-server", "/usr/sbin")
+}
+
+func startNATS(t *testing.T) *natsServer {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	s := &natsServer{t: t, bin: natsServerBinary(t), port: port, dir: t.TempDir()}
+	s.start()
+	t.Cleanup(s.stop)
+	return s
+}
+
+func (s *natsServer) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", s.port) }
+
+func (s *natsServer) start() {
+	s.t.Helper()
+	s.cmd = exec.Command(s.bin, "-a", "127.0.0.1", "-p", fmt.Sprint(s.port), "-js", "-sd", s.dir)
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.port), time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("nats-server did not come up on %d: %v", s.port, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop kills the server (SIGKILL, as a crash or an OOM kill does)
+// and waits for it to exit.
+func (s *natsServer) stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+	s.cmd = nil
+}
+
+// syncBuffer is a log destination safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// TestBrokerRestart restarts the NATS server while a queue is being worked.
+// The ack wait and the relay's redelivery are ten minutes, so the queue can
+// only drain within the test's deadline if the consumer neither drops
+// messages (slow consumer) nor waits on a pull request the old server
+// forgot: every task must finish without any redelivery.
+func TestBrokerRestart(t *testing.T) {
+	srv := startNATS(t)
+	ctx := context.Background()
+	db := sqldbtest.Fresh(t, sqldb.SQLite)
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	c, err := tasks.NewClient(ctx, db,
+		tasks.WithBrokerURL(srv.url()+"?stream=RESTART&ackwait=10m"),
+		tasks.WithRedeliver(10*time.Minute),
+		tasks.WithLease(10*time.Minute),
+		tasks.WithQueue("default", 10),
+		tasks.WithLogger(logger),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = c.Stop(sctx)
+	})
+	var done atomic.Int64
+	tasks.Register(c, "work", func(ctx context.Context, tk *tasks.Task[int]) error {
+		time.Sleep(20 * time.Millisecond)
+		done.Add(1)
+		return nil
+	})
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitDone := func(what string, n int64) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Minute) // far below the 10 min ack wait
+		for done.Load() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d of %d tasks done; logs:\n%s", what, done.Load(), n, logs.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	enqueue := func(n int) {
+		t.Helper()
+		items := make([]tasks.Item, n)
+		for i := range items {
+			items[i] = tasks.Item{Type: "work", Args: i}
+		}
+		if _, err := c.EnqueueMany(ctx, nil, items); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Restart while the queue is being worked...
+	enqueue(400)
+	deadline := time.Now().Add(time.Minute)
+	for done.Load() < 40 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	srv.stop()
+	srv.start()
+	for done.Load() < 150 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	srv.stop()
+	srv.start()
+	waitDone("restart mid-queue", 400)
+
+	// ...and while it is idle (the consumer's pull request is parked on
+	// the server that goes away).
+	srv.stop()
+	srv.start()
+	enqueue(100)
+	waitDone("restart while idle", 500)
+
+	out := logs.String()
+	if strings.Contains(out, "slow consumer") {
+		t.Fatalf("the NATS client dropped messages:\n%s", out)
+	}
+	if !strings.Contains(out, "nats reconnected") || !strings.Contains(out, "component=tasks/jetstreambroker") {
+		t.Fatalf("the broker's reconnects are not in the client's log:\n%s", out)
+	}
+}

@@ -1,0 +1,9 @@
+-- tasks: crashes (lost leases) are counted apart from handler attempts and
+-- bounded by max_crashes; scheduled tasks carry the tick they were fired for;
+-- error history entries say whether the attempt crashed; Queues counts by
+-- (queue, state) from an index-only scan instead of the table.
+ALTER TABLE tasks_jobs ADD COLUMN IF NOT EXISTS crashes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks_jobs ADD COLUMN IF NOT EXISTS max_crashes INTEGER NOT NULL DEFAULT 3;
+ALTER TABLE tasks_jobs ADD COLUMN IF NOT EXISTS tick_at TIMESTAMPTZ;
+ALTER TABLE tasks_errors ADD COLUMN IF NOT EXISTS crash BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE INDEX IF NOT EXISTS tasks_jobs_queue_state ON tasks_jobs (queue, state);
