@@ -63,6 +63,10 @@ type Op struct {
 	ID       string
 	Revision int64
 	Source   json.RawMessage
+	// Force writes even when the index holds a newer revision (drift
+	// repair after the database was restored from a backup). Drivers that
+	// cannot force a lower version refuse it with ErrUnsupported.
+	Force bool
 }
 
 // Status is the outcome of one Op.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/repokit/repokit/search"
 )
@@ -29,10 +30,10 @@ type searchResponse struct {
 
 type aggBuckets struct {
 	Buckets []struct {
-		Key      any         `json:"key"`
-		KeyStr   string      `json:"key_as_string"`
-		DocCount int64       `json:"doc_count"`
-		Sub      *aggBuckets `json:"sub"`
+		Key      json.RawMessage `json:"key"`
+		KeyStr   string          `json:"key_as_string"`
+		DocCount int64           `json:"doc_count"`
+		Sub      *aggBuckets     `json:"sub"`
 	} `json:"buckets"`
 }
 
@@ -88,7 +89,16 @@ func toFacet(ab *aggBuckets) *search.FacetResult {
 	for _, b := range ab.Buckets {
 		key := b.KeyStr
 		if key == "" {
-			key = fmt.Sprint(b.Key)
+			var ks string
+			var kf float64
+			switch {
+			case json.Unmarshal(b.Key, &ks) == nil:
+				key = ks
+			case json.Unmarshal(b.Key, &kf) == nil: // numbers in decimal, as bleve's
+				key = strconv.FormatFloat(kf, 'f', -1, 64)
+			default:
+				key = string(b.Key)
+			}
 		}
 		bk := search.Bucket{Key: key, Count: b.DocCount}
 		if b.Sub != nil {

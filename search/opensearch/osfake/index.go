@@ -29,11 +29,13 @@ type index struct {
 	mappings map[string]any
 	settings json.RawMessage
 	fields   map[string]string // path → OpenSearch type
-	live     map[string]*doc
-	visible  map[string]*doc
-	dirty    map[string]bool
-	versions map[string]verEntry
-	created  time.Time
+	// analyzers of text fields
+	analyzers map[string]anaSpec
+	live      map[string]*doc
+	visible   map[string]*doc
+	dirty     map[string]bool
+	versions  map[string]verEntry
+	created   time.Time
 }
 
 type pit struct {
@@ -115,7 +117,11 @@ func (s *Server) createIndex(name string, body []byte) (int, any, *httpError) {
 	if _, ok := s.aliases[name]; ok {
 		return 0, nil, errf(400, "invalid_index_name_exception", "Invalid index name [%s], already exists as alias", name)
 	}
-	s.indices[name] = &index{name: name, mappings: req.Mappings, settings: req.Settings, fields: fields,
+	analyzers := map[string]anaSpec{}
+	if e := analyzersOf(propsOf(req.Mappings), "", req.Settings, analyzers); e != nil {
+		return 0, nil, e
+	}
+	s.indices[name] = &index{name: name, mappings: req.Mappings, settings: req.Settings, fields: fields, analyzers: analyzers,
 		live: map[string]*doc{}, visible: map[string]*doc{}, dirty: map[string]bool{}, versions: map[string]verEntry{}, created: time.Now()}
 	for a := range req.Aliases {
 		if s.aliases[a] == nil {
@@ -244,7 +250,11 @@ func (s *Server) putMapping(name string, body []byte) (int, any, *httpError) {
 		if e := fieldsOf(propsOf(trial), "", fields); e != nil {
 			return 0, nil, e
 		}
-		ix.mappings, ix.fields = trial, fields
+		analyzers := map[string]anaSpec{}
+		if e := analyzersOf(propsOf(trial), "", ix.settings, analyzers); e != nil {
+			return 0, nil, e
+		}
+		ix.mappings, ix.fields, ix.analyzers = trial, fields, analyzers
 	}
 	return 200, map[string]any{"acknowledged": true}, nil
 }
