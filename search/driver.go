@@ -115,6 +115,9 @@ type Spec struct {
 	KeepAlive  string
 	// TrackTotal asks for an exact total.
 	TrackTotal bool
+	// Binding fingerprints the sort option and query a cursor of this
+	// search is valid for (set by Searcher; drivers ignore it).
+	Binding string
 }
 
 // FacetSpec is a terms facet computed over the query results restricted by
