@@ -194,23 +194,23 @@ func compileRange(q search.Range) (query.Query, error) {
 		rq.SetField(q.Field)
 		return rq, nil
 	case search.Date:
-		// bleve needs both ends: an open end is the far past or future
-		lo, hi := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999_000_000, time.UTC)
-		lf, lt := true, true
+		// a zero time is an open end for bleve
+		var lo, hi time.Time
+		lf, lt := inF, inT
 		var err error
 		if q.From != "" {
 			if lo, err = search.ParseDate(q.From); err != nil {
 				return nil, fmt.Errorf("%w: %v", search.ErrInvalid, err)
 			}
-			lf = inF
+			lo = clampTime(lo)
 		}
 		if q.To != "" {
 			if hi, err = search.ParseDate(q.To); err != nil {
 				return nil, fmt.Errorf("%w: %v", search.ErrInvalid, err)
 			}
-			lt = inT
+			hi = clampTime(hi)
 		}
-		if lo.After(hi) || (lo.Equal(hi) && !(lf && lt)) {
+		if !lo.IsZero() && !hi.IsZero() && (lo.After(hi) || (lo.Equal(hi) && !(lf && lt))) {
 			return bleve.NewMatchNoneQuery(), nil
 		}
 		rq := bleve.NewDateRangeInclusiveQuery(lo, hi, &lf, &lt)
@@ -221,6 +221,22 @@ func compileRange(q search.Range) (query.Query, error) {
 		rq.SetField(q.Field)
 		return rq, nil
 	}
+}
+
+// bleve stores dates as Unix nanoseconds: years 1678 to 2261.
+var (
+	minTime = time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2261, 12, 31, 23, 59, 59, 999_000_000, time.UTC)
+)
+
+func clampTime(t time.Time) time.Time {
+	switch {
+	case t.Before(minTime):
+		return minTime
+	case t.After(maxTime):
+		return maxTime
+	}
+	return t
 }
 
 func sortOrder(sf []search.SortField) []string {

@@ -5,7 +5,6 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode"
 
 	"github.com/repokit/repokit/search"
 )
@@ -17,8 +16,7 @@ import (
 // a mismatched value.
 //
 // Every mapped path with a value is appended to exists (OpenSearch's exists
-// rules: null and [] are no value, "" is a value of a keyword field, a text
-// value needs a token).
+// rules: null and [] are no value, "" is one).
 func prepare(m map[string]any, prefix string, fields map[string]search.Field, exists *[]string) error {
 	for k, v := range m {
 		path := k
@@ -69,18 +67,9 @@ func prepare(m map[string]any, prefix string, fields map[string]search.Field, ex
 }
 
 func hasValue(f search.Field, v any) bool {
-	if v == nil {
-		return false
-	}
-	if s, ok := v.(string); ok && f.Type == search.Text {
-		for _, r := range s {
-			if unicode.IsLetter(r) || unicode.IsDigit(r) {
-				return true
-			}
-		}
-		return false
-	}
-	return true
+	// OpenSearch: every non-null value exists, even "" (an empty text
+	// value still records the field, with a zero norm)
+	return v != nil
 }
 
 func coerce(f search.Field, v any) (any, error) {
@@ -122,12 +111,12 @@ func coerce(f search.Field, v any) (any, error) {
 			if err != nil {
 				return nil, fmt.Errorf("date field: %v", err)
 			}
-			return search.FormatDate(t), nil
+			return dateValue(t)
 		case float64:
 			if x != math.Trunc(x) || math.Abs(x) > 253402300799999 {
 				return nil, fmt.Errorf("date field: %v is not epoch milliseconds", x)
 			}
-			return search.FormatDate(time.UnixMilli(int64(x))), nil
+			return dateValue(time.UnixMilli(int64(x)))
 		}
 		return nil, fmt.Errorf("date field: got %T", v)
 	case search.Keyword, search.Text:
@@ -142,4 +131,14 @@ func coerce(f search.Field, v any) (any, error) {
 		return nil, fmt.Errorf("%s field: got an object", f.Type)
 	}
 	return v, nil
+}
+
+// dateValue is the value bleve indexes for a date: refused outside the
+// years bleve can store (it keeps Unix nanoseconds) rather than indexed
+// wrong.
+func dateValue(t time.Time) (any, error) {
+	if t.Before(minTime) || t.After(maxTime) {
+		return nil, fmt.Errorf("date field: %s is outside the years 1678-2261 the embedded engine can index", search.FormatDate(t))
+	}
+	return search.FormatDate(t), nil
 }

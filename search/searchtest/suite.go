@@ -49,6 +49,7 @@ func Run(t *testing.T, h Harness) {
 		{"Refs", testRefs},
 		{"UpdateMapping", testUpdateMapping},
 		{"Reindex", testReindex},
+		{"Semantics", testSemantics},
 	}
 	if h.PIT {
 		tests = append(tests, struct {

@@ -162,13 +162,9 @@ func osaDistance(a, b string) int {
 	return d[len(ra)][len(rb)]
 }
 
-// hasValue applies OpenSearch's exists rules to one value of a field.
+// hasValue applies OpenSearch's exists rules to one value of a field: any
+// non-null value, "" included (Lucene records a zero norm for a text value
+// without tokens).
 func (ix *index) hasValue(field string, v any) bool {
-	if v == nil {
-		return false
-	}
-	if isText(ix.fields[field]) {
-		return len(analyzeTokens(ix.analyzer(field), toString(v))) > 0
-	}
-	return true
+	return v != nil
 }
