@@ -47,6 +47,14 @@ type PITDriver interface {
 	ClosePIT(ctx context.Context, id string) error
 }
 
+// ForceDriver is implemented by drivers that can honour Op.Force in place
+// (overwrite a document holding a higher revision). Without it, an index
+// that is ahead of the database is repaired by rebuilding it into a fresh
+// concrete index ([Indexer.RebuildFresh]).
+type ForceDriver interface {
+	CanForce() bool
+}
+
 // OpKind is the kind of a write operation.
 type OpKind string
 

@@ -195,3 +195,7 @@ func toDoc(op search.Op, fields map[string]search.Field) (map[string]any, error)
 	m[RevisionField] = float64(op.Revision)
 	return m, nil
 }
+
+// CanForce implements search.ForceDriver: revisions are checked by this
+// driver, so a forced write simply skips the check.
+func (d *Driver) CanForce() bool { return true }
