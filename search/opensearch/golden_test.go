@@ -149,6 +149,7 @@ func TestGolden(t *testing.T) {
 func TestFakeRefreshVisibility(t *testing.T) {
 	ctx := context.Background()
 	srv := osfake.New()
+	srv.RefreshInterval = -1 // no periodic refresh: visibility only on refresh
 	defer srv.Close()
 	e, err := search.Open(ctx, strings.Replace(srv.URL(), "http://", "opensearch://", 1))
 	if err != nil {

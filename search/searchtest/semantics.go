@@ -1,6 +1,7 @@
 package searchtest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -281,4 +282,32 @@ func facetString(fr *search.FacetResult) string {
 		parts = append(parts, fmt.Sprintf("%s:%d", b.Key, b.Count))
 	}
 	return strings.Join(parts, " ")
+}
+
+// testWait: WaitRevision sees a written revision (and not a newer one that
+// was never written), WaitGone sees a delete.
+func testWait(t *testing.T, h Harness) {
+	ctx := ctxT(t)
+	e := h.NewEngine(t)
+	ix, err := e.CreateIndex(ctx, "things", SemanticsDefinition)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Put(ctx, search.Document{ID: "w1", Revision: 3, Source: json.RawMessage(`{"title": "x"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.WaitRevision(ctx, "w1", 3); err != nil {
+		t.Fatalf("WaitRevision(3): %v", err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if err := ix.WaitRevision(short, "w1", 4); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("WaitRevision(4) of a revision never written: %v, want a deadline", err)
+	}
+	if _, err := ix.Delete(ctx, "w1", 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.WaitGone(ctx, "w1"); err != nil {
+		t.Errorf("WaitGone: %v", err)
+	}
 }

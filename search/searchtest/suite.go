@@ -50,6 +50,7 @@ func Run(t *testing.T, h Harness) {
 		{"UpdateMapping", testUpdateMapping},
 		{"Reindex", testReindex},
 		{"Semantics", testSemantics},
+		{"Wait", testWait},
 	}
 	if h.PIT {
 		tests = append(tests, struct {

@@ -31,11 +31,15 @@ type index struct {
 	fields   map[string]string // path → OpenSearch type
 	// analyzers of text fields
 	analyzers map[string]anaSpec
-	live      map[string]*doc
-	visible   map[string]*doc
-	dirty     map[string]bool
-	versions  map[string]verEntry
-	created   time.Time
+	// lastRefresh: writes become visible to a search once a refresh
+	// interval (index.refresh_interval, 1s) has passed since the last
+	// refresh, as OpenSearch's periodic refresh does
+	lastRefresh time.Time
+	live        map[string]*doc
+	visible     map[string]*doc
+	dirty       map[string]bool
+	versions    map[string]verEntry
+	created     time.Time
 }
 
 type pit struct {
@@ -122,7 +126,7 @@ func (s *Server) createIndex(name string, body []byte) (int, any, *httpError) {
 		return 0, nil, e
 	}
 	s.indices[name] = &index{name: name, mappings: req.Mappings, settings: req.Settings, fields: fields, analyzers: analyzers,
-		live: map[string]*doc{}, visible: map[string]*doc{}, dirty: map[string]bool{}, versions: map[string]verEntry{}, created: time.Now()}
+		live: map[string]*doc{}, visible: map[string]*doc{}, dirty: map[string]bool{}, versions: map[string]verEntry{}, created: time.Now(), lastRefresh: time.Now()}
 	for a := range req.Aliases {
 		if s.aliases[a] == nil {
 			s.aliases[a] = map[string]bool{}
@@ -324,7 +328,18 @@ func (s *Server) updateAliases(body []byte) (int, any, *httpError) {
 	return 200, map[string]any{"acknowledged": true}, nil
 }
 
+// autoRefresh refreshes the index when a refresh interval has passed.
+func (ix *index) autoRefresh(every time.Duration) {
+	if every == 0 {
+		every = time.Second
+	}
+	if every > 0 && len(ix.dirty) > 0 && time.Since(ix.lastRefresh) >= every {
+		ix.refresh()
+	}
+}
+
 func (ix *index) refresh() {
+	ix.lastRefresh = time.Now()
 	for id := range ix.dirty {
 		if d := ix.live[id]; d != nil {
 			ix.visible[id] = d

@@ -81,6 +81,7 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 			return 0, nil, e
 		}
 		for _, ix := range ixs {
+			ix.autoRefresh(s.RefreshInterval)
 			for _, d := range ix.visible {
 				docs = append(docs, src{d, ix})
 			}
