@@ -181,9 +181,13 @@ var SemanticsCases = []SemanticsCase{
 	{Q: `"a b"~1000`, Bad: true},
 }
 
-func testSemantics(t *testing.T, h Harness) {
-	ctx := ctxT(t)
-	e := h.NewEngine(t)
+// SemanticsIndex creates index "things" of the semantics suite on e, fills
+// it and returns a Searcher with the suite's configuration (fields title,
+// folded, doi, tags, size, date, open; facets size, date, open, tags; sort
+// "id").
+func SemanticsIndex(t testing.TB, e *search.Engine) (*search.Index, *search.Searcher) {
+	t.Helper()
+	ctx := context.Background()
 	ix, err := e.CreateIndex(ctx, "things", SemanticsDefinition)
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +205,12 @@ func testSemantics(t *testing.T, h Harness) {
 			t.Fatalf("seed %s: %v %s", r.ID, r.Status, r.Reason)
 		}
 	}
-	s := NewSearcherT(t, ix, semanticsConfig())
+	return ix, NewSearcherT(t, ix, semanticsConfig())
+}
+
+func testSemantics(t *testing.T, h Harness) {
+	ctx := ctxT(t)
+	ix, s := SemanticsIndex(t, h.NewEngine(t))
 	for _, c := range SemanticsCases {
 		res, err := s.Search(ctx, &search.Request{Q: c.Q, Sort: "id", Size: 50})
 		name := c.Q
