@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,7 +22,7 @@ import (
 // ErrBadQuery instead of a search that runs for seconds. Fuzzy clauses keep
 // the 50 closest terms, as OpenSearch's fuzzy max_expansions does.
 const (
-	MaxTermExpansions  = 10000
+	MaxTermExpansions  = 20000
 	fuzzyMaxExpansions = 50
 )
 
@@ -104,7 +105,39 @@ func (q *expandQuery) Searcher(ctx context.Context, i index.IndexReader, m mappi
 	for k, c := range terms {
 		ts[k] = c.term
 	}
-	return searcher.NewMultiTermSearcher(ctx, i, ts, q.Field, q.boost, options, false)
+	// constant score, as OpenSearch's constant_score rewrite of
+	// multi-term queries: the terms are OR-ed as bitmaps (bleve's
+	// "unadorned" disjunction) instead of scored one by one, which keeps a
+	// pattern matching thousands of terms cheap
+	opts := options
+	opts.Score, opts.IncludeTermVectors = "none", false
+	inner, err := searcher.NewMultiTermSearcher(ctx, i, ts, q.Field, q.boost, opts, false)
+	if err != nil {
+		return nil, err
+	}
+	return &constScoreSearcher{Searcher: inner, score: q.boost}, nil
+}
+
+// constScoreSearcher gives every match the same score.
+type constScoreSearcher struct {
+	bsearch.Searcher
+	score float64
+}
+
+func (s *constScoreSearcher) Next(ctx *bsearch.SearchContext) (*bsearch.DocumentMatch, error) {
+	dm, err := s.Searcher.Next(ctx)
+	if dm != nil {
+		dm.Score = s.score
+	}
+	return dm, err
+}
+
+func (s *constScoreSearcher) Advance(ctx *bsearch.SearchContext, id index.IndexInternalID) (*bsearch.DocumentMatch, error) {
+	dm, err := s.Searcher.Advance(ctx, id)
+	if dm != nil {
+		dm.Score = s.score
+	}
+	return dm, err
 }
 
 // wildcardRegexp turns a wildcard pattern (* ? and \ escapes) into an
@@ -194,6 +227,7 @@ type slopSearcher struct {
 	offs     []int
 	slop     int
 	keepLocs bool
+	pos      map[string][]int // reused per document
 }
 
 func (s *slopSearcher) Next(ctx *bsearch.SearchContext) (*bsearch.DocumentMatch, error) {
@@ -223,24 +257,44 @@ func (s *slopSearcher) Advance(ctx *bsearch.SearchContext, id index.IndexInterna
 
 // accept checks the positions of the phrase's terms in dm.
 func (s *slopSearcher) accept(dm *bsearch.DocumentMatch) bool {
-	// positions per field value (array position) per term
-	type key string
-	byValue := map[key]map[string][]int{}
+	if s.pos == nil {
+		s.pos = map[string][]int{}
+	}
+	multi := false
 	for _, ftl := range dm.FieldTermLocations {
-		if ftl.Field != s.field {
-			continue
+		if ftl.Field == s.field && len(ftl.Location.ArrayPositions) > 0 {
+			multi = true
+			break
 		}
-		k := key(fmt.Sprint(ftl.Location.ArrayPositions))
-		if byValue[k] == nil {
-			byValue[k] = map[string][]int{}
-		}
-		byValue[k][ftl.Term] = append(byValue[k][ftl.Term], int(ftl.Location.Pos))
 	}
 	ok := false
-	for _, pos := range byValue {
-		if sloppyMatch(s.terms, s.offs, pos, s.slop) {
-			ok = true
-			break
+	if !multi { // one value: one set of positions
+		for t := range s.pos {
+			s.pos[t] = s.pos[t][:0]
+		}
+		for _, ftl := range dm.FieldTermLocations {
+			if ftl.Field == s.field {
+				s.pos[ftl.Term] = append(s.pos[ftl.Term], int(ftl.Location.Pos))
+			}
+		}
+		ok = sloppyMatch(s.terms, s.offs, s.pos, s.slop)
+	} else { // positions per value of the field (array position)
+		byValue := map[string]map[string][]int{}
+		for _, ftl := range dm.FieldTermLocations {
+			if ftl.Field != s.field {
+				continue
+			}
+			k := fmt.Sprint(ftl.Location.ArrayPositions)
+			if byValue[k] == nil {
+				byValue[k] = map[string][]int{}
+			}
+			byValue[k][ftl.Term] = append(byValue[k][ftl.Term], int(ftl.Location.Pos))
+		}
+		for _, pos := range byValue {
+			if sloppyMatch(s.terms, s.offs, pos, s.slop) {
+				ok = true
+				break
+			}
 		}
 	}
 	if !s.keepLocs {
@@ -257,16 +311,17 @@ func sloppyMatch(terms []string, offs []int, pos map[string][]int, slop int) boo
 			return false
 		}
 	}
+	var usedBuf [16]int
 	for k0, t0 := range terms {
 		for _, p0 := range pos[t0] {
 			base := p0 - offs[k0] // try windows [base, base+slop]
-			used := map[int]bool{}
+			used := usedBuf[:0]
 			all := true
 			for k, t := range terms {
 				found := false
 				for _, p := range pos[t] {
-					if d := p - offs[k]; d >= base && d <= base+slop && !used[p] {
-						used[p], found = true, true
+					if d := p - offs[k]; d >= base && d <= base+slop && !slices.Contains(used, p) {
+						used, found = append(used, p), true
 						break
 					}
 				}
