@@ -96,6 +96,9 @@ func Mapping(def search.Definition) (*mapping.IndexMappingImpl, error) {
 	im.DocValuesDynamic = false
 	root := mapping.NewDocumentStaticMapping()
 	im.DefaultMapping = root
+	// no _all composite field: every field is excluded from it, and an
+	// empty composite still costs a pass over every field of every document
+	root.AddSubDocumentMapping("_all", mapping.NewDocumentDisabledMapping())
 
 	src := mapping.NewTextFieldMapping()
 	src.Index = false

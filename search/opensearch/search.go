@@ -2,6 +2,7 @@ package opensearch
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,7 +13,8 @@ import (
 )
 
 type searchResponse struct {
-	PITID string `json:"pit_id"`
+	PITID    string `json:"pit_id"`
+	TimedOut bool   `json:"timed_out"`
 	Hits  struct {
 		Total struct {
 			Value int64 `json:"value"`
@@ -49,8 +51,13 @@ func (d *Driver) Search(ctx context.Context, index string, s *search.Spec) (*sea
 		path = "/_search"
 	}
 	var out searchResponse
-	if _, err := d.do(ctx, http.MethodPost, path, nil, body, &out); err != nil {
-		return nil, err
+	// no partial results: a shard failure must not look like fewer hits
+	params := url.Values{"allow_partial_search_results": {"false"}}
+	if _, err := d.do(ctx, http.MethodPost, path, params, body, &out); err != nil {
+		return nil, refusal(err)
+	}
+	if out.TimedOut {
+		return nil, fmt.Errorf("opensearch: search timed out on the server")
 	}
 	res := &search.Results{Total: out.Hits.Total.Value, Facets: map[string]*search.FacetResult{}, PIT: s.PIT}
 	if out.PITID != "" && s.PIT != "" {
@@ -82,6 +89,46 @@ func (d *Driver) Search(ctx context.Context, index string, s *search.Spec) (*sea
 		res.Facets[f.Name] = toFacet(&ab)
 	}
 	return res, nil
+}
+
+// refusal maps the engine refusing a query (400: too many clauses, an
+// automaton too large, a malformed value) to ErrBadQuery, without the
+// engine's reason (it names indices and internals; it stays in the wrapped
+// error for logs).
+func refusal(err error) error {
+	var ae *apiError
+	if w, ok := err.(wrapped); ok {
+		ae = w.apiError
+	} else {
+		errors.As(err, &ae)
+	}
+	if ae != nil && ae.Status == http.StatusBadRequest {
+		return &refusedQuery{QueryError: search.QueryError{Param: "q", Pos: -1,
+			Msg: "the search engine refused this query (" + ae.Type + "); simplify it"}, cause: err}
+	}
+	return err
+}
+
+// refusedQuery is a QueryError (ErrBadQuery) that keeps the engine's error
+// for logs.
+type refusedQuery struct {
+	search.QueryError
+	cause error
+}
+
+func (r *refusedQuery) Error() string { return r.QueryError.Error() }
+func (r *refusedQuery) Unwrap() error { return r.cause }
+func (r *refusedQuery) Is(target error) bool {
+	return target == search.ErrBadQuery
+}
+
+// As lets errors.As find the *search.QueryError.
+func (r *refusedQuery) As(target any) bool {
+	if p, ok := target.(**search.QueryError); ok {
+		*p = &r.QueryError
+		return true
+	}
+	return false
 }
 
 func toFacet(ab *aggBuckets) *search.FacetResult {
