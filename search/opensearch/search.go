@@ -2,8 +2,8 @@ package opensearch
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,7 +15,7 @@ import (
 type searchResponse struct {
 	PITID    string `json:"pit_id"`
 	TimedOut bool   `json:"timed_out"`
-	Hits  struct {
+	Hits     struct {
 		Total struct {
 			Value int64 `json:"value"`
 		} `json:"total"`
