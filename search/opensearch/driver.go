@@ -143,7 +143,7 @@ func (d *Driver) do(ctx context.Context, method, path string, params url.Values,
 			req.Header.Set("Content-Type", "application/json")
 		}
 	}
-	resp, err := d.api.Client.Perform(req)
+	resp, err := d.api.Client.Stream(req) // the body is read and closed below
 	if err != nil {
 		return 0, fmt.Errorf("opensearch: %s %s: %w", method, path, err)
 	}
