@@ -165,7 +165,9 @@ func TestConcurrentConsumers(t *testing.T) {
 	engineURL := strings.Replace(srv.URL(), "http://", "opensearch://", 1) + "?prefix=" + randPrefix()
 	prod := newEnv(t, db, engineURL) // producer: hooks only, never started
 	for c := 0; c < 5; c++ {
-		tc, err := tasks.NewClient(ctx, db, fastTasks()...)
+		// a lease long enough for a starved worker to heartbeat on a loaded
+		// machine (this test is about concurrency, not crash rescue)
+		tc, err := tasks.NewClient(ctx, db, fastTasks(tasks.WithLease(20*time.Second))...)
 		if err != nil {
 			t.Fatal(err)
 		}

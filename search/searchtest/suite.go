@@ -64,7 +64,7 @@ func Run(t *testing.T, h Harness) {
 }
 
 func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // generous: a loaded CI machine
 	t.Cleanup(cancel)
 	return ctx
 }
