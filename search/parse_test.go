@@ -151,7 +151,9 @@ func TestParseErrors(t *testing.T) {
 // inside the query, and every parsed query compiles to the OpenSearch DSL.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"", "a", `"a b"`, "title:x AND (type:y OR -year:[1 TO 2})", "a\\", "type:d?t*", "((((",
-		"date:2020-01", "+a -b !c", "year:{* TO *]", "x:", ":", "a OR", "&&||", `type:"\"`, "open:true", "\x00\xff"} {
+		"date:2020-01", "+a -b !c", "year:{* TO *]", "x:", ":", "a OR", "&&||", `type:"\"`, "open:true", "\x00\xff",
+		"title:*", "_exists_:type", "-type:*", "dark~", "title:ab~1", `"a b"~2^3`, "(a b)^0.5", "year:>=10", "date:<now-1y/y",
+		"date:[2016||/y TO now+1d/d}", "~", "^", "a~^", "date:>1420070400000", "title:*a*b?c"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
