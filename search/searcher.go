@@ -55,9 +55,9 @@ type Searcher struct {
 	cfg SearchConfig
 }
 
-// NewSearcher returns a Searcher over ix. A facet or sort on a field the
-// index does not map, or a facet on a field that cannot be bucketed (text,
-// object), is an ErrInvalid configuration error.
+// NewSearcher returns a Searcher over ix. A facet on a field the index does
+// not map or cannot bucket (text, object), or inconsistent sizes, are an
+// ErrInvalid configuration error.
 func NewSearcher(ix *Index, cfg SearchConfig) (*Searcher, error) {
 	if cfg.DefaultSize == 0 {
 		cfg.DefaultSize = 25
