@@ -1,7 +1,6 @@
 package blevesearch
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -99,15 +98,13 @@ func bucketFilter(f search.Field, path, key string) search.Query {
 	return search.Term{Field: path, Value: key}
 }
 
-// searchErr maps bleve errors: refusals of a user query are ErrBadQuery,
-// a deadline is reported as such.
+// searchErr maps bleve errors: refusals of a user query (*QueryError) are
+// returned as they are (ErrBadQuery); others, a deadline included, are
+// wrapped.
 func searchErr(err error) error {
 	var qe *search.QueryError
 	if errors.As(err, &qe) {
 		return qe
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return fmt.Errorf("blevesearch: search: %w", err)
 	}
 	return fmt.Errorf("blevesearch: search: %w", err)
 }
