@@ -3,6 +3,7 @@ package blevesearch_test
 import (
 	"context"
 	"errors"
+	"math"
 	"net/url"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func FuzzSearchRequest(f *testing.F) {
 		f.Add(s, 0, 0)
 	}
 	f.Add("q=a", -1, 5)
-	f.Add("", 1<<62, 1<<62)
+	f.Add("", math.MaxInt/2, math.MaxInt/2)
 	e, err := search.Open(context.Background(), "bleve://"+f.TempDir()+"?sync=false")
 	if err != nil {
 		f.Fatal(err)

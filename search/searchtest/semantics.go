@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -273,6 +274,17 @@ func testSemantics(t *testing.T, h Harness) {
 	}
 	if _, err := s.Search(ctx, &search.Request{Facets: map[string][]string{"size": {"big"}}}); !errors.Is(err, search.ErrBadQuery) {
 		t.Errorf("facet filter size=big: %v, want ErrBadQuery", err)
+	}
+	// negative or overflowing pagination never reaches the engine
+	for _, r := range []*search.Request{{Size: -1}, {Page: -1}, {Page: math.MaxInt / 2, Size: 50}, {Page: 1<<31 - 1, Size: 2}} {
+		if _, err := s.Search(ctx, r); !errors.Is(err, search.ErrBadQuery) {
+			t.Errorf("page %d size %d: %v, want ErrBadQuery", r.Page, r.Size, err)
+		}
+	}
+	for _, sp := range []*search.Spec{{Size: -1}, {From: -5, Size: 1}, {From: math.MaxInt / 2, Size: math.MaxInt / 2}} {
+		if _, err := ix.Query(ctx, sp); !errors.Is(err, search.ErrInvalid) {
+			t.Errorf("spec from %d size %d: %v, want ErrInvalid", sp.From, sp.Size, err)
+		}
 	}
 	// a facet on a text field is a configuration error
 	cfg := semanticsConfig()
