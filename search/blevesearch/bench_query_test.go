@@ -132,18 +132,22 @@ func BenchmarkZenodoQuery(b *testing.B) {
 		lat := make([]time.Duration, 0, b.N)
 		for i := 0; i < b.N; i++ {
 			t0 := time.Now()
-			var ms []query.Query
-			for _, f := range []string{"title", "description"} {
-				mq := bleve.NewMatchQuery(text)
-				mq.SetField(f)
-				mq.SetOperator(query.MatchQueryOperatorAnd)
-				ms = append(ms, mq)
+			// query_string semantics: every word in title or description
+			var words []query.Query
+			for _, w := range strings.Fields(text) {
+				var ms []query.Query
+				for _, f := range []string{"title", "description"} {
+					mq := bleve.NewMatchQuery(w)
+					mq.SetField(f)
+					ms = append(ms, mq)
+				}
+				words = append(words, bleve.NewDisjunctionQuery(ms...))
 			}
 			t1 := bleve.NewTermQuery("dataset")
 			t1.SetField("type")
 			t2 := bleve.NewTermQuery("open")
 			t2.SetField("access")
-			q := bleve.NewConjunctionQuery(bleve.NewDisjunctionQuery(ms...), t1, t2)
+			q := bleve.NewConjunctionQuery(append(words, t1, t2)...)
 			r := bleve.NewSearchRequestOptions(q, 25, 0, false)
 			r.SortBy([]string{"-created", "_id"})
 			r.Fields = []string{blevesearch.SourceField, blevesearch.RevisionField}
