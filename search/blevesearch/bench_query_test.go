@@ -68,6 +68,28 @@ func benchIndex(b *testing.B) (*search.Index, bleve.Index) {
 		}
 		raw := rawIndex(b, filepath.Join(dir, "raw"), m, docs, true)
 		b.Logf("query benchmark index: %d docs built in %s", len(docs), time.Since(start).Round(time.Second))
+		// close and reopen both, so that neither is still persisting or
+		// merging segments in the background while the other is measured
+		if err := raw.Close(); err != nil {
+			queryIndexErr = err
+			return
+		}
+		if err := e.Close(); err != nil {
+			queryIndexErr = err
+			return
+		}
+		if raw, err = bleve.Open(filepath.Join(dir, "raw")); err != nil {
+			queryIndexErr = err
+			return
+		}
+		if e, err = search.Open(ctx, "bleve://"+dir+"/rk"); err != nil {
+			queryIndexErr = err
+			return
+		}
+		if ix, err = e.OpenIndex(ctx, "bench"); err != nil {
+			queryIndexErr = err
+			return
+		}
 		queryEngine, queryIndex, queryRaw = e, ix, raw
 	})
 	if queryIndexErr != nil {
