@@ -9,6 +9,9 @@ import (
 type cursor struct {
 	After []json.RawMessage `json:"a"`
 	PIT   string            `json:"p,omitempty"`
+	// Binding is the fingerprint of the sort option and query the cursor
+	// was produced for (Spec.Binding).
+	Binding string `json:"b,omitempty"`
 }
 
 func encodeCursor(c cursor) string {

@@ -40,12 +40,93 @@ type Field struct {
 	Positions bool
 	// Raw is the field's OpenSearch mapping as written.
 	Raw json.RawMessage
+	// Analyzer is the analyzer of a text field ("standard" when not set),
+	// with what it does: Lowercase (every analyzer but a custom one without
+	// the lowercase filter) and Fold (the asciifolding filter). Custom
+	// analyzers come from settings.analysis.analyzer.
+	Analyzer        string
+	Lowercase, Fold bool
+	// UnknownAnalyzer is set when Analyzer is neither "standard" nor a
+	// custom analyzer of the standard tokenizer with lowercase/asciifolding
+	// filters (OpenSearch runs it; the embedded engine refuses it).
+	UnknownAnalyzer bool
 }
 
 type propMapping struct {
 	Type         string                     `json:"type"`
 	Properties   map[string]json.RawMessage `json:"properties"`
 	IndexOptions string                     `json:"index_options"`
+	Analyzer     string                     `json:"analyzer"`
+}
+
+// customAnalyzer is an entry of settings.analysis.analyzer.
+type customAnalyzer struct {
+	Type       string   `json:"type"`
+	Tokenizer  string   `json:"tokenizer"`
+	Filter     []string `json:"filter"`
+	CharFilter []string `json:"char_filter"`
+}
+
+// analyzers reads settings.analysis.analyzer (also under "index").
+func (d Definition) analyzers() (map[string]customAnalyzer, error) {
+	if len(d.Settings) == 0 {
+		return nil, nil
+	}
+	type analysis struct {
+		Analyzer map[string]customAnalyzer `json:"analyzer"`
+	}
+	var st struct {
+		Analysis *analysis `json:"analysis"`
+		Index    *struct {
+			Analysis *analysis `json:"analysis"`
+		} `json:"index"`
+	}
+	if err := json.Unmarshal(d.Settings, &st); err != nil {
+		return nil, fmt.Errorf("%w: settings: %v", ErrInvalid, err)
+	}
+	out := map[string]customAnalyzer{}
+	for _, a := range []*analysis{st.Analysis, func() *analysis {
+		if st.Index != nil {
+			return st.Index.Analysis
+		}
+		return nil
+	}()} {
+		if a != nil {
+			for n, c := range a.Analyzer {
+				out[n] = c
+			}
+		}
+	}
+	return out, nil
+}
+
+// describeAnalyzer fills the analyzer facts of a text field.
+func describeAnalyzer(f *Field, name string, custom map[string]customAnalyzer) {
+	if name == "" {
+		name = "standard"
+	}
+	f.Analyzer, f.Lowercase = name, true
+	if c, ok := custom[name]; ok {
+		f.Lowercase = false
+		if (c.Type != "" && c.Type != "custom") || c.Tokenizer != "standard" || len(c.CharFilter) > 0 {
+			f.UnknownAnalyzer, f.Lowercase = true, true
+			return
+		}
+		for _, flt := range c.Filter {
+			switch flt {
+			case "lowercase":
+				f.Lowercase = true
+			case "asciifolding":
+				f.Fold = true
+			default:
+				f.UnknownAnalyzer = true
+			}
+		}
+		return
+	}
+	if name != "standard" {
+		f.UnknownAnalyzer = true
+	}
 }
 
 // ParseDefinition decodes {"mappings": ..., "settings": ...}.
@@ -70,6 +151,17 @@ func (d Definition) Fields() ([]Field, error) {
 	var out []Field
 	if err := walkProps("", root.Properties, &out); err != nil {
 		return nil, err
+	}
+	custom, err := d.analyzers()
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if out[i].Type == Text {
+			var p propMapping
+			_ = json.Unmarshal(out[i].Raw, &p)
+			describeAnalyzer(&out[i], p.Analyzer, custom)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil

@@ -22,9 +22,24 @@
 // Queries come from users as a [Request] (filled from URL parameters) and are
 // parsed by this package's own Lucene-syntax parser ([Parse]) against a field
 // allow-list, so a malformed or forbidden query is an [ErrBadQuery] with its
-// position, never a server error. [Searcher] turns a Request into an engine
-// query with filters, facets (post-filtered so the other facets keep their
-// counts), named sort options, pagination and search_after cursors.
+// position, never a server error. The parser follows OpenSearch's
+// query_string: field:* and _exists_:field are exists queries, term~ and
+// term~1 fuzzy terms, "a b"~2 sloppy phrases, term^2 and (group)^3 boosts,
+// field:>N and its siblings ranges, and dates use OpenSearch's default format
+// (partial dates, epoch milliseconds), its missing-component rounding for
+// bounds and its date math (now-1y/y, 2016||/y). Wildcard, prefix and fuzzy
+// terms are bounded ([MaxExpansions], [MaxWildcards]) so that no query makes
+// the engine enumerate its dictionary without end. Every driver is held to
+// the same hits by the semantics suite of package searchtest.
+//
+// [Searcher] turns a Request into an engine query with filters, facets
+// (post-filtered so the other facets keep their counts; off by default on
+// cursor pages), named sort options, pagination and search_after cursors
+// bound to their sort and query.
+//
+// Writes reach searches after a refresh: pass [Refresh] to a direct write,
+// or wait for a revision with [Index.WaitRevision] (or
+// [Indexer.WaitSearchable] for records indexed through the outbox).
 //
 // Aggregations ([Agg] in [Spec.Aggs], or [SearchConfig.Aggs]) are
 // OpenSearch's: terms, histogram, date_histogram (calendar intervals),

@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"sort"
@@ -23,8 +24,17 @@ type DriftReport struct {
 	Missing, Stale, Orphaned int64
 	// Samples of ids per kind (at most DriftOptions.Samples each).
 	MissingIDs, StaleIDs, OrphanedIDs []string
+	// Ahead counts the Stale documents whose revision is higher than the
+	// database's (the database was restored from a backup): the version
+	// rule keeps them, so repair forces the database's state over them
+	// (drivers with ForceDriver) or rebuilds their index (Rebuilt).
+	Ahead    int64
+	AheadIDs []string
 	// Enqueued is the number of repair operations queued (repair mode).
 	Enqueued int64
+	// Rebuilt lists the indices repair rebuilt from the database into a
+	// fresh concrete index (ahead documents on a driver that cannot force).
+	Rebuilt []string
 }
 
 // Clean reports whether the indices match the database.
@@ -174,18 +184,36 @@ func (ix *Indexer) CheckDrift(ctx context.Context, opts DriftOptions) (*DriftRep
 	defer stopRec()
 	rec, rerr, rok := nextRec()
 
-	add := func(ids *[]string, n *int64, id, index string, hint int64) error {
+	canForce := false
+	if f, ok := ix.engine.Driver().(ForceDriver); ok {
+		canForce = f.CanForce()
+	}
+	rebuild := map[string]bool{}
+	addOpt := func(ids *[]string, n *int64, id, index string, hint int64, ahead bool) error {
 		*n++
 		if len(*ids) < opts.Samples {
 			*ids = append(*ids, id)
 		}
+		if ahead {
+			rep.Ahead++
+			if len(rep.AheadIDs) < opts.Samples {
+				rep.AheadIDs = append(rep.AheadIDs, id)
+			}
+		}
 		if opts.Repair {
-			if err := ix.Enqueue(ctx, nil, id, index, hint); err != nil {
+			if ahead && !canForce {
+				rebuild[index] = true
+				return nil
+			}
+			if err := ix.enqueue(ctx, nil, id, index, hint, ahead); err != nil {
 				return err
 			}
 			rep.Enqueued++
 		}
 		return nil
+	}
+	add := func(ids *[]string, n *int64, id, index string, hint int64) error {
+		return addOpt(ids, n, id, index, hint, false)
 	}
 	for {
 		if rok && rerr != nil {
@@ -226,8 +254,8 @@ func (ix *Indexer) CheckDrift(ctx context.Context, opts DriftOptions) (*DriftRep
 				}
 			}
 		case r.ref.Deleted:
-			for name := range present {
-				if err := add(&rep.StaleIDs, &rep.Stale, minID, name, r.ref.Revision); err != nil {
+			for name, rev := range present {
+				if err := addOpt(&rep.StaleIDs, &rep.Stale, minID, name, r.ref.Revision, rev > r.ref.Revision); err != nil {
 					return nil, err
 				}
 			}
@@ -235,11 +263,13 @@ func (ix *Indexer) CheckDrift(ctx context.Context, opts DriftOptions) (*DriftRep
 			rev, ok := present[r.index]
 			switch {
 			case !ok:
-				if err := add(&rep.MissingIDs, &rep.Missing, minID, r.index, r.ref.Revision); err != nil {
+				// a tombstone ahead of the database may hide it: force
+				// where the driver can (a plain write would be stale)
+				if err := ix.missing(ctx, rep, opts, minID, r.index, r.ref.Revision, canForce); err != nil {
 					return nil, err
 				}
 			case rev != r.ref.Revision:
-				if err := add(&rep.StaleIDs, &rep.Stale, minID, r.index, r.ref.Revision); err != nil {
+				if err := addOpt(&rep.StaleIDs, &rep.Stale, minID, r.index, r.ref.Revision, rev > r.ref.Revision); err != nil {
 					return nil, err
 				}
 			}
@@ -255,17 +285,165 @@ func (ix *Indexer) CheckDrift(ctx context.Context, opts DriftOptions) (*DriftRep
 			rec, rerr, rok = nextRec()
 		}
 	}
+	for _, name := range names {
+		if rebuild[name] {
+			if err := ix.RebuildFresh(ctx, name, 0); err != nil {
+				return rep, fmt.Errorf("search: drift repair: rebuild %s: %w", name, err)
+			}
+			rep.Rebuilt = append(rep.Rebuilt, name)
+		}
+	}
 	return rep, nil
+}
+
+// missing records a live record without a document; repair forces its
+// write where the driver can, since a tombstone ahead of the database
+// (invisible to Refs) would make a plain write stale.
+func (ix *Indexer) missing(ctx context.Context, rep *DriftReport, opts DriftOptions, id, index string, rev int64, canForce bool) error {
+	rep.Missing++
+	if len(rep.MissingIDs) < opts.Samples {
+		rep.MissingIDs = append(rep.MissingIDs, id)
+	}
+	if !opts.Repair {
+		return nil
+	}
+	if err := ix.enqueue(ctx, nil, id, index, rev, canForce); err != nil {
+		return err
+	}
+	rep.Enqueued++
+	return nil
+}
+
+// RebuildFresh rebuilds index name (without prefix) from the database into a
+// new concrete index with the current definition and switches the alias to
+// it, then deletes the old concrete index: the way to repair an index that
+// holds revisions ahead of the database on drivers that cannot overwrite a
+// higher version (OpenSearch's external versions). Writes that reach the old
+// index during the rebuild are caught up by enqueueing every record changed
+// meanwhile through a drift check with repair after the switch. batch is
+// the bulk size (default 500).
+func (ix *Indexer) RebuildFresh(ctx context.Context, name string, batch int) error {
+	if ix.store == nil {
+		return fmt.Errorf("search: indexer not attached to a records store")
+	}
+	if batch <= 0 {
+		batch = 500
+	}
+	x, err := ix.indexNamed(ctx, name)
+	if err != nil {
+		return err
+	}
+	e, d := ix.engine, ix.engine.Driver()
+	olds, err := d.Resolve(ctx, x.alias)
+	if err != nil {
+		return err
+	}
+	next, err := e.concreteName(ctx, x.alias)
+	if err != nil {
+		return err
+	}
+	if err := d.CreateIndex(ctx, next, x.Definition()); err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		_ = d.DeleteIndex(ctx, next)
+		return err
+	}
+	var ops []Op
+	flush := func() error {
+		if len(ops) == 0 {
+			return nil
+		}
+		rs, err := d.Bulk(ctx, next, ops, false)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if r.Status == Failed {
+				return fmt.Errorf("search: rebuild %s: %s", r.ID, r.Reason)
+			}
+		}
+		ops = ops[:0]
+		return nil
+	}
+	var ids []uuid.UUID
+	load := func() error {
+		if len(ids) == 0 {
+			return nil
+		}
+		rs, err := ix.store.GetMany(ctx, ids, records.IncludeDeleted())
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if r.Deleted {
+				continue
+			}
+			to, err := ix.route(r)
+			if err != nil {
+				return err
+			}
+			if to != name {
+				continue
+			}
+			src, err := ix.dumper(ctx, r)
+			if err != nil {
+				return fmt.Errorf("search: dump record %s: %w", r.ID, err)
+			}
+			ops = append(ops, Op{Kind: OpIndex, ID: r.ID.String(), Revision: r.Revision, Source: src})
+		}
+		ids = ids[:0]
+		return flush()
+	}
+	for r, err := range ix.store.Refs(ctx) {
+		if err != nil {
+			return fail(err)
+		}
+		if r.Deleted {
+			continue
+		}
+		ids = append(ids, r.ID)
+		if len(ids) == batch {
+			if err := load(); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if err := load(); err != nil {
+		return fail(err)
+	}
+	if err := d.Refresh(ctx, next); err != nil {
+		return fail(err)
+	}
+	if err := d.SwitchAlias(ctx, x.alias, next); err != nil {
+		return fail(err)
+	}
+	for _, o := range olds {
+		if err := d.DeleteIndex(ctx, o); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	// changes made while copying went to the old index: find and requeue
+	// them (the new index has no ahead documents, so plain writes converge)
+	_, err = ix.CheckDrift(ctx, DriftOptions{Repair: true, Indices: []string{name}})
+	return err
 }
 
 // RebuildAll indexes every record of the store into its index now (not
 // through the queue): live records are indexed, deleted ones deleted, in
 // bulk requests of batch records (default 500), with their revisions as
 // versions so that concurrent consumers cannot be overwritten by older
-// states. progress, when not nil, is called after every batch.
+// states. On drivers with [ForceDriver] the writes are forced, so that an
+// index ahead of the database (restored from a backup) converges too; on
+// others use [Indexer.RebuildFresh] (or CheckDrift with Repair, which does).
+// progress, when not nil, is called after every batch.
 func (ix *Indexer) RebuildAll(ctx context.Context, batch int, progress func(done int64)) error {
 	if ix.store == nil {
 		return fmt.Errorf("search: indexer not attached to a records store")
+	}
+	force := false
+	if f, ok := ix.engine.Driver().(ForceDriver); ok {
+		force = f.CanForce()
 	}
 	if batch <= 0 {
 		batch = 500
@@ -279,6 +457,7 @@ func (ix *Indexer) RebuildAll(ctx context.Context, batch int, progress func(done
 		ts := make([]*tasksTask, len(refs))
 		for i, r := range refs {
 			ts[i] = newTask(r.ID.String())
+			ts[i].Args.Force = force
 		}
 		for i, err := range ix.consume(ctx, ts) {
 			if err != nil {

@@ -47,6 +47,14 @@ type PITDriver interface {
 	ClosePIT(ctx context.Context, id string) error
 }
 
+// ForceDriver is implemented by drivers that can honour Op.Force in place
+// (overwrite a document holding a higher revision). Without it, an index
+// that is ahead of the database is repaired by rebuilding it into a fresh
+// concrete index ([Indexer.RebuildFresh]).
+type ForceDriver interface {
+	CanForce() bool
+}
+
 // OpKind is the kind of a write operation.
 type OpKind string
 
@@ -63,6 +71,10 @@ type Op struct {
 	ID       string
 	Revision int64
 	Source   json.RawMessage
+	// Force writes even when the index holds a newer revision (drift
+	// repair after the database was restored from a backup). Drivers that
+	// cannot force a lower version refuse it with ErrUnsupported.
+	Force bool
 }
 
 // Status is the outcome of one Op.
@@ -113,6 +125,9 @@ type Spec struct {
 	TrackTotal bool
 	// Aggs are aggregations over the documents matching Query (see [Agg]).
 	Aggs []Agg
+	// Binding fingerprints the sort option and query a cursor of this
+	// search is valid for (set by Searcher; drivers ignore it).
+	Binding string
 }
 
 // FacetSpec is a terms facet computed over the query results restricted by

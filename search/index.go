@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"math"
 	"sync"
 )
 
@@ -125,6 +126,9 @@ func (ix *Index) Refresh(ctx context.Context) error { return ix.e.drv.Refresh(ct
 // Query runs a compiled search spec (see [Searcher] for user requests). The
 // _id tie-breaker is appended to the sort when missing.
 func (ix *Index) Query(ctx context.Context, s *Spec) (*Results, error) {
+	if s.Size < 0 || s.From < 0 || s.From > math.MaxInt32-s.Size {
+		return nil, fmt.Errorf("%w: spec: from %d and size %d must be non-negative and bounded", ErrInvalid, s.From, s.Size)
+	}
 	s2 := *s
 	if s2.Query == nil {
 		s2.Query = MatchAll{}

@@ -28,6 +28,9 @@ type IndexTask struct {
 	Op       OpKind `json:"op"`
 	Revision int64  `json:"rev"`
 	Index    string `json:"index"`
+	// Force writes the record's current state even over a higher revision
+	// in the index (drift repair when the index is ahead of the database).
+	Force bool `json:"force,omitempty"`
 }
 
 // Dumper turns a record into the document to index.
@@ -232,10 +235,14 @@ func (ix *Indexer) route(r *records.Record) (string, error) {
 // default index): a copy there is deleted if the record routes elsewhere;
 // hint is the revision to delete with if the record no longer exists.
 func (ix *Indexer) Enqueue(ctx context.Context, tx *sqlx.Tx, id, index string, hint int64) error {
+	return ix.enqueue(ctx, tx, id, index, hint, false)
+}
+
+func (ix *Indexer) enqueue(ctx context.Context, tx *sqlx.Tx, id, index string, hint int64, force bool) error {
 	if index == "" {
 		index = ix.index
 	}
-	t := IndexTask{ID: id, Op: OpIndex, Revision: hint, Index: index}
+	t := IndexTask{ID: id, Op: OpIndex, Revision: hint, Index: index, Force: force}
 	var err error
 	if tx != nil {
 		_, err = ix.tc.EnqueueTx(ctx, tx, ix.taskType, t, ix.enqOpts...)
@@ -335,6 +342,7 @@ func (ix *Indexer) consume(ctx context.Context, ts []*tasks.Task[IndexTask]) []e
 				p = &planned{index: index, op: Op{Kind: OpDelete, ID: id, Revision: t.Args.Revision}}
 				plans[k] = p
 			}
+			p.op.Force = p.op.Force || t.Args.Force
 		} else {
 			index, err := ix.route(r)
 			if err != nil {
@@ -355,6 +363,7 @@ func (ix *Indexer) consume(ctx context.Context, ts []*tasks.Task[IndexTask]) []e
 				}
 				plans[k] = p
 			}
+			p.op.Force = p.op.Force || t.Args.Force
 			// a record routed elsewhere before (t.Args.Index) keeps an
 			// orphan there: delete it at the current revision
 			if t.Args.Index != "" && t.Args.Index != index {

@@ -22,6 +22,12 @@ type Schema struct {
 	// Types gives the type of each path (usually from the index definition);
 	// unknown paths count as Text.
 	Types map[string]FieldType
+	// Analysis gives, for text paths, what their analyzer does (lowercase,
+	// ASCII folding), used to normalize wildcard, prefix and fuzzy terms as
+	// OpenSearch's query_string does. Missing paths are lowercased only.
+	Analysis map[string]Field
+	// Now is the clock of date math ("now-1y/y"); nil = time.Now.
+	Now func() time.Time
 }
 
 // Limits of the parser, so that user input cannot exhaust the server.
@@ -29,6 +35,14 @@ const (
 	MaxQueryLength  = 4096
 	maxQueryDepth   = 32
 	maxQueryClauses = 1024
+	// MaxExpansions bounds the multi-term clauses of one query (wildcard,
+	// prefix and fuzzy terms, counted once per field they search), and
+	// MaxWildcards the * and ? of one pattern, so that no user query can make
+	// the engine enumerate the term dictionary without end.
+	MaxExpansions = 16
+	MaxWildcards  = 8
+	// MaxPatternLength bounds a wildcard pattern in bytes.
+	MaxPatternLength = 128
 )
 
 // Parse parses a Lucene-syntax query string into a Query:
@@ -36,6 +50,16 @@ const (
 //	word  "a phrase"  field:value  field:"phrase"  field:(a OR b)
 //	a AND b  a OR b  NOT a  a && b  a || b  !a  +required  -excluded  ( ... )
 //	field:[a TO b]  field:{a TO b]  field:[* TO b]  wild*card  te?t  \escaped
+//	field:*  _exists_:field  (field has a value; -field:* has none)
+//	field:>10  field:>=10  field:<10  field:<=10  (numbers, dates, keywords)
+//	word~  word~1  (fuzzy; ~ alone is AUTO)  "a phrase"~2  (slop)
+//	word^2  "a phrase"^2  (group)^3  (boost)
+//
+// Dates follow OpenSearch's rules: a missing component is the start of the
+// period for a lower bound and its end for an upper bound (date:2012 is
+// 2012-01-01 as a whole day; [2017 TO 2018] reaches the end of 2018-01-01);
+// date math works in bounds and values (now-1y/y, 2016||/y, date:2016||/y is
+// all of 2016).
 //
 // Juxtaposed clauses are combined with AND. Errors are *QueryError values
 // (errors.Is(err, ErrBadQuery)) with the byte position of the problem. An
@@ -51,7 +75,10 @@ func Parse(q string, s *Schema) (Query, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{toks: toks, schema: s, src: q}
+	p := &parser{toks: toks, schema: s, src: q, now: time.Now}
+	if s != nil && s.Now != nil {
+		p.now = s.Now
+	}
 	if len(toks) == 1 { // only EOF
 		return MatchAll{}, nil
 	}
@@ -82,6 +109,8 @@ const (
 	tPlus
 	tMinus
 	tTo
+	tTilde // ~ with an optional number (text)
+	tCaret // ^ with a number (text)
 )
 
 type token struct {
@@ -100,13 +129,17 @@ func (t token) describe() string {
 		return fmt.Sprintf("%q", t.text)
 	case tPhrase:
 		return "phrase"
+	case tTilde:
+		return `"~"`
+	case tCaret:
+		return `"^"`
 	}
 	return fmt.Sprintf("%q", t.text)
 }
 
 func isSpecial(r rune) bool {
 	switch r {
-	case '(', ')', ':', '"', '[', ']', '{', '}':
+	case '(', ')', ':', '"', '[', ']', '{', '}', '~', '^':
 		return true
 	}
 	return unicode.IsSpace(r)
@@ -120,6 +153,24 @@ func lex(q string) ([]token, error) {
 		switch {
 		case unicode.IsSpace(r):
 			i += w
+		case r == '~' || r == '^':
+			start := i
+			i++
+			j := i
+			for j < len(q) && (q[j] >= '0' && q[j] <= '9' || q[j] == '.') {
+				j++
+			}
+			k := tTilde
+			if r == '^' {
+				k = tCaret
+			}
+			if j < len(q) {
+				if r2, _ := utf8.DecodeRuneInString(q[j:]); !isSpecial(r2) {
+					return nil, &QueryError{Param: "q", Pos: start, Msg: fmt.Sprintf("%c needs a whole number (word~1, \"a phrase\"~2, word^2)", r)}
+				}
+			}
+			toks = append(toks, token{kind: k, pos: start, text: q[i:j]})
+			i = j
 		case r == '(':
 			toks = append(toks, token{kind: tLParen, pos: i, text: "("})
 			i++
@@ -230,6 +281,8 @@ type parser struct {
 	schema  *Schema
 	src     string
 	clauses int
+	expand  int // multi-term clauses so far
+	now     func() time.Time
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -339,7 +392,7 @@ func (p *parser) parseClause(depth int, f *fieldCtx) (Query, error) {
 		if c := p.next(); c.kind != tRParen {
 			return nil, p.errAt(c.pos, "expected ) to close ( at position %d, found %s", t.pos, c.describe())
 		}
-		return q, nil
+		return p.boost(q)
 	case tWord:
 		if p.toks[p.i+1].kind == tColon {
 			if f != nil {
@@ -347,6 +400,17 @@ func (p *parser) parseClause(depth int, f *fieldCtx) (Query, error) {
 			}
 			p.next()
 			p.next()
+			if t.text == "_exists_" && t.pattern == t.text {
+				v := p.next()
+				if v.kind != tWord || v.wild {
+					return nil, p.errAt(v.pos, "_exists_ needs a field name")
+				}
+				fc, err := p.resolveField(v)
+				if err != nil {
+					return nil, err
+				}
+				return p.boost(Exists{Field: fc.path})
+			}
 			fc, err := p.resolveField(t)
 			if err != nil {
 				return nil, err
@@ -361,7 +425,7 @@ func (p *parser) parseClause(depth int, f *fieldCtx) (Query, error) {
 				if c := p.next(); c.kind != tRParen {
 					return nil, p.errAt(c.pos, "expected ) to close ( at position %d, found %s", v.pos, c.describe())
 				}
-				return q, nil
+				return p.boost(q)
 			}
 			return p.parseValue(fc)
 		}
@@ -374,6 +438,38 @@ func (p *parser) parseClause(depth int, f *fieldCtx) (Query, error) {
 		return p.parseValue(f)
 	}
 	return nil, p.errAt(t.pos, "expected a term, found %s", t.describe())
+}
+
+// boost applies a following ^N to q.
+func (p *parser) boost(q Query) (Query, error) {
+	t := p.peek()
+	if t.kind != tCaret {
+		return q, nil
+	}
+	p.next()
+	b, err := strconv.ParseFloat(t.text, 64)
+	if err != nil || b < 0 || math.IsInf(b, 0) || b > 1e6 {
+		return nil, p.errAt(t.pos, "^ needs a boost between 0 and 1000000 (term^2)")
+	}
+	return Boost{Query: q, Factor: b}, nil
+}
+
+// tilde reads an optional ~N after a term: ok reports whether there was
+// one, n is -1 for a bare ~.
+func (p *parser) tilde() (n int, pos int, ok bool, err error) {
+	t := p.peek()
+	if t.kind != tTilde {
+		return 0, 0, false, nil
+	}
+	p.next()
+	if t.text == "" {
+		return -1, t.pos, true, nil
+	}
+	v, err := strconv.Atoi(t.text)
+	if err != nil || v < 0 {
+		return 0, t.pos, true, p.errAt(t.pos, "~ needs a whole number (word~1, \"a phrase\"~2)")
+	}
+	return v, t.pos, true, nil
 }
 
 func (p *parser) resolveField(t token) (*fieldCtx, error) {
@@ -398,6 +494,35 @@ func (p *parser) defaults() []string {
 	return p.schema.Default
 }
 
+// perDefault builds one query per default field, combined with OR.
+func (p *parser) perDefault(t token, mk func(path string, typ FieldType) (Query, error)) (Query, error) {
+	ds := p.defaults()
+	if len(ds) == 0 {
+		return nil, p.errAt(t.pos, "no default search fields")
+	}
+	var alts []Query
+	for _, d := range ds {
+		q, err := mk(d, p.typeOf(d))
+		if err != nil {
+			return nil, err
+		}
+		alts = append(alts, q)
+	}
+	if len(alts) == 1 {
+		return alts[0], nil
+	}
+	return Bool{Should: alts}, nil
+}
+
+// countExpansion counts n multi-term clauses against MaxExpansions.
+func (p *parser) countExpansion(t token, n int) error {
+	p.expand += n
+	if p.expand > MaxExpansions {
+		return p.errAt(t.pos, "too many wildcard, prefix or fuzzy terms (at most %d per query, counting each field searched)", MaxExpansions)
+	}
+	return nil
+}
+
 func (p *parser) parseValue(f *fieldCtx) (Query, error) {
 	t := p.next()
 	switch t.kind {
@@ -405,51 +530,179 @@ func (p *parser) parseValue(f *fieldCtx) (Query, error) {
 		if f == nil {
 			return nil, p.errAt(t.pos, "range needs a field (field:[a TO b])")
 		}
-		return p.parseRange(t, f)
+		q, err := p.parseRange(t, f)
+		if err != nil {
+			return nil, err
+		}
+		return p.boost(q)
 	case tPhrase:
-		if f == nil {
+		slop, _, _, err := p.tilde()
+		if err != nil {
+			return nil, err
+		}
+		if slop < 0 {
+			slop = 0
+		}
+		if slop > 100 {
+			return nil, p.errAt(t.pos, "phrase slop must be at most 100")
+		}
+		var q Query
+		switch {
+		case f == nil:
 			if len(p.defaults()) == 0 {
 				return nil, p.errAt(t.pos, "no default search fields")
 			}
-			return Phrase{Fields: p.defaults(), Text: t.text}, nil
-		}
-		switch f.typ {
-		case Text:
-			return Phrase{Field: f.path, Text: t.text}, nil
+			q = Phrase{Fields: p.defaults(), Text: t.text, Slop: slop}
+		case f.typ == Text:
+			q = Phrase{Field: f.path, Text: t.text, Slop: slop}
 		default:
-			return p.exact(t, f, t.text)
+			if q, err = p.exact(t, f, t.text); err != nil {
+				return nil, err
+			}
 		}
+		return p.boost(q)
 	case tWord:
 	default:
 		return nil, p.errAt(t.pos, "expected a term, found %s", t.describe())
 	}
-	if f == nil {
-		ds := p.defaults()
-		if len(ds) == 0 {
+	fuzz, fpos, fuzzy, err := p.tilde()
+	if err != nil {
+		return nil, err
+	}
+	var q Query
+	switch {
+	case fuzzy:
+		if t.wild {
+			return nil, p.errAt(fpos, "~ cannot follow a wildcard term")
+		}
+		if fuzz > 2 {
+			return nil, p.errAt(fpos, "fuzziness must be 0, 1 or 2")
+		}
+		mk := func(path string, typ FieldType) (Query, error) {
+			if typ != Text && typ != Keyword {
+				return nil, p.errAt(t.pos, "fuzzy terms only work on text and keyword fields")
+			}
+			v := t.text
+			if typ == Text {
+				v = p.normalize(path, v)
+			}
+			n := fuzz
+			if n < 0 {
+				n = AutoFuzziness(v)
+			}
+			return Fuzzy{Field: path, Value: v, Fuzziness: n}, nil
+		}
+		if f == nil {
+			if err := p.countExpansion(t, len(p.defaults())); err != nil {
+				return nil, err
+			}
+			q, err = p.perDefault(t, mk)
+		} else {
+			if err := p.countExpansion(t, 1); err != nil {
+				return nil, err
+			}
+			q, err = mk(f.path, f.typ)
+		}
+	case f == nil:
+		if t.wild {
+			if t.pattern == "*" {
+				q = MatchAll{}
+				break
+			}
+			if err := p.checkPattern(t); err != nil {
+				return nil, err
+			}
+			if err := p.countExpansion(t, len(p.defaults())); err != nil {
+				return nil, err
+			}
+			q, err = p.perDefault(t, func(path string, typ FieldType) (Query, error) {
+				return p.wildcard(path, typ, t.pattern), nil
+			})
+			break
+		}
+		if len(p.defaults()) == 0 {
 			return nil, p.errAt(t.pos, "no default search fields")
 		}
-		if t.wild {
-			var alts []Query
-			for _, d := range ds {
-				alts = append(alts, p.wildcard(d, p.typeOf(d), t.pattern))
-			}
-			if len(alts) == 1 {
-				return alts[0], nil
-			}
-			return Bool{Should: alts}, nil
-		}
-		return Match{Fields: ds, Text: t.text}, nil
-	}
-	if t.wild {
+		q = Match{Fields: p.defaults(), Text: t.text}
+	case t.wild && t.pattern == "*":
+		q = Exists{Field: f.path}
+	case t.wild:
 		if f.typ != Text && f.typ != Keyword {
 			return nil, p.errAt(t.pos, "wildcards only work on text and keyword fields, %s is %s", f.name, f.typ)
 		}
-		return p.wildcard(f.path, f.typ, t.pattern), nil
+		if err := p.checkPattern(t); err != nil {
+			return nil, err
+		}
+		if err := p.countExpansion(t, 1); err != nil {
+			return nil, err
+		}
+		q = p.wildcard(f.path, f.typ, t.pattern)
+	default:
+		if op, rest := comparison(t); op != "" && t.pattern == t.text {
+			q, err = p.compare(t, f, op, rest)
+			break
+		}
+		if f.typ == Text {
+			q = Match{Field: f.path, Text: t.text}
+		} else {
+			q, err = p.exact(t, f, t.text)
+		}
 	}
-	if f.typ == Text {
-		return Match{Field: f.path, Text: t.text}, nil
+	if err != nil {
+		return nil, err
 	}
-	return p.exact(t, f, t.text)
+	return p.boost(q)
+}
+
+// comparison splits >=v, >v, <=v, <v.
+func comparison(t token) (op, rest string) {
+	for _, o := range []string{">=", "<=", ">", "<"} {
+		if strings.HasPrefix(t.text, o) && len(t.text) > len(o) {
+			return o, t.text[len(o):]
+		}
+	}
+	return "", ""
+}
+
+// compare builds field:>v and its siblings as ranges, with OpenSearch's
+// rounding for dates (gt and lte round up).
+func (p *parser) compare(t token, f *fieldCtx, op, v string) (Query, error) {
+	if f.typ != Number && f.typ != Date && f.typ != Keyword {
+		return nil, p.errAt(t.pos, "%s only works on number, date and keyword fields, %s is %s", op, f.name, f.typ)
+	}
+	r := Range{Field: f.path, Kind: f.typ}
+	upper := op[0] == '<'
+	incl := len(op) == 2
+	roundUp := (upper && incl) || (!upper && !incl) // lte, gt
+	b, err := p.bound(f, v, roundUp)
+	if err != nil {
+		return nil, p.errAt(t.pos+len(op), "%v", err)
+	}
+	if upper {
+		r.To, r.IncludeTo = b, incl
+	} else {
+		r.From, r.IncludeFrom = b, incl
+	}
+	return r, nil
+}
+
+func (p *parser) checkPattern(t token) error {
+	if len(t.pattern) > MaxPatternLength {
+		return p.errAt(t.pos, "wildcard pattern longer than %d bytes", MaxPatternLength)
+	}
+	n := 0
+	for i := 0; i < len(t.pattern); i++ {
+		switch t.pattern[i] {
+		case '\\':
+			i++
+		case '*', '?':
+			n++
+		}
+	}
+	if n > MaxWildcards {
+		return p.errAt(t.pos, "more than %d wildcards in one term", MaxWildcards)
+	}
+	return nil
 }
 
 func (p *parser) typeOf(path string) FieldType {
@@ -461,16 +714,35 @@ func (p *parser) typeOf(path string) FieldType {
 	return Text
 }
 
+// normalize applies what the analyzer of text field path does to a single
+// term (lowercase, ASCII folding), as OpenSearch normalizes wildcard, prefix
+// and fuzzy terms.
+func (p *parser) normalize(path, v string) string {
+	lower, fold := true, false
+	if p.schema != nil {
+		if f, ok := p.schema.Analysis[path]; ok && f.Analyzer != "" {
+			lower, fold = f.Lowercase, f.Fold
+		}
+	}
+	if lower {
+		v = strings.ToLower(v)
+	}
+	if fold {
+		v = FoldASCII(v)
+	}
+	return v
+}
+
 func (p *parser) wildcard(path string, typ FieldType, pattern string) Query {
 	if typ == Text {
-		pattern = strings.ToLower(pattern)
+		pattern = p.normalize(path, pattern)
 	}
 	// a single trailing * with no other wildcard is a prefix query
 	if strings.HasSuffix(pattern, "*") && !strings.HasSuffix(pattern, `\*`) {
 		body := pattern[:len(pattern)-1]
 		if !strings.ContainsAny(body, "*?\\") {
 			if body == "" {
-				return MatchAll{}
+				return Exists{Field: path}
 			}
 			return Prefix{Field: path, Value: body}
 		}
@@ -489,16 +761,23 @@ func (p *parser) exact(t token, f *fieldCtx, v string) (Query, error) {
 			return Term{Field: f.path, Value: strings.ToLower(v)}, nil
 		}
 		return nil, p.errAt(t.pos, "%s is a boolean field: expected true or false", f.name)
-	case Number, Date:
-		nv, err := normalizeBound(f, v)
+	case Number:
+		nv, err := p.bound(f, v, false)
 		if err != nil {
 			return nil, p.errAt(t.pos, "%v", err)
 		}
-		if f.typ == Date && len(v) < 19 { // a day, month or year: the whole period
-			from, to := datePeriod(v)
-			return Range{Field: f.path, Kind: Date, From: from, To: to, IncludeFrom: true, IncludeTo: false}, nil
+		return Range{Field: f.path, Kind: Number, From: nv, To: nv, IncludeFrom: true, IncludeTo: true}, nil
+	case Date:
+		// OpenSearch: a date term is the range [v rounded down, v rounded up]
+		from, err := p.bound(f, v, false)
+		if err != nil {
+			return nil, p.errAt(t.pos, "%v", err)
 		}
-		return Range{Field: f.path, Kind: f.typ, From: nv, To: nv, IncludeFrom: true, IncludeTo: true}, nil
+		to, err := p.bound(f, v, true)
+		if err != nil {
+			return nil, p.errAt(t.pos, "%v", err)
+		}
+		return Range{Field: f.path, Kind: Date, From: from, To: to, IncludeFrom: true, IncludeTo: true}, nil
 	}
 	return nil, p.errAt(t.pos, "field %s (%s) cannot be queried by value", f.name, f.typ)
 }
@@ -523,52 +802,24 @@ func (p *parser) parseRange(open token, f *fieldCtx) (Query, error) {
 		return nil, p.errAt(cl.pos, "expected ] or } to close the range, found %s", cl.describe())
 	}
 	r := Range{Field: f.path, Kind: f.typ, IncludeFrom: open.text == "[", IncludeTo: cl.text == "]"}
-	if f.typ == Keyword {
-		r.Kind = Keyword
-	}
 	var err error
 	if lo.text != "*" {
-		if r.From, err = normalizeBound(f, lo.text); err != nil {
+		// gte rounds down, gt rounds up (OpenSearch)
+		if r.From, err = p.bound(f, lo.text, !r.IncludeFrom); err != nil {
 			return nil, p.errAt(lo.pos, "%v", err)
 		}
 	}
 	if hi.text != "*" {
-		if r.To, err = normalizeBound(f, hi.text); err != nil {
+		// lte rounds up, lt rounds down
+		if r.To, err = p.bound(f, hi.text, r.IncludeTo); err != nil {
 			return nil, p.errAt(hi.pos, "%v", err)
 		}
 	}
 	return r, nil
 }
 
-var dateLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02", "2006-01", "2006"}
-
-// ParseDate parses the date forms accepted in queries (RFC 3339, or a
-// 2006-01-02, 2006-01 or 2006 prefix), in UTC.
-func ParseDate(v string) (time.Time, error) {
-	for _, l := range dateLayouts {
-		if t, err := time.Parse(l, v); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("invalid date %q (use 2006, 2006-01, 2006-01-02 or RFC 3339)", v)
-}
-
-// datePeriod returns [start, end) of a year, month or day written as v.
-func datePeriod(v string) (string, string) {
-	t, _ := ParseDate(v)
-	var end time.Time
-	switch len(v) {
-	case 4:
-		end = t.AddDate(1, 0, 0)
-	case 7:
-		end = t.AddDate(0, 1, 0)
-	default:
-		end = t.AddDate(0, 0, 1)
-	}
-	return t.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano)
-}
-
-func normalizeBound(f *fieldCtx, v string) (string, error) {
+// bound normalizes a range bound or exact value of field f.
+func (p *parser) bound(f *fieldCtx, v string, roundUp bool) (string, error) {
 	switch f.typ {
 	case Number:
 		x, err := strconv.ParseFloat(v, 64)
@@ -577,11 +828,11 @@ func normalizeBound(f *fieldCtx, v string) (string, error) {
 		}
 		return strconv.FormatFloat(x, 'g', -1, 64), nil
 	case Date:
-		t, err := ParseDate(v)
+		t, err := ResolveDate(v, roundUp, p.now())
 		if err != nil {
 			return "", fmt.Errorf("%s: %v", f.name, err)
 		}
-		return t.Format(time.RFC3339Nano), nil
+		return FormatDate(t), nil
 	}
 	return v, nil
 }

@@ -33,10 +33,13 @@ type Match struct {
 }
 
 // Phrase matches the words of Text in order in Field (or any of Fields).
+// Slop > 0 allows that many position moves (Lucene's sloppy phrase:
+// "a b"~2 also matches "a x y b" and "b a").
 type Phrase struct {
 	Field  string
 	Fields []string
 	Text   string
+	Slop   int
 }
 
 // Prefix matches terms of Field starting with Value.

@@ -24,12 +24,16 @@ type Request struct {
 	PIT bool
 	// Filters are extra filters added by the application (not from users).
 	Filters []Query
+	// WithFacets turns facet counts on or off; nil = the default: on for a
+	// first page, off for cursor pages (After set), as Zenodo's API does.
+	WithFacets *bool
 }
 
 // RequestFromValues builds a Request from URL parameters: q, sort, page,
-// size, after, pit, and any other parameter naming a configured facet
-// (repeated for several values). Unknown parameters are ignored, as in
-// Invenio; malformed numbers are ErrBadQuery.
+// size, after, pit, facets (true/false: compute facet counts), and any other
+// parameter naming a configured facet (repeated for several values).
+// Unknown parameters are ignored, as in Invenio; malformed numbers are
+// ErrBadQuery.
 func RequestFromValues(v url.Values, facetNames ...string) (*Request, error) {
 	r := &Request{Q: v.Get("q"), Sort: v.Get("sort"), After: v.Get("after")}
 	var err error
@@ -42,6 +46,13 @@ func RequestFromValues(v url.Values, facetNames ...string) (*Request, error) {
 		if r.Size, err = strconv.Atoi(s); err != nil || r.Size < 0 {
 			return nil, badParam("size", "must be a non-negative integer")
 		}
+	}
+	if s := v.Get("facets"); s != "" {
+		on, err := strconv.ParseBool(strings.ToLower(s))
+		if err != nil {
+			return nil, badParam("facets", "must be true or false")
+		}
+		r.WithFacets = &on
 	}
 	if s := v.Get("pit"); s != "" {
 		if r.PIT, err = strconv.ParseBool(strings.ToLower(s)); err != nil {

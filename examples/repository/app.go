@@ -184,7 +184,9 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *
 		if a.index, err = a.engine.EnsureIndex(ctx, "records", indexDefinition); err != nil {
 			return nil, fmt.Errorf("search index: %w", err)
 		}
-		a.searcher = search.NewSearcher(a.index, searchConfig(searchPermission))
+		if a.searcher, err = search.NewSearcher(a.index, searchConfig(searchPermission)); err != nil {
+			return nil, fmt.Errorf("search configuration: %w", err)
+		}
 	}
 	a.indexer = search.NewIndexer(a.engine, a.tasks, search.IndexName("records"), search.TaskQueue(queueIndexing),
 		search.WithDumper(dumper(cfg.BaseURL)), search.Batch(200, 100*time.Millisecond), search.IndexerLogger(log))

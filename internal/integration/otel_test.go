@@ -107,7 +107,11 @@ func TestTelemetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := search.Instrument(search.NewSearcher(ix, search.SearchConfig{})).Search(ctx, &search.Request{}); err != nil {
+	sr, err := search.NewSearcher(ix, search.SearchConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := search.Instrument(sr).Search(ctx, &search.Request{}); err != nil {
 		t.Fatal(err)
 	}
 

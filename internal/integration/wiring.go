@@ -145,7 +145,9 @@ func Open(ctx context.Context, cfg Config) (r *Repo, err error) {
 	if err := r.Tasks.Start(ctx); err != nil {
 		return nil, err
 	}
-	r.Handler = r.routes(fs)
+	if r.Handler, err = r.routes(fs); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -156,9 +158,12 @@ func (r *Repo) Close() {
 	}
 }
 
-func (r *Repo) routes(fs *files.Store) http.Handler {
-	searcher := search.NewSearcher(r.Index, search.SearchConfig{
+func (r *Repo) routes(fs *files.Store) (http.Handler, error) {
+	searcher, err := search.NewSearcher(r.Index, search.SearchConfig{
 		Schema: search.Schema{Default: []string{"title"}}, Permission: search.PolicyPermission(policy)})
+	if err != nil {
+		return nil, err
+	}
 	filesAPI := fileshttp.New(fs, fileshttp.WithBucketResolver(r.Files.BucketResolver("id")),
 		fileshttp.WithAccessPolicy(policy, func(req *http.Request, res fileshttp.Resource) (access.Resource, error) {
 			return r.Files.AccessResource(req, res.BucketID)
@@ -213,7 +218,7 @@ func (r *Repo) routes(fs *files.Store) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(res)
 	})
-	return authenticate(r.Pages.Middleware(mux))
+	return authenticate(r.Pages.Middleware(mux)), nil
 }
 
 func (r *Repo) record(req *http.Request) (*records.Record, error) {

@@ -76,18 +76,17 @@ func (d *Driver) aggregate(ctx context.Context, name string, q search.Query, agg
 		return nil, 0, err
 	}
 	defer release()
-	bq, err := compile(q)
-	if err != nil {
-		return nil, 0, err
-	}
-	bq = notTombstone(bq)
 	var docs []*search.AggDoc
 	var fields map[string]search.Field
 	for _, b := range bs {
 		b.mu.Lock()
 		fields = b.fields
 		b.mu.Unlock()
-		ds, err := collectValues(ctx, b, bq, fields, search.AggFields(aggs))
+		bq, err := newCompiler(fields).compile(q)
+		if err != nil {
+			return nil, 0, err
+		}
+		ds, err := collectValues(ctx, b, notTombstone(bq), fields, search.AggFields(aggs))
 		if err != nil {
 			return nil, 0, err
 		}

@@ -185,10 +185,14 @@ func BenchmarkMappings(b *testing.B) {
 		src  bool
 	}{{"default", bleve.NewIndexMapping(), false}, {"repokit", ours, true}} {
 		b.Run(c.name, func(b *testing.B) {
-			start := time.Now()
+			start, cpu0 := time.Now(), cpuTime()
 			idx := rawIndex(b, filepath.Join(b.TempDir(), c.name), c.m, docs, c.src)
 			defer idx.Close()
 			rate := float64(len(docs)) / time.Since(start).Seconds()
+			cpuRate := 0.0
+			if cpu := cpuTime() - cpu0; cpu > 0 {
+				cpuRate = float64(len(docs)) / cpu.Seconds()
+			}
 			mq := bleve.NewMatchQuery(q)
 			mq.SetField("description")
 			req := bleve.NewSearchRequestOptions(mq, 25, 0, false)
@@ -217,6 +221,64 @@ func BenchmarkMappings(b *testing.B) {
 			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 			b.ReportMetric(rate, "index-docs/s")
+			b.ReportMetric(cpuRate, "index-docs/cpu-s")
+		})
+	}
+}
+
+// BenchmarkMappingCosts shows what the shipped mapping's indexing time is
+// spent on: the same documents through the shipped mapping, then without
+// one of its parts (term positions on text, the stored _source, doc values
+// for sorting and facets), and bleve's default mapping. One op = all documents into a
+// fresh index; docs per CPU second reported (less distorted by a loaded
+// machine than wall time).
+func BenchmarkMappingCosts(b *testing.B) {
+	docs := makeDocs(benchDocs())
+	variants := []struct {
+		name string
+		edit func(*mapping.IndexMappingImpl)
+		src  bool
+	}{
+		{"shipped", nil, true},
+		{"no-positions", func(m *mapping.IndexMappingImpl) {
+			for _, f := range []string{"title", "description"} {
+				m.DefaultMapping.Properties[f].Fields[0].IncludeTermVectors = false
+			}
+		}, true},
+		{"no-source", nil, false},
+		{"no-docvalues", func(m *mapping.IndexMappingImpl) {
+			for _, p := range m.DefaultMapping.Properties {
+				for _, f := range p.Fields {
+					f.DocValues = false
+				}
+			}
+		}, true},
+		{"bleve-default", nil, false},
+	}
+	for _, v := range variants {
+		b.Run(v.name, func(b *testing.B) {
+			var m mapping.IndexMapping
+			if v.name == "bleve-default" {
+				m = bleve.NewIndexMapping()
+			} else {
+				im, err := blevesearch.Mapping(benchDef)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if v.edit != nil {
+					v.edit(im)
+				}
+				m = im
+			}
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				idx := rawIndex(b, filepath.Join(b.TempDir(), "x"), m, docs, v.src)
+				idx.Close()
+			}
+			if cpu := cpuTime() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(len(docs)*b.N)/cpu.Seconds(), "docs/cpu-s")
+			}
+			b.ReportMetric(float64(len(docs)*b.N)/b.Elapsed().Seconds(), "docs/s")
 		})
 	}
 }

@@ -11,8 +11,22 @@ import (
 	"github.com/repokit/repokit/search"
 )
 
+// ExistsField is the internal keyword field listing, per document, the
+// paths of the mapped fields that have a value (OpenSearch's _field_names),
+// so that field:* and _exists_:field are one term lookup.
+const ExistsField = "_exists"
+
+// compiler translates portable queries into bleve queries for one search.
+type compiler struct {
+	fields map[string]search.Field
+}
+
+func newCompiler(fields map[string]search.Field) *compiler {
+	return &compiler{fields: fields}
+}
+
 // compile translates a portable query into a bleve query.
-func compile(q search.Query) (query.Query, error) {
+func (c *compiler) compile(q search.Query) (query.Query, error) {
 	switch q := q.(type) {
 	case nil, search.MatchAll:
 		return bleve.NewMatchAllQuery(), nil
@@ -41,6 +55,12 @@ func compile(q search.Query) (query.Query, error) {
 			return bleve.NewMatchNoneQuery(), nil
 		}
 		return bleve.NewDisjunctionQuery(ds...), nil
+	case search.IDs:
+		return bleve.NewDocIDQuery(q.Values), nil
+	case search.Exists:
+		tq := bleve.NewTermQuery(q.Field)
+		tq.SetField(ExistsField)
+		return tq, nil
 	case search.Match:
 		return perField(q.Field, q.Fields, func(f string) query.Query {
 			mq := bleve.NewMatchQuery(q.Text)
@@ -50,41 +70,59 @@ func compile(q search.Query) (query.Query, error) {
 		}), nil
 	case search.Phrase:
 		return perField(q.Field, q.Fields, func(f string) query.Query {
+			if q.Slop > 0 {
+				return &slopPhraseQuery{Field: f, Text: q.Text, Slop: q.Slop, boost: 1}
+			}
 			pq := bleve.NewMatchPhraseQuery(q.Text)
 			pq.SetField(f)
 			return pq
 		}), nil
 	case search.Prefix:
-		pq := bleve.NewPrefixQuery(q.Value)
-		pq.SetField(q.Field)
-		return pq, nil
+		return &expandQuery{Kind: "prefix", Field: q.Field, Term: q.Value, boost: 1}, nil
 	case search.Wildcard:
-		wq := bleve.NewWildcardQuery(q.Pattern)
-		wq.SetField(q.Field)
-		return wq, nil
+		return &expandQuery{Kind: "wildcard", Field: q.Field, Term: q.Pattern, boost: 1}, nil
+	case search.Fuzzy:
+		if q.Fuzziness <= 0 {
+			tq := bleve.NewTermQuery(q.Value)
+			tq.SetField(q.Field)
+			return tq, nil
+		}
+		return &expandQuery{Kind: "fuzzy", Field: q.Field, Term: q.Value, Fuzziness: q.Fuzziness, boost: 1}, nil
+	case search.Boost:
+		inner, err := c.compile(q.Query)
+		if err != nil {
+			return nil, err
+		}
+		if bq, ok := inner.(query.BoostableQuery); ok {
+			bq.SetBoost(q.Factor)
+			return bq, nil
+		}
+		cq := bleve.NewConjunctionQuery(inner)
+		cq.SetBoost(q.Factor)
+		return cq, nil
 	case search.Range:
 		return compileRange(q)
 	case search.Bool:
 		bq := bleve.NewBooleanQuery()
 		var must []query.Query
-		for _, c := range append(append([]search.Query(nil), q.Must...), q.Filter...) {
-			cq, err := compile(c)
+		for _, cl := range append(append([]search.Query(nil), q.Must...), q.Filter...) {
+			cq, err := c.compile(cl)
 			if err != nil {
 				return nil, err
 			}
 			must = append(must, cq)
 		}
 		var should []query.Query
-		for _, c := range q.Should {
-			cq, err := compile(c)
+		for _, cl := range q.Should {
+			cq, err := c.compile(cl)
 			if err != nil {
 				return nil, err
 			}
 			should = append(should, cq)
 		}
 		var not []query.Query
-		for _, c := range q.MustNot {
-			cq, err := compile(c)
+		for _, cl := range q.MustNot {
+			cq, err := c.compile(cl)
 			if err != nil {
 				return nil, err
 			}
@@ -152,33 +190,56 @@ func compileRange(q search.Range) (query.Query, error) {
 			}
 			hi = &v
 		}
+		if lo != nil && hi != nil && (*lo > *hi || (*lo == *hi && !(inF && inT))) {
+			return bleve.NewMatchNoneQuery(), nil
+		}
 		rq := bleve.NewNumericRangeInclusiveQuery(lo, hi, &inF, &inT)
 		rq.SetField(q.Field)
 		return rq, nil
 	case search.Date:
+		// a zero time is an open end for bleve
 		var lo, hi time.Time
+		lf, lt := inF, inT
 		var err error
 		if q.From != "" {
 			if lo, err = search.ParseDate(q.From); err != nil {
 				return nil, fmt.Errorf("%w: %v", search.ErrInvalid, err)
 			}
+			lo = clampTime(lo)
 		}
 		if q.To != "" {
 			if hi, err = search.ParseDate(q.To); err != nil {
 				return nil, fmt.Errorf("%w: %v", search.ErrInvalid, err)
 			}
+			hi = clampTime(hi)
 		}
-		rq := bleve.NewDateRangeInclusiveQuery(lo, hi, &inF, &inT)
+		if !lo.IsZero() && !hi.IsZero() && (lo.After(hi) || (lo.Equal(hi) && !(lf && lt))) {
+			return bleve.NewMatchNoneQuery(), nil
+		}
+		rq := bleve.NewDateRangeInclusiveQuery(lo, hi, &lf, &lt)
 		rq.SetField(q.Field)
 		return rq, nil
 	default:
 		rq := bleve.NewTermRangeInclusiveQuery(q.From, q.To, &inF, &inT)
 		rq.SetField(q.Field)
-		if q.From == "" && q.To == "" {
-			return bleve.NewMatchAllQuery(), nil
-		}
 		return rq, nil
 	}
+}
+
+// bleve stores dates as Unix nanoseconds: years 1678 to 2261.
+var (
+	minTime = time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2261, 12, 31, 23, 59, 59, 999_000_000, time.UTC)
+)
+
+func clampTime(t time.Time) time.Time {
+	switch {
+	case t.Before(minTime):
+		return minTime
+	case t.After(maxTime):
+		return maxTime
+	}
+	return t
 }
 
 func sortOrder(sf []search.SortField) []string {

@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 
 	"github.com/blevesearch/bleve/v2"
-	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/repokit/repokit/search"
@@ -21,23 +19,31 @@ import (
 // update) waits for the searches in flight: no search fails during a
 // reindex.
 func (d *Driver) searcher(name string) (idx bleve.Index, release func(), err error) {
+	idx, _, release, err = d.searcherFields(name)
+	return idx, release, err
+}
+
+// searcherFields is searcher that also returns the mapped fields (of the
+// first concrete index).
+func (d *Driver) searcherFields(name string) (idx bleve.Index, fields map[string]search.Field, release func(), err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
-		return nil, nil, search.ErrClosed
+		return nil, nil, nil, search.ErrClosed
 	}
 	cs, err := d.resolveLocked(name)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	bs := make([]*bidx, 0, len(cs))
 	for _, c := range cs {
 		b, err := d.getLocked(c)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		bs = append(bs, b)
 	}
+	fields = bs[0].fields
 	is := make([]bleve.Index, len(bs))
 	for i, b := range bs {
 		b.rw.RLock()
@@ -49,9 +55,9 @@ func (d *Driver) searcher(name string) (idx bleve.Index, release func(), err err
 		}
 	}
 	if len(is) == 1 {
-		return is[0], release, nil
+		return is[0], fields, release, nil
 	}
-	return bleve.NewIndexAlias(is...), release, nil
+	return bleve.NewIndexAlias(is...), fields, release, nil
 }
 
 // Search implements search.Driver. The post filter restricts hits only; each
@@ -60,16 +66,23 @@ func (d *Driver) searcher(name string) (idx bleve.Index, release func(), err err
 // per parent bucket — the post_filter semantics of OpenSearch emulated.
 func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*search.Results, error) {
 	if s.PIT != "" {
-		return nil, fmt.Errorf("%w: point in time on bleve", search.ErrUnsupported)
+		return nil, fmt.Errorf("%w: point-in-time searches are not supported by the bleve driver", search.ErrUnsupported)
 	}
 	if len(s.Aggs) > 0 {
 		return d.searchWithAggs(ctx, name, s)
 	}
-	idx, release, err := d.searcher(name)
+	idx, fields, release, err := d.searcherFields(name)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
+	for _, f := range s.Facets {
+		if err := checkFacetField(fields, f); err != nil {
+			return nil, err
+		}
+	}
+	c := newCompiler(fields)
+	compile := c.compile
 	base, err := compile(s.Query)
 	if err != nil {
 		return nil, err
@@ -115,13 +128,13 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 			if req.Facets == nil {
 				req.Facets = bleve.FacetsRequest{}
 			}
-			req.AddFacet(f.Name, bleve.NewFacetRequest(f.Field, f.Size))
+			req.AddFacet(f.Name, facetRequest(fields, f))
 		}
 		plain = nil
 	}
 	res, err := idx.SearchInContext(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("blevesearch: search: %w", err)
+		return nil, searchErr(err)
 	}
 	out := &search.Results{Total: int64(res.Total), Facets: map[string]*search.FacetResult{}}
 	for _, h := range res.Hits {
@@ -145,11 +158,11 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 	}
 	for _, f := range s.Facets {
 		if fr, ok := res.Facets[f.Name]; ok && s.PostFilter == nil {
-			out.Facets[f.Name] = bucketsOf(fr)
+			out.Facets[f.Name] = bucketsOf(fields[f.Field], fr)
 		}
 	}
 	if len(plain) > 0 {
-		if err := d.facetRequest(ctx, idx, base, plain, out); err != nil {
+		if err := d.facetRequest(ctx, idx, fields, base, plain, out); err != nil {
 			return nil, err
 		}
 	}
@@ -158,7 +171,7 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 		if err != nil {
 			return nil, err
 		}
-		if err := d.facetRequest(ctx, idx, bleve.NewConjunctionQuery(base, fq), []search.FacetSpec{f}, out); err != nil {
+		if err := d.facetRequest(ctx, idx, fields, bleve.NewConjunctionQuery(base, fq), []search.FacetSpec{f}, out); err != nil {
 			return nil, err
 		}
 	}
@@ -180,12 +193,14 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 			scope = bleve.NewConjunctionQuery(base, fq)
 		}
 		for i := range fr.Buckets {
-			tq := bleve.NewTermQuery(fr.Buckets[i].Key)
-			tq.SetField(f.Field)
+			tq, err := compile(bucketFilter(fields[f.Field], f.Field, fr.Buckets[i].Key))
+			if err != nil {
+				return nil, err
+			}
 			sub := *f.Sub
 			sub.Name = "sub"
 			tmp := &search.Results{Facets: map[string]*search.FacetResult{}}
-			if err := d.facetRequest(ctx, idx, bleve.NewConjunctionQuery(scope, tq), []search.FacetSpec{sub}, tmp); err != nil {
+			if err := d.facetRequest(ctx, idx, fields, bleve.NewConjunctionQuery(scope, tq), []search.FacetSpec{sub}, tmp); err != nil {
 				return nil, err
 			}
 			fr.Buckets[i].Sub = tmp.Facets["sub"]
@@ -194,40 +209,23 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 	return out, nil
 }
 
-func (d *Driver) facetRequest(ctx context.Context, idx bleve.Index, q query.Query, fs []search.FacetSpec, out *search.Results) error {
+func (d *Driver) facetRequest(ctx context.Context, idx bleve.Index, fields map[string]search.Field, q query.Query, fs []search.FacetSpec, out *search.Results) error {
 	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
 	for _, f := range fs {
-		req.AddFacet(f.Name, bleve.NewFacetRequest(f.Field, f.Size))
+		req.AddFacet(f.Name, facetRequest(fields, f))
 	}
 	res, err := idx.SearchInContext(ctx, req)
 	if err != nil {
-		return fmt.Errorf("blevesearch: facet search: %w", err)
+		return searchErr(err)
 	}
 	for _, f := range fs {
 		if fr, ok := res.Facets[f.Name]; ok {
-			out.Facets[f.Name] = bucketsOf(fr)
+			out.Facets[f.Name] = bucketsOf(fields[f.Field], fr)
 		} else {
 			out.Facets[f.Name] = &search.FacetResult{}
 		}
 	}
 	return nil
-}
-
-func bucketsOf(fr *bsearch.FacetResult) *search.FacetResult {
-	out := &search.FacetResult{}
-	if fr == nil || fr.Terms == nil {
-		return out
-	}
-	for _, t := range fr.Terms.Terms() {
-		out.Buckets = append(out.Buckets, search.Bucket{Key: t.Term, Count: int64(t.Count)})
-	}
-	sort.SliceStable(out.Buckets, func(i, j int) bool {
-		if out.Buckets[i].Count != out.Buckets[j].Count {
-			return out.Buckets[i].Count > out.Buckets[j].Count
-		}
-		return out.Buckets[i].Key < out.Buckets[j].Key
-	})
-	return out
 }
 
 // Refs implements search.Driver: live documents by id (search_after on _id).

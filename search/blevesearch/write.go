@@ -136,7 +136,7 @@ func (d *Driver) apply(ctx context.Context, b *bidx, ops []search.Op) ([]search.
 			}
 			cur = pendingRev{rev: rev, ok: found}
 		}
-		if cur.ok && cur.rev > op.Revision {
+		if cur.ok && cur.rev > op.Revision && !op.Force {
 			res[i].Status = search.Stale
 			continue
 		}
@@ -181,11 +181,21 @@ func toDoc(op search.Op, fields map[string]search.Field) (map[string]any, error)
 	if m == nil {
 		return nil, fmt.Errorf("source is not a JSON object")
 	}
-	if err := prepare(m, "", fields); err != nil {
+	var exists []string
+	if err := prepare(m, "", fields, &exists); err != nil {
 		return nil, fmt.Errorf("mapper_parsing_exception: %v", err)
 	}
 	delete(m, TombstoneField)
+	if len(exists) > 0 {
+		m[ExistsField] = exists
+	} else {
+		delete(m, ExistsField)
+	}
 	m[SourceField] = string(op.Source)
 	m[RevisionField] = float64(op.Revision)
 	return m, nil
 }
+
+// CanForce implements search.ForceDriver: revisions are checked by this
+// driver, so a forced write simply skips the check.
+func (d *Driver) CanForce() bool { return true }

@@ -65,6 +65,12 @@ func (d *Driver) Bulk(ctx context.Context, index string, ops []search.Op, refres
 			res[i].Status, res[i].Reason = search.Failed, "source is not valid JSON"
 			continue
 		}
+		if op.Force {
+			// external versions cannot go down in OpenSearch: an index ahead
+			// of the database is rebuilt instead (Indexer.RebuildFresh)
+			res[i].Status, res[i].Reason = search.Failed, "OpenSearch cannot overwrite a higher external version; rebuild the index"
+			continue
+		}
 		send = append(send, op)
 		pos = append(pos, i)
 	}

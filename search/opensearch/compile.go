@@ -38,9 +38,33 @@ func Compile(q search.Query) (any, error) {
 			if f == "" {
 				f = q.Fields[0]
 			}
-			return obj{"match_phrase": obj{f: obj{"query": q.Text}}}, nil
+			p := obj{"query": q.Text}
+			if q.Slop > 0 {
+				p["slop"] = q.Slop
+			}
+			return obj{"match_phrase": obj{f: p}}, nil
 		}
-		return obj{"multi_match": obj{"query": q.Text, "fields": q.Fields, "type": "phrase"}}, nil
+		mm := obj{"query": q.Text, "fields": q.Fields, "type": "phrase"}
+		if q.Slop > 0 {
+			mm["slop"] = q.Slop
+		}
+		return obj{"multi_match": mm}, nil
+	case search.Exists:
+		return obj{"exists": obj{"field": q.Field}}, nil
+	case search.IDs:
+		return obj{"ids": obj{"values": q.Values}}, nil
+	case search.Fuzzy:
+		if q.Fuzziness <= 0 {
+			return obj{"term": obj{q.Field: obj{"value": q.Value}}}, nil
+		}
+		return obj{"fuzzy": obj{q.Field: obj{"value": q.Value, "fuzziness": q.Fuzziness,
+			"prefix_length": 0, "max_expansions": 50, "transpositions": true}}}, nil
+	case search.Boost:
+		inner, err := Compile(q.Query)
+		if err != nil {
+			return nil, err
+		}
+		return obj{"bool": obj{"must": []any{inner}, "boost": q.Factor}}, nil
 	case search.Prefix:
 		return obj{"prefix": obj{q.Field: obj{"value": q.Value}}}, nil
 	case search.Wildcard:

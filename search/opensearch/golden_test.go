@@ -117,7 +117,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := search.NewSearcher(ix, searchtest.Config())
+	s := searchtest.NewSearcherT(t, ix, searchtest.Config())
 	step("search_facets", func() error {
 		_, err := s.Search(ctx, &search.Request{Q: `title:(alpha OR "beta gamma") -type:dataset year:[2001 TO *]`, Size: 10, Page: 2,
 			Facets: map[string][]string{"type": {"publication::thesis", "software"}, "access": {"public"}}})
@@ -149,6 +149,7 @@ func TestGolden(t *testing.T) {
 func TestFakeRefreshVisibility(t *testing.T) {
 	ctx := context.Background()
 	srv := osfake.New()
+	srv.RefreshInterval = -1 // no periodic refresh: visibility only on refresh
 	defer srv.Close()
 	e, err := search.Open(ctx, strings.Replace(srv.URL(), "http://", "opensearch://", 1))
 	if err != nil {

@@ -3,16 +3,19 @@ package opensearch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/repokit/repokit/search"
 )
 
 type searchResponse struct {
-	PITID string `json:"pit_id"`
-	Hits  struct {
+	PITID    string `json:"pit_id"`
+	TimedOut bool   `json:"timed_out"`
+	Hits     struct {
 		Total struct {
 			Value int64 `json:"value"`
 		} `json:"total"`
@@ -29,10 +32,10 @@ type searchResponse struct {
 
 type aggBuckets struct {
 	Buckets []struct {
-		Key      any         `json:"key"`
-		KeyStr   string      `json:"key_as_string"`
-		DocCount int64       `json:"doc_count"`
-		Sub      *aggBuckets `json:"sub"`
+		Key      json.RawMessage `json:"key"`
+		KeyStr   string          `json:"key_as_string"`
+		DocCount int64           `json:"doc_count"`
+		Sub      *aggBuckets     `json:"sub"`
 	} `json:"buckets"`
 }
 
@@ -48,8 +51,13 @@ func (d *Driver) Search(ctx context.Context, index string, s *search.Spec) (*sea
 		path = "/_search"
 	}
 	var out searchResponse
-	if _, err := d.do(ctx, http.MethodPost, path, nil, body, &out); err != nil {
-		return nil, err
+	// no partial results: a shard failure must not look like fewer hits
+	params := url.Values{"allow_partial_search_results": {"false"}}
+	if _, err := d.do(ctx, http.MethodPost, path, params, body, &out); err != nil {
+		return nil, refusal(err)
+	}
+	if out.TimedOut {
+		return nil, fmt.Errorf("opensearch: search timed out on the server")
 	}
 	res := &search.Results{Total: out.Hits.Total.Value, Facets: map[string]*search.FacetResult{}, PIT: s.PIT}
 	if out.PITID != "" && s.PIT != "" {
@@ -88,12 +96,61 @@ func (d *Driver) Search(ctx context.Context, index string, s *search.Spec) (*sea
 	return res, nil
 }
 
+// refusal maps the engine refusing a query (400: too many clauses, an
+// automaton too large, a malformed value) to ErrBadQuery, without the
+// engine's reason (it names indices and internals; it stays in the wrapped
+// error for logs).
+func refusal(err error) error {
+	var ae *apiError
+	if w, ok := err.(wrapped); ok {
+		ae = w.apiError
+	} else {
+		errors.As(err, &ae)
+	}
+	if ae != nil && ae.Status == http.StatusBadRequest {
+		return &refusedQuery{QueryError: search.QueryError{Param: "q", Pos: -1,
+			Msg: "the search engine refused this query (" + ae.Type + "); simplify it"}, cause: err}
+	}
+	return err
+}
+
+// refusedQuery is a QueryError (ErrBadQuery) that keeps the engine's error
+// for logs.
+type refusedQuery struct {
+	search.QueryError
+	cause error
+}
+
+func (r *refusedQuery) Error() string { return r.QueryError.Error() }
+func (r *refusedQuery) Unwrap() error { return r.cause }
+func (r *refusedQuery) Is(target error) bool {
+	return target == search.ErrBadQuery
+}
+
+// As lets errors.As find the *search.QueryError.
+func (r *refusedQuery) As(target any) bool {
+	if p, ok := target.(**search.QueryError); ok {
+		*p = &r.QueryError
+		return true
+	}
+	return false
+}
+
 func toFacet(ab *aggBuckets) *search.FacetResult {
 	fr := &search.FacetResult{}
 	for _, b := range ab.Buckets {
 		key := b.KeyStr
 		if key == "" {
-			key = fmt.Sprint(b.Key)
+			var ks string
+			var kf float64
+			switch {
+			case json.Unmarshal(b.Key, &ks) == nil:
+				key = ks
+			case json.Unmarshal(b.Key, &kf) == nil: // numbers in decimal, as bleve's
+				key = strconv.FormatFloat(kf, 'f', -1, 64)
+			default:
+				key = string(b.Key)
+			}
 		}
 		bk := search.Bucket{Key: key, Count: b.DocCount}
 		if b.Sub != nil {

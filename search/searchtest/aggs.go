@@ -383,10 +383,13 @@ func testAggs(t *testing.T, h Harness) {
 	eqBuckets(t, "terms of nothing", res.Aggs["k"], nil)
 
 	// through a Searcher: on the first page, not on cursor pages
-	sr := search.NewSearcher(ix, search.SearchConfig{
+	sr, err := search.NewSearcher(ix, search.SearchConfig{
 		Schema: search.Schema{Fields: map[string]string{"kind": "kind"}},
 		Aggs:   []search.Agg{search.TermsAgg("cities", "city", 10)},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	page1, err := sr.Search(ctx, &search.Request{Q: "kind:museum", Size: 3})
 	if err != nil {
 		t.Fatal(err)

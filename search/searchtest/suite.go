@@ -51,6 +51,8 @@ func Run(t *testing.T, h Harness) {
 		{"Reindex", testReindex},
 		{"Aggregations", testAggs},
 		{"Geo", testGeo},
+		{"Semantics", testSemantics},
+		{"Wait", testWait},
 	}
 	if h.PIT {
 		tests = append(tests, struct {
@@ -64,7 +66,7 @@ func Run(t *testing.T, h Harness) {
 }
 
 func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // generous: a loaded CI machine
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -387,7 +389,7 @@ func run(t *testing.T, s *search.Searcher, r *search.Request) *search.Results {
 
 func testQueries(t *testing.T, h Harness) {
 	ix, docs := seeded(t, h, 50)
-	s := search.NewSearcher(ix, Config())
+	s := NewSearcherT(t, ix, Config())
 	has := func(text, w string) bool {
 		return slices.Contains(strings.Fields(strings.ToLower(text)), w)
 	}
@@ -456,7 +458,7 @@ func testQueries(t *testing.T, h Harness) {
 
 func testBadQueries(t *testing.T, h Harness) {
 	ix, _ := seeded(t, h, 3)
-	s := search.NewSearcher(ix, Config())
+	s := NewSearcherT(t, ix, Config())
 	for _, c := range []struct {
 		q   string
 		pos int
@@ -525,7 +527,7 @@ func eqCounts(t *testing.T, what string, got, want map[string]int64) {
 
 func testFacets(t *testing.T, h Harness) {
 	ix, docs := seeded(t, h, 60)
-	s := search.NewSearcher(ix, Config())
+	s := NewSearcherT(t, ix, Config())
 	all := func(TestDoc) bool { return true }
 	typ := func(d TestDoc) string { return d.Type }
 	acc := func(d TestDoc) string { return d.Access }
@@ -583,7 +585,7 @@ func testFacets(t *testing.T, h Harness) {
 
 func testSortAndPages(t *testing.T, h Harness) {
 	ix, docs := seeded(t, h, 30)
-	s := search.NewSearcher(ix, Config())
+	s := NewSearcherT(t, ix, Config())
 	byCreated := append([]TestDoc(nil), docs...)
 	sort.Slice(byCreated, func(i, j int) bool { return byCreated[i].Created.Before(byCreated[j].Created) })
 	var oldest, newest []string
@@ -634,7 +636,7 @@ func testSortAndPages(t *testing.T, h Harness) {
 
 func testSearchAfter(t *testing.T, h Harness) {
 	ix, docs := seeded(t, h, 55)
-	s := search.NewSearcher(ix, Config())
+	s := NewSearcherT(t, ix, Config())
 	for _, so := range []string{"oldest", "year", "bestmatch"} {
 		q := ""
 		if so == "bestmatch" {
@@ -673,14 +675,43 @@ func testSearchAfter(t *testing.T, h Harness) {
 			}
 		}
 	}
-	// asking for a point in time works everywhere (ignored where unsupported)
-	if res := run(t, s, &search.Request{Size: 3, Sort: "oldest", PIT: !h.PIT}); len(res.Hits) != 3 {
-		t.Errorf("PIT request: %d hits", len(res.Hits))
+	// a point in time works where supported, and is a clear ErrUnsupported
+	// elsewhere (never silently ignored)
+	if h.PIT {
+		if res := run(t, s, &search.Request{Size: 3, Sort: "oldest", PIT: true}); len(res.Hits) != 3 {
+			t.Errorf("PIT request: %d hits", len(res.Hits))
+		}
+	} else if _, err := s.Search(ctxT(t), &search.Request{Size: 3, Sort: "oldest", PIT: true}); !errors.Is(err, search.ErrUnsupported) {
+		t.Errorf("PIT on an engine without it: %v, want ErrUnsupported", err)
 	}
-	// a cursor of another sort is rejected
+	// a cursor of another sort, or of another query, is rejected — also
+	// when the sorts have the same number of values (oldest/newest)
 	res := run(t, s, &search.Request{Size: 2, Sort: "oldest"})
-	if _, err := s.Search(ctxT(t), &search.Request{Size: 2, Sort: "year", After: res.Next}); !errors.Is(err, search.ErrBadQuery) {
-		t.Errorf("cursor of another sort: %v", err)
+	for _, r := range []*search.Request{
+		{Size: 2, Sort: "year", After: res.Next},
+		{Size: 2, Sort: "newest", After: res.Next},
+		{Size: 2, Sort: "oldest", Q: "alpha", After: res.Next},
+		{Size: 2, Sort: "oldest", Facets: map[string][]string{"access": {"public"}}, After: res.Next},
+	} {
+		if _, err := s.Search(ctxT(t), r); !errors.Is(err, search.ErrBadQuery) {
+			t.Errorf("cursor of oldest/no query used with sort %s q %q facets %v: %v, want ErrBadQuery", r.Sort, r.Q, r.Facets, err)
+		}
+	}
+	// the same sort and query go on, without facets by default on cursor
+	// pages; facets can be asked for, or turned off on a first page
+	next := run(t, s, &search.Request{Size: 2, Sort: "oldest", After: res.Next})
+	if len(next.Hits) != 2 || next.Hits[0].ID == res.Hits[0].ID || len(next.Facets) != 0 {
+		t.Errorf("cursor page: %v, facets %v", ids(next), next.Facets)
+	}
+	on, off := true, false
+	if p := run(t, s, &search.Request{Size: 2, Sort: "oldest", After: res.Next, WithFacets: &on}); len(p.Facets["type"].Buckets) == 0 {
+		t.Errorf("cursor page with facets asked: %v", p.Facets)
+	}
+	if len(res.Facets["type"].Buckets) == 0 {
+		t.Errorf("first page without facets: %v", res.Facets)
+	}
+	if p := run(t, s, &search.Request{Size: 2, Sort: "oldest", WithFacets: &off}); len(p.Facets) != 0 || len(p.Hits) != 2 {
+		t.Errorf("first page with facets off: %v", p.Facets)
 	}
 }
 
@@ -698,7 +729,7 @@ func testPermission(t *testing.T, h Harness) {
 		}
 		return search.Term{Field: "access", Value: "public"}, nil
 	}
-	s := search.NewSearcher(ix, cfg)
+	s := NewSearcherT(t, ix, cfg)
 	ctx := context.WithValue(ctxT(t), callerKey{}, "anon")
 	res, err := s.Search(ctx, &search.Request{Size: 50})
 	if err != nil {
@@ -868,7 +899,7 @@ func testReindex(t *testing.T, h Harness) {
 
 func testPIT(t *testing.T, h Harness) {
 	ix, docs := seeded(t, h, 20)
-	s := search.NewSearcher(ix, Config())
+	s := NewSearcherT(t, ix, Config())
 	res := run(t, s, &search.Request{Size: 5, Sort: "oldest", PIT: true})
 	if res.PIT == "" {
 		t.Fatal("no point in time id")
@@ -890,4 +921,14 @@ func testPIT(t *testing.T, h Harness) {
 	if n != len(docs) {
 		t.Fatalf("PIT walk saw %d docs, want %d", n, len(docs))
 	}
+}
+
+// NewSearcherT returns a Searcher or fails the test.
+func NewSearcherT(t testing.TB, ix *search.Index, cfg search.SearchConfig) *search.Searcher {
+	t.Helper()
+	s, err := search.NewSearcher(ix, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

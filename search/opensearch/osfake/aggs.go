@@ -3,7 +3,35 @@ package osfake
 import (
 	"fmt"
 	"sort"
+	"strconv"
 )
+
+func isStrKey(k any) bool {
+	_, ok := k.(string)
+	return ok
+}
+
+// cmpNum compares numeric keys (numbers, dates as epoch ms); 0 otherwise.
+func cmpNum(a, b any) int {
+	num := func(k any) (float64, bool) {
+		switch x := k.(type) {
+		case float64:
+			return x, true
+		case int64:
+			return float64(x), true
+		}
+		return 0, false
+	}
+	x, ok1 := num(a)
+	y, ok2 := num(b)
+	switch {
+	case !ok1 || !ok2 || x == y:
+		return 0
+	case x < y:
+		return -1
+	}
+	return 1
+}
 
 // runAggs evaluates terms and filter aggregations (with sub-aggregations)
 // over the matched documents.
@@ -102,7 +130,7 @@ func runAggs(req map[string]any, docs []*scored) (map[string]any, error) {
 						if !ok {
 							continue
 						}
-						key, str = f, fmt.Sprint(f)
+						key, str = f, strconv.FormatFloat(f, 'f', -1, 64)
 					}
 					if seen[str] {
 						continue
@@ -125,6 +153,9 @@ func runAggs(req map[string]any, docs []*scored) (map[string]any, error) {
 				if bs[i].count != bs[j].count {
 					return bs[i].count > bs[j].count
 				}
+				if c := cmpNum(bs[i].key, bs[j].key); c != 0 { // numbers and dates by value
+					return c < 0
+				}
 				return bs[i].str < bs[j].str
 			})
 			other := 0
@@ -140,7 +171,7 @@ func runAggs(req map[string]any, docs []*scored) (map[string]any, error) {
 				if t["show_term_doc_count_error"] == true {
 					o["doc_count_error_upper_bound"] = 0 // one shard: counts are exact
 				}
-				if _, isStr := b.key.(string); !isStr {
+				if _, isNum := b.key.(float64); !isNum && !isStrKey(b.key) { // OpenSearch: no key_as_string for plain numbers
 					o["key_as_string"] = b.str
 				}
 				if sub != nil {

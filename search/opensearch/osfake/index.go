@@ -30,12 +30,18 @@ type index struct {
 	mappings map[string]any
 	settings json.RawMessage
 	fields   map[string]string // path → OpenSearch type
-	live     map[string]*doc
-	visible  map[string]*doc
-	dirty    map[string]bool
-	versions map[string]verEntry
-	created  time.Time
-	seq      int64 // next sequence number
+	// analyzers of text fields
+	analyzers map[string]anaSpec
+	// lastRefresh: writes become visible to a search once a refresh
+	// interval (index.refresh_interval, 1s) has passed since the last
+	// refresh, as OpenSearch's periodic refresh does
+	lastRefresh time.Time
+	live        map[string]*doc
+	visible     map[string]*doc
+	dirty       map[string]bool
+	versions    map[string]verEntry
+	created     time.Time
+	seq         int64 // next sequence number
 }
 
 type pit struct {
@@ -127,8 +133,12 @@ func (s *Server) createIndex(name string, body []byte) (int, any, *httpError) {
 	if _, ok := s.aliases[name]; ok {
 		return 0, nil, errf(400, "invalid_index_name_exception", "Invalid index name [%s], already exists as alias", name)
 	}
-	s.indices[name] = &index{name: name, mappings: req.Mappings, settings: req.Settings, fields: fields,
-		live: map[string]*doc{}, visible: map[string]*doc{}, dirty: map[string]bool{}, versions: map[string]verEntry{}, created: time.Now()}
+	analyzers := map[string]anaSpec{}
+	if e := analyzersOf(propsOf(req.Mappings), "", req.Settings, analyzers); e != nil {
+		return 0, nil, e
+	}
+	s.indices[name] = &index{name: name, mappings: req.Mappings, settings: req.Settings, fields: fields, analyzers: analyzers,
+		live: map[string]*doc{}, visible: map[string]*doc{}, dirty: map[string]bool{}, versions: map[string]verEntry{}, created: time.Now(), lastRefresh: time.Now()}
 	for a := range req.Aliases {
 		if s.aliases[a] == nil {
 			s.aliases[a] = map[string]bool{}
@@ -256,7 +266,11 @@ func (s *Server) putMapping(name string, body []byte) (int, any, *httpError) {
 		if e := fieldsOf(propsOf(trial), "", fields); e != nil {
 			return 0, nil, e
 		}
-		ix.mappings, ix.fields = trial, fields
+		analyzers := map[string]anaSpec{}
+		if e := analyzersOf(propsOf(trial), "", ix.settings, analyzers); e != nil {
+			return 0, nil, e
+		}
+		ix.mappings, ix.fields, ix.analyzers = trial, fields, analyzers
 	}
 	return 200, map[string]any{"acknowledged": true}, nil
 }
@@ -326,7 +340,18 @@ func (s *Server) updateAliases(body []byte) (int, any, *httpError) {
 	return 200, map[string]any{"acknowledged": true}, nil
 }
 
+// autoRefresh refreshes the index when a refresh interval has passed.
+func (ix *index) autoRefresh(every time.Duration) {
+	if every == 0 {
+		every = time.Second
+	}
+	if every > 0 && len(ix.dirty) > 0 && time.Since(ix.lastRefresh) >= every {
+		ix.refresh()
+	}
+}
+
 func (ix *index) refresh() {
+	ix.lastRefresh = time.Now()
 	for id := range ix.dirty {
 		if d := ix.live[id]; d != nil {
 			ix.visible[id] = d

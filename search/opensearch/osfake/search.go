@@ -10,7 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/repokit/repokit/search"
 )
 
 // anySortFormInput is the body's sort in any of its forms (see
@@ -85,6 +86,7 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 			return 0, nil, e
 		}
 		for _, ix := range ixs {
+			ix.autoRefresh(s.RefreshInterval)
 			for _, d := range ix.visible {
 				docs = append(docs, src{d, ix})
 			}
@@ -432,15 +434,16 @@ func toBool(v any) bool {
 	return false
 }
 
-var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02", "2006-01", "2006"}
-
+// toTime parses a date value in OpenSearch's default format
+// (strict_date_optional_time||epoch_millis).
 func toTime(v any) (time.Time, bool) {
 	switch x := v.(type) {
 	case string:
-		for _, l := range timeLayouts {
-			if t, err := time.Parse(l, x); err == nil {
-				return t.UTC(), true
-			}
+		t, err := search.ParseDate(x)
+		return t, err == nil
+	case float64:
+		if x == math.Trunc(x) {
+			return time.UnixMilli(int64(x)).UTC(), true
 		}
 	case json.Number:
 		if ms, err := x.Int64(); err == nil {
@@ -448,10 +451,6 @@ func toTime(v any) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
-}
-
-func analyze(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
 func isText(typ string) bool { return typ == "text" || typ == "match_only_text" }
@@ -515,17 +514,90 @@ func eval(q map[string]any, d *doc, ix *index) (bool, float64, error) {
 			if err != nil {
 				return false, 0, err
 			}
-			sc := textMatch(d, ix, f, toString(param(spec, "query")), kind == "match_phrase")
+			slop := -1
+			if kind == "match_phrase" {
+				slop = 0
+				if v, ok := toFloat(param(spec, "slop")); ok {
+					slop = int(v)
+				}
+			}
+			sc := textMatch(d, ix, f, toString(param(spec, "query")), slop)
 			return sc > 0, sc, nil
 		case "multi_match":
 			m, _ := body.(map[string]any)
 			fs, _ := m["fields"].([]any)
-			phrase := m["type"] == "phrase"
+			slop := -1
+			if m["type"] == "phrase" {
+				slop = 0
+				if v, ok := toFloat(m["slop"]); ok {
+					slop = int(v)
+				}
+			}
 			best := 0.0
 			for _, f := range fs {
-				best = math.Max(best, textMatch(d, ix, toString(f), toString(m["query"]), phrase))
+				best = math.Max(best, textMatch(d, ix, toString(f), toString(m["query"]), slop))
 			}
 			return best > 0, best, nil
+		case "exists":
+			m, _ := body.(map[string]any)
+			f := toString(m["field"])
+			if ix.fields[f] == "" {
+				return false, 0, nil
+			}
+			for _, v := range values(d.parsed, f) {
+				if ix.hasValue(f, v) {
+					return true, 1, nil
+				}
+			}
+			return false, 0, nil
+		case "ids":
+			m, _ := body.(map[string]any)
+			vs, _ := m["values"].([]any)
+			for _, v := range vs {
+				if toString(v) == d.id {
+					return true, 1, nil
+				}
+			}
+			return false, 0, nil
+		case "fuzzy":
+			f, spec, err := single(body)
+			if err != nil {
+				return false, 0, err
+			}
+			want := toString(param(spec, "value"))
+			n := 2
+			switch fz := param(spec, "fuzziness").(type) {
+			case nil:
+				n = search.AutoFuzziness(want)
+			case string:
+				if strings.EqualFold(fz, "AUTO") {
+					n = search.AutoFuzziness(want)
+				} else if x, err := strconv.Atoi(fz); err == nil {
+					n = x
+				}
+			default:
+				if x, ok := toFloat(fz); ok {
+					n = int(x)
+				}
+			}
+			if n < 0 || n > 2 {
+				return false, 0, fmt.Errorf("fuzziness must be 0, 1, 2 or AUTO")
+			}
+			for _, v := range values(d.parsed, f) {
+				var cands []string
+				switch {
+				case isText(ix.fields[f]):
+					cands = ix.terms(f, toString(v))
+				case ix.fields[f] == "keyword":
+					cands = []string{toString(v)}
+				}
+				for _, c := range cands {
+					if osaDistance(c, want) <= n {
+						return true, 1, nil
+					}
+				}
+			}
+			return false, 0, nil
 		case "prefix", "wildcard":
 			f, spec, err := single(body)
 			if err != nil {
@@ -540,7 +612,7 @@ func eval(q map[string]any, d *doc, ix *index) (bool, float64, error) {
 			}
 			for _, v := range values(d.parsed, f) {
 				if isText(ix.fields[f]) {
-					for _, tok := range analyze(toString(v)) {
+					for _, tok := range ix.terms(f, toString(v)) {
 						if re.MatchString(tok) {
 							return true, 1, nil
 						}
@@ -655,7 +727,7 @@ func termMatch(d *doc, ix *index, f, want string) bool {
 	for _, v := range values(d.parsed, f) {
 		switch {
 		case isText(typ):
-			for _, tok := range analyze(toString(v)) {
+			for _, tok := range ix.terms(f, toString(v)) {
 				if tok == want {
 					return true
 				}
@@ -685,8 +757,12 @@ func termMatch(d *doc, ix *index, f, want string) bool {
 	return false
 }
 
-// textMatch scores a match / match_phrase (operator and) on one field.
-func textMatch(d *doc, ix *index, f, query string, phrase bool) float64 {
+// textMatch scores a match (slop < 0, operator and) or a match_phrase with
+// slop on one field. A sloppy phrase matches when distinct positions p_k of
+// the phrase's terms have max(p_k-k) - min(p_k-k) <= slop (Lucene), within
+// one value of the field (OpenSearch's position_increment_gap of 100 keeps
+// values apart for smaller slops).
+func textMatch(d *doc, ix *index, f, query string, slop int) float64 {
 	typ := ix.fields[f]
 	if typ == "" {
 		return 0
@@ -697,26 +773,20 @@ func textMatch(d *doc, ix *index, f, query string, phrase bool) float64 {
 		}
 		return 0
 	}
-	qt := analyze(query)
+	qt := ix.terms(f, query)
 	if len(qt) == 0 {
 		return 0
 	}
 	best := 0.0
 	for _, v := range values(d.parsed, f) {
-		toks := analyze(toString(v))
-		if phrase {
-			for i := 0; i+len(qt) <= len(toks); i++ {
-				okp := true
-				for j := range qt {
-					if toks[i+j] != qt[j] {
-						okp = false
-						break
-					}
-				}
-				if okp {
-					best = math.Max(best, float64(len(qt))+1/float64(len(toks)))
-					break
-				}
+		toks := ix.terms(f, toString(v))
+		if slop >= 0 {
+			pos := map[string][]int{}
+			for i, t := range toks {
+				pos[t] = append(pos[t], i)
+			}
+			if sloppy(qt, pos, slop) {
+				best = math.Max(best, float64(len(qt))+1/float64(len(toks)))
 			}
 			continue
 		}
@@ -740,6 +810,38 @@ func textMatch(d *doc, ix *index, f, query string, phrase bool) float64 {
 		}
 	}
 	return best
+}
+
+func sloppy(qt []string, pos map[string][]int, slop int) bool {
+	for _, t := range qt {
+		if len(pos[t]) == 0 {
+			return false
+		}
+	}
+	for k0, t0 := range qt {
+		for _, p0 := range pos[t0] {
+			base := p0 - k0
+			used := map[int]bool{}
+			ok := true
+			for k, t := range qt {
+				found := false
+				for _, p := range pos[t] {
+					if d := p - k; d >= base && d <= base+slop && !used[p] {
+						used[p], found = true, true
+						break
+					}
+				}
+				if !found {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func wildcardRe(p string) *regexp.Regexp {
@@ -774,11 +876,17 @@ func rangeMatch(d *doc, ix *index, f string, spec any) (bool, error) {
 	if typ == "" {
 		return false, nil
 	}
-	cmp := func(v, bound any) (int, bool) {
+	cmp := func(v, bound any, op string) (int, bool) {
 		switch {
 		case typ == "date" || typ == "date_nanos":
 			a, ok1 := toTime(v)
+			// OpenSearch: date math and missing components round up for gt
+			// and lte, down for gte and lt
 			b, ok2 := toTime(bound)
+			if bs, isStr := bound.(string); isStr {
+				t, err := search.ResolveDate(bs, op == "gt" || op == "lte", time.Now())
+				b, ok2 = t, err == nil
+			}
 			if !ok1 || !ok2 {
 				return 0, false
 			}
@@ -803,7 +911,7 @@ func rangeMatch(d *doc, ix *index, f string, spec any) (bool, error) {
 	for _, v := range values(d.parsed, f) {
 		okAll := true
 		for op, bound := range m {
-			c, ok := cmp(v, bound)
+			c, ok := cmp(v, bound, op)
 			if !ok {
 				okAll = false
 				break

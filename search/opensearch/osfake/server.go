@@ -34,6 +34,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Request is a request the fake received (when recording).
@@ -51,7 +52,11 @@ type Request struct {
 type Server struct {
 	// Username/Password, when set, are required as HTTP basic auth.
 	Username, Password string
-	ts                 *httptest.Server
+	// RefreshInterval is index.refresh_interval: writes become visible to
+	// searches made that long after the last refresh (0 = OpenSearch's
+	// default, 1s; negative = only on explicit refreshes).
+	RefreshInterval time.Duration
+	ts              *httptest.Server
 
 	mu       sync.Mutex
 	indices  map[string]*index
