@@ -271,7 +271,11 @@ func run(ctx context.Context, c config) error {
 	row("indexing backlog drained after create", "%s", drain.Round(time.Millisecond))
 	row("overall: imported and searchable", "%s (%.0f rec/s)", total.Round(time.Millisecond), rate(c.n, total))
 	row("peak RSS (VmHWM) after import", "%.0f MiB", float64(importRSS)/(1<<20))
-	row("disk used (database + index)", "%.0f MiB (%.1f KiB/record)", float64(disk)/(1<<20), float64(disk)/1024/float64(c.n))
+	what := "disk used (database + index)"
+	if !strings.HasPrefix(c.dbURL, "sqlite:") {
+		what = "disk used (work directory only: the index)"
+	}
+	row(what, "%.0f MiB (%.1f KiB/record)", float64(disk)/(1<<20), float64(disk)/1024/float64(c.n))
 	p := percentiles(mix)
 	row(fmt.Sprintf("search mix p50/p95/p99 (%d queries)", len(mix)), "%s / %s / %s (avg %d hits)", p[0], p[1], p[2], hits/int64(max(1, len(mix))))
 	p = percentiles(paging)
