@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -89,15 +90,39 @@ func (c *core) insertBatch(ctx context.Context, tx *sqlx.Tx, recs []*Record, now
 		return nil
 	}
 	args = args[:0]
-	for i := range recs {
-		args = append(args, ids[i], docs[i], now)
-	}
-	query = c.q.bulkRevFull
-	if len(recs) != bulkRows {
-		query = bulkRevisions(c.db, len(recs))
+	if c.d == sqldb.MySQL {
+		// copy the rows just written: the JSON is not sent and parsed twice
+		for i := range recs {
+			args = append(args, ids[i])
+		}
+		query = bulkRevisionsCopy(c.db, len(recs))
+	} else {
+		for i := range recs {
+			args = append(args, ids[i], docs[i], now)
+		}
+		query = c.q.bulkRevFull
+		if len(recs) != bulkRows {
+			query = bulkRevisions(c.db, len(recs))
+		}
 	}
 	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("records: bulk create revisions: %w", err)
 	}
 	return nil
+}
+
+// bulkRevisionsCopy returns the insert of the revision-0 rows of n records
+// written by the multi-row insert just before in the same transaction,
+// copied inside the database (INSERT ... SELECT). Arguments: the n ids.
+func bulkRevisionsCopy(db *sqlx.DB, n int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO records_revisions (record_id, revision, json, deleted, op, committed) SELECT id, 0, json, FALSE, 'create', created FROM records_metadata WHERE id IN (")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('?')
+	}
+	b.WriteByte(')')
+	return db.Rebind(b.String())
 }

@@ -1,0 +1,341 @@
+// Command scalebench measures RepoKit at scale on one machine: it generates
+// realistic bibliographic records (~2.5 KB of JSON each), imports them
+// through the public API (records + recid minting in one transaction per
+// batch, indexing queued in the same transaction and applied by the outbox
+// indexer, as examples/repository's import command does), then measures
+// search latency for a Zenodo-like query mix and deep cursor paging.
+//
+//	go run ./internal/scalebench -n 10000
+//	go run ./internal/scalebench -n 100000 -db 'postgres://...' -keep
+//
+// It prints a table: records/s overall and per stage, peak RSS (VmHWM),
+// disk used, and search p50/p95/p99. It is a program, not a test: the
+// figures depend on the machine (the load average is printed with them).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"
+	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/repokit/repokit/internal/sqldb"
+	"github.com/repokit/repokit/records"
+	"github.com/repokit/repokit/records/pid"
+	"github.com/repokit/repokit/search"
+	_ "github.com/repokit/repokit/search/blevesearch"
+	"github.com/repokit/repokit/tasks"
+)
+
+const indexQueue = "indexing"
+
+// definition indexes what Zenodo's search and facets use.
+var definition = search.Definition{Mappings: json.RawMessage(`{
+  "dynamic": false,
+  "properties": {
+    "id": {"type": "keyword"},
+    "created": {"type": "date"},
+    "recid": {"type": "keyword"},
+    "title": {"type": "text"},
+    "description": {"type": "text"},
+    "creators": {"properties": {"name": {"type": "text"}, "affiliation": {"type": "text"}}},
+    "keywords": {"type": "keyword"},
+    "resource_type": {"properties": {"type": {"type": "keyword"}}},
+    "access_right": {"type": "keyword"},
+    "communities": {"type": "keyword"},
+    "publication_date": {"type": "keyword"},
+    "doi": {"type": "keyword"}
+  }
+}`), Settings: json.RawMessage(`{"number_of_shards": 1, "number_of_replicas": 0}`)}
+
+func searchConfig() search.SearchConfig {
+	return search.SearchConfig{
+		Schema: search.Schema{
+			Fields:  map[string]string{"title": "title", "description": "description", "creators": "creators.name", "keywords": "keywords"},
+			Default: []string{"title", "description", "creators.name"},
+		},
+		Facets: map[string]search.FacetConfig{
+			"resource_type": {Field: "resource_type.type", Size: 10},
+			"access_right":  {Field: "access_right", Size: 4},
+			"communities":   {Field: "communities", Size: 10},
+		},
+		Sorts: map[string][]search.SortField{
+			"bestmatch": {{Field: "_score", Desc: true}},
+			"newest":    {{Field: "created", Desc: true}},
+		},
+		MaxSize: 100,
+	}
+}
+
+type config struct {
+	n, batch, queries, pages int
+	dir, dbURL, searchURL    string
+	keep                     bool
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.n, "n", 10000, "records to import")
+	flag.IntVar(&c.batch, "batch", 500, "records per import transaction")
+	flag.IntVar(&c.queries, "queries", 300, "queries of the search mix")
+	flag.IntVar(&c.pages, "pages", 100, "cursor pages of 20 to follow into a broad result")
+	flag.StringVar(&c.dir, "dir", "", "work directory (default: a new temporary directory)")
+	flag.StringVar(&c.dbURL, "db", "", "database URL (default: SQLite in the work directory)")
+	flag.StringVar(&c.searchURL, "search", "", "search URL (default: bleve in the work directory)")
+	flag.BoolVar(&c.keep, "keep", false, "keep the work directory")
+	flag.Parse()
+	if err := run(context.Background(), c); err != nil {
+		fmt.Fprintln(os.Stderr, "scalebench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, c config) error {
+	if c.dir == "" {
+		d, err := os.MkdirTemp("", "scalebench-")
+		if err != nil {
+			return err
+		}
+		c.dir = d
+	}
+	if !c.keep {
+		defer os.RemoveAll(c.dir)
+	}
+	if c.dbURL == "" {
+		c.dbURL = "sqlite://" + filepath.Join(c.dir, "repokit.db")
+	}
+	if c.searchURL == "" {
+		c.searchURL = "bleve://" + filepath.Join(c.dir, "index")
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	db, err := sqldb.Open(ctx, c.dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	recs, err := records.New(ctx, db, records.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer recs.Close()
+	pids, err := pid.New(ctx, db)
+	if err != nil {
+		return err
+	}
+	tc, err := tasks.NewClient(ctx, db, tasks.WithLogger(log), tasks.WithQueue(indexQueue, 2), tasks.WithPollInterval(200*time.Millisecond))
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	engine, err := search.Open(ctx, c.searchURL, search.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+	index, err := engine.EnsureIndex(ctx, "records", definition)
+	if err != nil {
+		return err
+	}
+	ix := search.NewIndexer(engine, tc, search.IndexName("records"), search.TaskQueue(indexQueue),
+		search.Batch(200, 100*time.Millisecond), search.IndexerLogger(log))
+	ix.Attach(recs)
+	searcher := search.NewSearcher(index, searchConfig())
+	if err := tc.Start(ctx); err != nil {
+		return err
+	}
+	defer func() { _ = tc.Stop(context.Background()) }()
+
+	load0 := loadavg()
+	g := newGenerator(1)
+	var genTime, createTime time.Duration
+	var docBytes int64
+	start := time.Now()
+	for done := 0; done < c.n; {
+		k := min(c.batch, c.n-done)
+		t0 := time.Now()
+		docs := make([]map[string]any, k)
+		for i := range docs {
+			docs[i] = g.record()
+		}
+		genTime += time.Since(t0)
+		t1 := time.Now()
+		err := sqldb.InTx(ctx, db, nil, func(tx *sqlx.Tx) error {
+			p, r := pids.WithTx(tx), recs.WithTx(tx)
+			for _, doc := range docs {
+				id, err := uuid.NewV7()
+				if err != nil {
+					return err
+				}
+				recid, err := p.MintRecid(ctx, pid.ObjectRecord, id)
+				if err != nil {
+					return err
+				}
+				doc["recid"] = recid.Value
+				b, err := json.Marshal(doc)
+				if err != nil {
+					return err
+				}
+				docBytes += int64(len(b))
+				if _, err := r.Create(ctx, b, records.WithID(id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		createTime += time.Since(t1)
+		done += k
+	}
+	created := time.Since(start)
+	// wait until the outbox indexer has applied every record
+	var indexed int64
+	for {
+		res, err := searcher.Search(ctx, &search.Request{Size: 1})
+		if err != nil {
+			return err
+		}
+		indexed = res.Total
+		if indexed >= int64(c.n) {
+			break
+		}
+		if time.Since(start) > 6*time.Hour {
+			return errors.New("indexing did not finish")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	total := time.Since(start)
+	drain := total - created
+	importRSS := vmHWM()
+	load1 := loadavg()
+
+	// search mix
+	rng := rand.New(rand.NewPCG(2, 3))
+	mix := make([]time.Duration, 0, c.queries)
+	var hits int64
+	for i := range c.queries {
+		r := &search.Request{Q: words[rng.IntN(len(words))] + " " + words[rng.IntN(len(words))], Sort: "newest", Size: 20}
+		if i%2 == 0 { // half the queries select two facet values
+			r.Facets = map[string][]string{"resource_type": {resourceTypes[rng.IntN(3)]}, "access_right": {"open"}}
+		}
+		t := time.Now()
+		res, err := searcher.Search(ctx, r)
+		if err != nil {
+			return fmt.Errorf("search %q: %w", r.Q, err)
+		}
+		mix = append(mix, time.Since(t))
+		hits += res.Total
+	}
+	// deep cursor paging into a broad result (every open record, newest first)
+	var paging []time.Duration
+	req := &search.Request{Sort: "newest", Size: 20, Facets: map[string][]string{"access_right": {"open"}}}
+	for range c.pages {
+		t := time.Now()
+		res, err := searcher.Search(ctx, req)
+		if err != nil {
+			return fmt.Errorf("cursor page: %w", err)
+		}
+		paging = append(paging, time.Since(t))
+		if res.Next == "" || len(res.Hits) == 0 {
+			break
+		}
+		req.After = res.Next
+	}
+	load2 := loadavg()
+	disk := du(c.dir)
+
+	fmt.Printf("scalebench: %d records (%.0f B JSON each on average), batch %d, db %s, search %s\n",
+		c.n, float64(docBytes)/float64(c.n), c.batch, sqldb.Redact(c.dbURL), strings.SplitN(c.searchURL, "?", 2)[0])
+	fmt.Printf("%-52s %s\n", "measure", "value")
+	row := func(k, f string, a ...any) { fmt.Printf("%-52s %s\n", k, fmt.Sprintf(f, a...)) }
+	row("load average before / after import / after search", "%s / %s / %s", load0, load1, load2)
+	row("generate (JSON built in memory)", "%s (%.0f rec/s)", genTime.Round(time.Millisecond), rate(c.n, genTime))
+	row("create: records + recids + outbox rows", "%s (%.0f rec/s)", createTime.Round(time.Millisecond), rate(c.n, createTime))
+	row("indexing backlog drained after create", "%s", drain.Round(time.Millisecond))
+	row("overall: imported and searchable", "%s (%.0f rec/s)", total.Round(time.Millisecond), rate(c.n, total))
+	row("peak RSS (VmHWM) after import", "%.0f MiB", float64(importRSS)/(1<<20))
+	what := "disk used (database + index)"
+	if !strings.HasPrefix(c.dbURL, "sqlite:") {
+		what = "disk used (work directory only: the index)"
+	}
+	row(what, "%.0f MiB (%.1f KiB/record)", float64(disk)/(1<<20), float64(disk)/1024/float64(c.n))
+	p := percentiles(mix)
+	row(fmt.Sprintf("search mix p50/p95/p99 (%d queries)", len(mix)), "%s / %s / %s (avg %d hits)", p[0], p[1], p[2], hits/int64(max(1, len(mix))))
+	p = percentiles(paging)
+	row(fmt.Sprintf("cursor page of 20 p50/p95/p99 (%d pages)", len(paging)), "%s / %s / %s", p[0], p[1], p[2])
+	row("peak RSS (VmHWM) at the end", "%.0f MiB", float64(vmHWM())/(1<<20))
+	return nil
+}
+
+func rate(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
+
+func percentiles(ds []time.Duration) [3]time.Duration {
+	var out [3]time.Duration
+	if len(ds) == 0 {
+		return out
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	for i, q := range []float64{0.50, 0.95, 0.99} {
+		out[i] = s[min(len(s)-1, int(q*float64(len(s))))].Round(100 * time.Microsecond)
+	}
+	return out
+}
+
+// vmHWM is the peak resident set size of this process, in bytes.
+func vmHWM() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:")), "%d", &kb)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
+
+func du(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
