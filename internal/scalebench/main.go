@@ -155,7 +155,10 @@ func run(ctx context.Context, c config) error {
 	ix := search.NewIndexer(engine, tc, search.IndexName("records"), search.TaskQueue(indexQueue),
 		search.Batch(200, 100*time.Millisecond), search.IndexerLogger(log))
 	ix.Attach(recs)
-	searcher := search.NewSearcher(index, searchConfig())
+	searcher, err := search.NewSearcher(index, searchConfig())
+	if err != nil {
+		return err
+	}
 	if err := tc.Start(ctx); err != nil {
 		return err
 	}
