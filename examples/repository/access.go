@@ -18,6 +18,7 @@ import (
 
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/files/fileshttp"
+	"github.com/repokit/repokit/httperr"
 	"github.com/repokit/repokit/records"
 	"github.com/repokit/repokit/search"
 	"github.com/repokit/repokit/tasks"
@@ -25,9 +26,9 @@ import (
 
 var (
 	// errForbidden: the actor may not do this (403).
-	errForbidden = errors.New("permission denied")
+	errForbidden = httperr.WithPublic(errors.New("permission denied"), http.StatusForbidden, "permission denied")
 	// errUnauthenticated: log in first (401).
-	errUnauthenticated = errors.New("authentication required")
+	errUnauthenticated = httperr.WithPublic(errors.New("authentication required"), http.StatusUnauthorized, "authentication required")
 )
 
 // Actor is who performs an operation: a user, or the system (tasks, CLI).

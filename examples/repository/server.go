@@ -16,6 +16,7 @@ import (
 	"github.com/repokit/repokit/cache/session"
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/files/fileshttp"
+	"github.com/repokit/repokit/httperr"
 )
 
 //go:embed static templates
@@ -150,7 +151,7 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 func limitBody(n int64, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > n {
-			writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Status: 413, Message: "The request body is too large."})
+			httperr.Write(w, r, nil, &http.MaxBytesError{Limit: n})
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, n)

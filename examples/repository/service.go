@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/repokit/repokit/files"
+	"github.com/repokit/repokit/httperr"
 	"github.com/repokit/repokit/records"
 	"github.com/repokit/repokit/records/pid"
 )
@@ -184,4 +186,4 @@ func inputFromJSON(b []byte) (Input, error) {
 	return in, nil
 }
 
-var errBadJSON = errors.New("the request body is not valid JSON")
+var errBadJSON = httperr.WithPublic(errors.New("the request body is not valid JSON"), http.StatusBadRequest, "the request body is not valid JSON")
