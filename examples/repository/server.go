@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/repokit/repokit/cache/pagecache"
 	"github.com/repokit/repokit/cache/session"
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/files/fileshttp"
@@ -58,12 +59,16 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("GET /api/me", http.HandlerFunc(a.apiMe))
 
 	// Web UI; anonymous GETs of search and record pages go through the page
-	// cache, tagged so that a record change purges them.
+	// cache, tagged so that a record change (record pages) or an index
+	// change (search pages) purges them.
 	cached := func(tags func(*http.Request) []string, h http.HandlerFunc) http.Handler {
-		return a.purger.Tagged(tags, a.pages.Middleware(h))
+		return a.pages.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			pagecache.AddTags(r.Context(), tags(r)...)
+			h(w, r)
+		}))
 	}
-	searchTags := func(*http.Request) []string { return []string{"search"} }
-	recordTags := func(r *http.Request) []string { return []string{"record:" + r.PathValue("pid")} }
+	searchTags := func(*http.Request) []string { return []string{indexTag("records")} }
+	recordTags := func(r *http.Request) []string { return []string{recordTag(r.PathValue("pid"))} }
 	mux.Handle("GET /{$}", cached(searchTags, a.webSearch))
 	mux.Handle("GET /search", cached(searchTags, a.webSearch))
 	mux.Handle("GET /records/{pid}", cached(recordTags, a.webRecord))

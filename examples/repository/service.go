@@ -161,13 +161,18 @@ func (a *App) deleteRecord(ctx context.Context, rec *records.Record, s *stored, 
 	return nil
 }
 
-// purge drops the cached pages that show a record: its page and every
-// search page. A cache failure is logged: pages then expire with their TTL.
+// purge drops the cached pages of a record (tagged recordTag); callers call
+// it once the write has committed. Search pages are purged by the indexer's
+// AfterIndex hook. A cache failure is logged: pages then expire with their
+// TTL.
 func (a *App) purge(ctx context.Context, recid string) {
-	if err := a.purger.Purge(context.WithoutCancel(ctx), "record:"+recid, "search"); err != nil {
-		a.log.Warn("page cache purge failed; pages expire with their TTL", "record", recid, "err", err)
-	}
+	a.pages.Purger(recordTag(recid))(context.WithoutCancel(ctx))
 }
+
+// recordTag tags the cached pages showing a record (by its recid); indexTag
+// the search pages of an index.
+func recordTag(recid string) string { return "record:" + recid }
+func indexTag(index string) string  { return "index:" + index }
 
 // userOrErr returns the actor's user, or errUnauthenticated.
 func userOrErr(ctx context.Context) (*User, error) {
