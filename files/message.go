@@ -24,6 +24,10 @@ func (e *userError) Error() string {
 	return s
 }
 
+// PublicMessage is Message(e): it makes e an httperr.Public, so HTTP error
+// answers show the detail.
+func (e *userError) PublicMessage() string { return Message(e) }
+
 func (e *userError) Unwrap() []error {
 	if e.cause != nil {
 		return []error{e.kind, e.cause}

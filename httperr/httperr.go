@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/repokit/repokit/access"
 	"github.com/repokit/repokit/cache"
@@ -126,6 +127,10 @@ func Status(err error) int {
 	if c, ok := find(err); ok {
 		return c.status
 	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge
+	}
 	return http.StatusInternalServerError
 }
 
@@ -161,6 +166,10 @@ func PublicMessage(err error) string {
 	if c, ok := find(err); ok {
 		return c.msg
 	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return "the request body is too large"
+	}
 	return "internal server error"
 }
 
@@ -171,10 +180,12 @@ func orResource(t string) string {
 	return t
 }
 
-// FieldError is one failing place of a document.
+// FieldError is one failing field of a document, in Invenio's error shape:
+// the field as a dotted path ("metadata.title"; "" for the document itself)
+// and every reason it fails.
 type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
+	Field    string   `json:"field"`
+	Messages []string `json:"messages"`
 }
 
 // Body is the JSON error document Write sends.
@@ -185,17 +196,21 @@ type Body struct {
 }
 
 // BodyOf returns the error document for err: status, public message, and
-// for schema failures each failing field (JSON pointer) and why.
+// for schema failures each failing field and why (one entry per field, in
+// order of first failure).
 func BodyOf(err error) Body {
 	b := Body{Status: Status(err), Message: PublicMessage(err)}
 	var ve *records.ValidationError
 	if errors.As(err, &ve) {
+		at := map[string]int{}
 		for _, f := range ve.Errors {
-			p := f.Path
-			if p == "" {
-				p = "/"
+			field := strings.ReplaceAll(strings.TrimPrefix(f.Path, "/"), "/", ".")
+			if i, ok := at[field]; ok {
+				b.Errors[i].Messages = append(b.Errors[i].Messages, f.Message)
+				continue
 			}
-			b.Errors = append(b.Errors, FieldError{Field: p, Message: f.Message})
+			at[field] = len(b.Errors)
+			b.Errors = append(b.Errors, FieldError{Field: field, Messages: []string{f.Message}})
 		}
 	}
 	return b

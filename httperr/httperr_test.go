@@ -57,6 +57,7 @@ func TestStatusAndMessage(t *testing.T) {
 		{fmt.Errorf("wrapped: %w", access.ErrForbidden), 403, "forbidden"},
 		{errors.New(`sqldb: begin: dial tcp 10.0.0.3:5432: parsing time "yesterday" as "2006-01-02"`), 500, "internal server error"},
 		{httperr.WithPublic(errors.New("secret detail"), http.StatusTeapot, "no coffee"), http.StatusTeapot, "no coffee"},
+		{fmt.Errorf("read body: %w", &http.MaxBytesError{Limit: 10}), 413, "the request body is too large"},
 	}
 	for _, c := range cases {
 		if got := httperr.Status(c.err); got != c.status {
@@ -78,7 +79,11 @@ func TestStatusAndMessage(t *testing.T) {
 }
 
 func TestWrite(t *testing.T) {
-	ve := &records.ValidationError{Schema: "https://internal/x.json", Errors: []records.FieldError{{Path: "/title", Message: "minLength: got 0, want 1"}}}
+	ve := &records.ValidationError{Schema: "https://internal/x.json", Errors: []records.FieldError{
+		{Path: "/metadata/title", Message: "minLength: got 0, want 1"},
+		{Path: "", Message: "missing property access"},
+		{Path: "/metadata/title", Message: "pattern mismatch"},
+	}}
 	w := httptest.NewRecorder()
 	httperr.Write(w, httptest.NewRequest("PUT", "/api/records/x", nil), nil, fmt.Errorf("records: update: %w", ve))
 	if w.Code != 400 || w.Header().Get("Content-Type") != "application/json" {
@@ -88,7 +93,8 @@ func TestWrite(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &b); err != nil {
 		t.Fatal(err)
 	}
-	if b.Status != 400 || b.Message != "the document does not match its schema" || len(b.Errors) != 1 || b.Errors[0].Field != "/title" {
+	if b.Status != 400 || b.Message != "the document does not match its schema" || len(b.Errors) != 2 ||
+		b.Errors[0].Field != "metadata.title" || len(b.Errors[0].Messages) != 2 || b.Errors[1].Field != "" {
 		t.Fatalf("body %+v", b)
 	}
 	if strings.Contains(w.Body.String(), "internal/x.json") {

@@ -4,8 +4,10 @@ package main
 // the request context), who may read and edit a record, and the three
 // library permission hooks that enforce it — the search permission filter
 // (hits, totals and facet counts), the records Before hooks (edits) and the
-// fileshttp permission function (file reads and writes). When the library
-// grows an access seam, replace this file with it.
+// fileshttp permission function (file reads and writes). The rules are one
+// access.Policy (recordPolicy); the actor's context also carries its
+// access.Identity (or access.AsSystem), so the library adapters and this
+// file's checks ask the same policy.
 
 import (
 	"context"
@@ -16,8 +18,10 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/repokit/repokit/access"
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/files/fileshttp"
+	"github.com/repokit/repokit/httperr"
 	"github.com/repokit/repokit/records"
 	"github.com/repokit/repokit/search"
 	"github.com/repokit/repokit/tasks"
@@ -25,9 +29,9 @@ import (
 
 var (
 	// errForbidden: the actor may not do this (403).
-	errForbidden = errors.New("permission denied")
+	errForbidden = httperr.WithPublic(errors.New("permission denied"), http.StatusForbidden, "permission denied")
 	// errUnauthenticated: log in first (401).
-	errUnauthenticated = errors.New("authentication required")
+	errUnauthenticated = httperr.WithPublic(errors.New("authentication required"), http.StatusUnauthorized, "authentication required")
 )
 
 // Actor is who performs an operation: a user, or the system (tasks, CLI).
@@ -39,7 +43,24 @@ type Actor struct {
 type actorKey struct{}
 
 func withActor(ctx context.Context, a *Actor) context.Context {
-	return context.WithValue(ctx, actorKey{}, a)
+	ctx = context.WithValue(ctx, actorKey{}, a)
+	if a.System {
+		return access.AsSystem(ctx)
+	}
+	return access.WithIdentity(ctx, a.identity())
+}
+
+// identity is the actor's access.Identity: its user id, role "admin" for
+// admins; anonymous without a user.
+func (a *Actor) identity() access.Identity {
+	if a.User == nil {
+		return access.Identity{}
+	}
+	who := access.Identity{ID: a.User.ID}
+	if a.User.IsAdmin {
+		who.Roles = []string{roleAdmin}
+	}
+	return who
 }
 
 func withSystem(ctx context.Context) context.Context {
@@ -60,32 +81,64 @@ func actorOf(ctx context.Context) *Actor {
 
 func (a *Actor) privileged() bool { return a.System || (a.User != nil && a.User.IsAdmin) }
 
-func (a *Actor) owns(s *stored) bool {
-	return a.User != nil && slices.Contains(s.Owners, a.User.ID)
-}
-
 // canRead: public records by everyone; restricted ones by owners and admins.
-func (a *Actor) canRead(s *stored) bool {
-	return s.Access.Record == "public" || a.privileged() || a.owns(s)
-}
+func (a *Actor) canRead(s *stored) bool { return a.System || allowStored(a.identity(), access.Read, s) }
 
 // canEdit: owners and admins.
-func (a *Actor) canEdit(s *stored) bool { return a.privileged() || a.owns(s) }
-
-// searchPermission is the search permission filter: anonymous callers see
-// public records only, users also their own, admins everything. It is added
-// to the query, so totals and facet counts obey it too.
-func searchPermission(ctx context.Context) (search.Query, error) {
-	a := actorOf(ctx)
-	if a.privileged() {
-		return nil, nil
-	}
-	public := search.Term{Field: "access.record", Value: "public"}
-	if a.User == nil {
-		return public, nil
-	}
-	return search.Bool{Should: []search.Query{public, search.Term{Field: "owners", Value: a.User.ID}}}, nil
+func (a *Actor) canEdit(s *stored) bool {
+	return a.System || allowStored(a.identity(), access.Update, s)
 }
+
+// roleAdmin is the access.Identity role of admins.
+const roleAdmin = "admin"
+
+// recordPolicy is the example's access model: admins may do anything;
+// public records and their files are read by everyone, restricted ones by
+// their owners; owners edit; any signed-in user creates. Its search filter
+// (public records, plus the user's own) is added to every query, so totals
+// and facet counts obey it too.
+var recordPolicy access.Policy = access.Funcs{
+	AllowFunc: func(_ context.Context, who access.Identity, action access.Action, res access.Resource) bool {
+		if action == access.Create {
+			return !who.Anonymous()
+		}
+		doc := res.Doc
+		if doc == nil {
+			doc = res.New
+		}
+		s, err := decodeStored(&records.Record{JSON: doc})
+		if err != nil {
+			return who.HasRole(roleAdmin)
+		}
+		return allowStored(who, action, s)
+	},
+	FilterFunc: func(_ context.Context, who access.Identity) access.Filter {
+		if who.HasRole(roleAdmin) {
+			return access.Filter{All: true}
+		}
+		f := access.Filter{AnyOf: []access.Term{{Field: "access.record", Values: []string{"public"}}}}
+		if !who.Anonymous() {
+			f.AnyOf = append(f.AnyOf, access.Term{Field: "owners", Values: []string{who.ID}})
+		}
+		return f
+	},
+}
+
+// allowStored is recordPolicy's rule for an existing record.
+func allowStored(who access.Identity, action access.Action, s *stored) bool {
+	if who.HasRole(roleAdmin) {
+		return true
+	}
+	owner := !who.Anonymous() && slices.Contains(s.Owners, who.ID)
+	switch action {
+	case access.Read, access.ReadFiles:
+		return s.Access.Record == "public" || owner
+	}
+	return owner
+}
+
+// searchPermission is the search permission filter of recordPolicy.
+var searchPermission = search.PolicyPermission(recordPolicy)
 
 // registerHooks attaches the records hooks: edits need an owner or an admin
 // (whatever path they come from), server-managed fields cannot be changed
@@ -94,15 +147,12 @@ func searchPermission(ctx context.Context) (search.Query, error) {
 func (a *App) registerHooks() {
 	guard := func(ctx context.Context, _ *sqlx.Tx, ev *records.Event) error {
 		act := actorOf(ctx)
-		prev, err := decodeStored(ev.Previous)
-		if err != nil {
-			return err
+		action := access.Update
+		if ev.Op != records.OpUpdate {
+			action = access.Delete // also undelete, revert and purge
 		}
-		if !act.canEdit(prev) {
-			if act.User == nil && !act.System {
-				return errUnauthenticated
-			}
-			return errForbidden
+		if err := access.Check(ctx, recordPolicy, action, records.AccessResource(ev.Previous)); err != nil {
+			return err
 		}
 		if ev.Op != records.OpUpdate && ev.Op != records.OpRevert {
 			return nil
@@ -130,7 +180,8 @@ func (a *App) registerHooks() {
 				delete(doc, k)
 			}
 		}
-		ev.Record.JSON, err = json.Marshal(doc)
+		b, err := json.Marshal(doc)
+		ev.Record.JSON = b
 		return err
 	}
 	for _, op := range []records.Op{records.OpUpdate, records.OpDelete, records.OpUndelete, records.OpRevert, records.OpPurge} {

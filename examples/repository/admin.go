@@ -17,6 +17,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/repokit/repokit/files"
+	"github.com/repokit/repokit/httperr"
 	"github.com/repokit/repokit/records"
 	"github.com/repokit/repokit/search"
 )
@@ -400,8 +401,9 @@ func (a *App) importRecords(ctx context.Context, r io.Reader, ownerEmail string,
 			continue
 		}
 		if _, _, err := a.createRecord(ctx, il.Input, u); err != nil {
-			_, msg, fes := classify(err)
-			for _, fe := range fes {
+			b := httperr.BodyOf(err)
+			msg := b.Message
+			for _, fe := range b.Errors {
 				msg += " " + fe.Field + ": " + strings.Join(fe.Messages, "; ") + "."
 			}
 			if errors.Is(err, context.Canceled) {

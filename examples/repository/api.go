@@ -115,7 +115,7 @@ func (a *App) apiUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	rev, err := ifMatch(r)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.writeError(w, r, precondition(err))
 		return
 	}
 	if rev < 0 {
@@ -133,7 +133,7 @@ func (a *App) apiUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	out, ns, err := a.updateRecord(r.Context(), rec, s, in, rev)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.writeError(w, r, precondition(err))
 		return
 	}
 	w.Header().Set("ETag", etag(out.Revision))
@@ -158,11 +158,11 @@ func (a *App) apiDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	rev, err := ifMatch(r)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.writeError(w, r, precondition(err))
 		return
 	}
 	if err := a.deleteRecord(r.Context(), rec, s, rev); err != nil {
-		a.writeError(w, r, err)
+		a.writeError(w, r, precondition(err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

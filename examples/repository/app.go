@@ -61,7 +61,6 @@ type App struct {
 	cache    *cache.Cache
 	sessions *session.Store
 	pages    *pagecache.PageCache
-	purger   *Purger
 	users    *Users
 	datacite *DataCite
 	mailer   *Mailer
@@ -138,9 +137,8 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *
 	}
 	a.closers = append(a.closers, a.cache.Close)
 	a.sessions = session.NewStore(a.cache, session.Secure(cfg.SecureCookies), session.TTL(12*time.Hour), session.Logger(log))
-	a.purger = newPurger(a.cache.Namespace("purge"))
 	a.pages = pagecache.New(a.cache, pagecache.TTL(5*time.Minute), pagecache.Logger(log),
-		pagecache.VaryHeaders("Accept", "Accept-Encoding", "Accept-Language", purgeHeader))
+		pagecache.VaryHeaders("Accept", "Accept-Encoding", "Accept-Language"))
 
 	// Tasks: one client per process; the workers start in Start.
 	topts := []tasks.ClientOption{
@@ -189,7 +187,13 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *
 		}
 	}
 	a.indexer = search.NewIndexer(a.engine, a.tasks, search.IndexName("records"), search.TaskQueue(queueIndexing),
-		search.WithDumper(dumper(cfg.BaseURL)), search.Batch(200, 100*time.Millisecond), search.IndexerLogger(log))
+		search.WithDumper(dumper(cfg.BaseURL)), search.Batch(200, 100*time.Millisecond), search.IndexerLogger(log),
+		// Search pages show what the index shows: purge them once the
+		// engine confirmed a change, not when the record committed (the
+		// index lags behind the database).
+		search.WithAfterIndex(func(ctx context.Context, index string, _ []string) {
+			a.pages.Purger(indexTag(index))(context.WithoutCancel(ctx))
+		}))
 	a.indexer.Attach(a.records)
 
 	// Remote services of the background tasks.

@@ -134,7 +134,7 @@ func TestAdminCommands(t *testing.T) {
 	if code != exitProblems || !strings.Contains(out, "imported 2 records, rejected 2 lines") {
 		t.Fatalf("import: %d %q %q", code, out, errs)
 	}
-	if !strings.Contains(errs, "line 2: A validation error occurred. metadata.title") || !strings.Contains(errs, "line 3: not valid JSON") {
+	if !strings.Contains(errs, "line 2: the document does not match its schema metadata.title") || !strings.Contains(errs, "line 3: not valid JSON") {
 		t.Errorf("import errors: %q", errs)
 	}
 

@@ -199,6 +199,10 @@ func runSuite(t *testing.T, e *testEnv) {
 			}
 			return r.Header.Get("X-Cache") == "HIT"
 		})
+		searchPage := "/search?q=" + word
+		waitFor(t, "an anonymous search page served from the page cache", 30*time.Second, func() bool {
+			return e.do("GET", searchPage, "", nil).Header.Get("X-Cache") == "HIT"
+		})
 		// Read-modify-write: the DOI task may add a revision meanwhile (412).
 		meta["title"] = "Ocean salinity v3 " + word
 		status := 0
@@ -215,6 +219,11 @@ func runSuite(t *testing.T, e *testEnv) {
 		if !strings.Contains(string(third.Body), "v3 "+word) {
 			t.Fatalf("stale page after update (X-Cache %s)", third.Header.Get("X-Cache"))
 		}
+		// The search page is purged once the index shows the update (its
+		// TTL is minutes: a stale page would outlive the wait).
+		waitFor(t, "the search page showing the update", 30*time.Second, func() bool {
+			return strings.Contains(string(e.do("GET", searchPage, "", nil).Body), "v3 "+word)
+		})
 	})
 
 	t.Run("restricted record", func(t *testing.T) {

@@ -13,9 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/repokit/repokit/cache/pagecache"
 	"github.com/repokit/repokit/cache/session"
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/files/fileshttp"
+	"github.com/repokit/repokit/httperr"
 )
 
 //go:embed static templates
@@ -57,12 +59,16 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("GET /api/me", http.HandlerFunc(a.apiMe))
 
 	// Web UI; anonymous GETs of search and record pages go through the page
-	// cache, tagged so that a record change purges them.
+	// cache, tagged so that a record change (record pages) or an index
+	// change (search pages) purges them.
 	cached := func(tags func(*http.Request) []string, h http.HandlerFunc) http.Handler {
-		return a.purger.Tagged(tags, a.pages.Middleware(h))
+		return a.pages.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			pagecache.AddTags(r.Context(), tags(r)...)
+			h(w, r)
+		}))
 	}
-	searchTags := func(*http.Request) []string { return []string{"search"} }
-	recordTags := func(r *http.Request) []string { return []string{"record:" + r.PathValue("pid")} }
+	searchTags := func(*http.Request) []string { return []string{indexTag("records")} }
+	recordTags := func(r *http.Request) []string { return []string{recordTag(r.PathValue("pid"))} }
 	mux.Handle("GET /{$}", cached(searchTags, a.webSearch))
 	mux.Handle("GET /search", cached(searchTags, a.webSearch))
 	mux.Handle("GET /records/{pid}", cached(recordTags, a.webRecord))
@@ -150,7 +156,7 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 func limitBody(n int64, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > n {
-			writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Status: 413, Message: "The request body is too large."})
+			httperr.Write(w, r, nil, &http.MaxBytesError{Limit: n})
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, n)

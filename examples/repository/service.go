@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 
-	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/repokit/repokit/files"
+	"github.com/repokit/repokit/httperr"
 	"github.com/repokit/repokit/records"
 	"github.com/repokit/repokit/records/pid"
+	"github.com/repokit/repokit/sqltx"
 )
 
 // Input is what a client sends to create or update a record.
@@ -48,23 +50,16 @@ func docOf(in Input, id, bucket string, owners []string, pids map[string]string)
 	return json.Marshal(m)
 }
 
-// inTx runs fn in a transaction of the shared database.
+// inTx runs fn in a transaction of the shared database (retried on
+// transient concurrency failures; see sqltx.InTx).
 func (a *App) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	tx, err := a.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return sqltx.InTx(ctx, a.db, fn)
 }
 
 // createRecord creates a record owned by the actor's user: in one
-// transaction it mints the recid (written into revision 0), creates the
-// record's bucket and the record, and (through the hooks) queues indexing,
-// the notification and the DOI registration.
+// transaction pid.CreateRecord mints the recid (written into revision 0),
+// the record's bucket is created, and the record is stored; the hooks
+// queue indexing, the notification and the DOI registration in it too.
 func (a *App) createRecord(ctx context.Context, in Input, owner *User) (*records.Record, *stored, error) {
 	doc, err := docOf(in, "0", "pending", []string{owner.ID}, nil)
 	if err != nil {
@@ -74,26 +69,20 @@ func (a *App) createRecord(ctx context.Context, in Input, owner *User) (*records
 	if err := a.records.Validate(doc); err != nil {
 		return nil, nil, err
 	}
-	id, err := uuid.NewV7()
-	if err != nil {
-		return nil, nil, err
-	}
 	var rec *records.Record
 	err = a.inTx(ctx, func(tx *sqlx.Tx) error {
-		recid, err := a.pids.WithTx(tx).MintRecid(ctx, pid.ObjectRecord, id)
-		if err != nil {
-			return err
+		// The stamp runs in tx once the recid is minted: the bucket is
+		// tagged with the recid and named in the document.
+		stamp := func(_ json.RawMessage, recid string) (json.RawMessage, error) {
+			b, err := a.files.WithTx(tx).CreateBucket(ctx, files.BucketOptions{
+				MaxFileSize: a.cfg.MaxUpload, Tags: map[string]string{"record": recid}})
+			if err != nil {
+				return nil, err
+			}
+			return docOf(in, recid, b.ID, []string{owner.ID}, nil)
 		}
-		b, err := a.files.WithTx(tx).CreateBucket(ctx, files.BucketOptions{
-			MaxFileSize: a.cfg.MaxUpload, Tags: map[string]string{"record": recid.Value}})
-		if err != nil {
-			return err
-		}
-		doc, err := docOf(in, recid.Value, b.ID, []string{owner.ID}, nil)
-		if err != nil {
-			return err
-		}
-		rec, err = a.records.WithTx(tx).Create(ctx, doc, records.WithID(id))
+		var err error
+		rec, _, err = a.pids.WithTx(tx).CreateRecord(ctx, a.records, doc, pid.WithRecidStamp(stamp))
 		return err
 	})
 	if err != nil {
@@ -159,13 +148,18 @@ func (a *App) deleteRecord(ctx context.Context, rec *records.Record, s *stored, 
 	return nil
 }
 
-// purge drops the cached pages that show a record: its page and every
-// search page. A cache failure is logged: pages then expire with their TTL.
+// purge drops the cached pages of a record (tagged recordTag); callers call
+// it once the write has committed. Search pages are purged by the indexer's
+// AfterIndex hook. A cache failure is logged: pages then expire with their
+// TTL.
 func (a *App) purge(ctx context.Context, recid string) {
-	if err := a.purger.Purge(context.WithoutCancel(ctx), "record:"+recid, "search"); err != nil {
-		a.log.Warn("page cache purge failed; pages expire with their TTL", "record", recid, "err", err)
-	}
+	a.pages.Purger(recordTag(recid))(context.WithoutCancel(ctx))
 }
+
+// recordTag tags the cached pages showing a record (by its recid); indexTag
+// the search pages of an index.
+func recordTag(recid string) string { return "record:" + recid }
+func indexTag(index string) string  { return "index:" + index }
 
 // userOrErr returns the actor's user, or errUnauthenticated.
 func userOrErr(ctx context.Context) (*User, error) {
@@ -184,4 +178,4 @@ func inputFromJSON(b []byte) (Input, error) {
 	return in, nil
 }
 
-var errBadJSON = errors.New("the request body is not valid JSON")
+var errBadJSON = httperr.WithPublic(errors.New("the request body is not valid JSON"), http.StatusBadRequest, "the request body is not valid JSON")

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/mail"
 	"strings"
 	"time"
@@ -15,6 +16,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/repokit/repokit/httperr"
 )
 
 // User is an account.
@@ -35,8 +38,8 @@ type Token struct {
 }
 
 var (
-	errBadLogin   = errors.New("wrong e-mail or password")
-	errUserExists = errors.New("a user with this e-mail already exists")
+	errBadLogin   = httperr.WithPublic(errors.New("wrong e-mail or password"), http.StatusBadRequest, "wrong e-mail or password")
+	errUserExists = httperr.WithPublic(errors.New("a user with this e-mail already exists"), http.StatusBadRequest, "a user with this e-mail already exists")
 )
 
 // Users keeps accounts and tokens in two tables of the shared database.

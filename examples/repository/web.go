@@ -15,6 +15,7 @@ import (
 
 	"github.com/repokit/repokit/cache/session"
 	"github.com/repokit/repokit/files"
+	"github.com/repokit/repokit/httperr"
 	"github.com/repokit/repokit/records"
 	"github.com/repokit/repokit/search"
 )
@@ -81,7 +82,7 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, name st
 }
 
 func (a *App) webError(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg, _ := classify(err)
+	status, msg := httperr.Status(err), httperr.PublicMessage(err)
 	if status >= 500 {
 		a.log.Error("page failed", "path", r.URL.Path, "err", err)
 	}
@@ -140,7 +141,7 @@ func (a *App) webSearch(w http.ResponseWriter, r *http.Request) {
 	req, res, err := a.runSearch(r)
 	if err != nil {
 		if errors.Is(err, search.ErrBadQuery) {
-			_, msg, _ := classify(err)
+			msg := httperr.PublicMessage(err)
 			a.render(w, r, http.StatusBadRequest, "search.html", page{Title: "Search", Error: msg, Data: searchView{Q: r.URL.Query().Get("q")}})
 			return
 		}
@@ -472,7 +473,7 @@ func (a *App) webEdit(w http.ResponseWriter, r *http.Request) {
 			v := newFormView("/records/" + s.ID + "/edit")
 			v.ID, v.Revision, v.Meta, v.Access, v.Errors, v.Upload = s.ID, rec.Revision, m, access, fe, false
 			v.Creators, v.Keywords = strings.Join(m.Creators, "\n"), strings.Join(m.Keywords, ", ")
-			_, msg, _ := classify(err)
+			msg := httperr.PublicMessage(precondition(err))
 			if fe != nil {
 				msg = "Please correct the fields marked below."
 			}
@@ -570,7 +571,7 @@ func (a *App) webLogin(w http.ResponseWriter, r *http.Request) {
 	email := r.PostFormValue("email")
 	u, err := a.users.Authenticate(r.Context(), email, r.PostFormValue("password"))
 	if err != nil {
-		status, msg, _ := classify(err)
+		status, msg := httperr.Status(err), httperr.PublicMessage(err)
 		if status == http.StatusBadRequest {
 			status = http.StatusUnauthorized
 		}

@@ -22,7 +22,8 @@ func AccessAction(a Action) access.Action {
 // the files of the resource that owns the bucket. resource returns that
 // resource (for a record's bucket: recordfiles.Store.AccessResource); an
 // error from it is rendered as is (404 for files.ErrNotFound). A refusal is
-// a 403 whose error matches access.ErrForbidden. It replaces
+// a 403 (401 if the identity is anonymous) whose error matches
+// access.ErrForbidden. It replaces
 // WithPermission.
 func WithAccessPolicy(p access.Policy, resource func(r *http.Request, res Resource) (access.Resource, error)) Option {
 	return WithPermission(func(r *http.Request, a Action, res Resource) error {

@@ -39,7 +39,7 @@ func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request) {
 		Quota: req.Quota, MaxFileSize: req.MaxFileSize, Tags: req.Tags}
 	if h.policy != nil {
 		if err := h.policy(r, &opts); err != nil {
-			writeError(w, r, h.log, &permissionError{err: err})
+			writeError(w, r, h.log, denied(err))
 			return
 		}
 	}

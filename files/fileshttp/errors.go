@@ -1,147 +1,81 @@
 package fileshttp
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/repokit/repokit/files"
+	"github.com/repokit/repokit/httperr"
 	"github.com/repokit/repokit/storage"
 )
 
-// httpError is an error with a chosen status.
-type httpError struct {
-	status int
-	msg    string
-}
-
-func (e *httpError) Error() string { return e.msg }
-
+// errf returns an error answered with status and the formatted text as its
+// public message (the text names only what the request carried).
 func errf(status int, format string, args ...any) error {
-	return &httpError{status: status, msg: fmt.Sprintf(format, args...)}
+	msg := fmt.Sprintf(format, args...)
+	return httperr.WithPublic(errors.New(msg), status, msg)
 }
 
-type permissionError struct{ err error }
-
-func (e *permissionError) Error() string { return "permission denied: " + e.err.Error() }
-func (e *permissionError) Unwrap() error { return e.err }
-
-// statusOf maps an error to its HTTP status: the one place where sentinel
-// errors become status codes.
-func statusOf(err error) int {
-	var he *httpError
-	var pe *permissionError
+// denied is a refusal of the permission or bucket policy function: 404 if
+// it says not found (hides that the thing exists), the refusal itself if
+// httperr knows it as one (access.ErrForbidden: 403, 401 if anonymous),
+// else 403.
+func denied(err error) error {
 	switch {
-	case errors.As(err, &he):
-		return he.status
-	case errors.As(err, &pe):
-		if errors.Is(pe.err, files.ErrNotFound) {
-			return http.StatusNotFound
-		}
-		return http.StatusForbidden
-	case errors.Is(err, files.ErrNotFound), errors.Is(err, storage.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, files.ErrLocked):
-		return http.StatusForbidden
-	case errors.Is(err, files.ErrTooLarge):
-		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, files.ErrConflict):
-		return http.StatusConflict
-	case errors.Is(err, files.ErrInvalid), errors.Is(err, files.ErrSizeMismatch),
-		errors.Is(err, files.ErrChecksumMismatch), errors.Is(err, storage.ErrInvalid):
-		return http.StatusBadRequest
-	case errors.Is(err, files.ErrUnsupported):
-		return http.StatusNotImplemented
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return http.StatusBadRequest // the client sent less than it announced
-	case errors.Is(err, context.Canceled):
-		return 499 // client closed the request; nobody reads it
+	case errors.Is(err, files.ErrNotFound):
+		return httperr.WithPublic(err, http.StatusNotFound, "not found")
+	case httperr.Status(err) == http.StatusForbidden || httperr.Status(err) == http.StatusUnauthorized:
+		return err
 	}
-	return http.StatusInternalServerError
+	return httperr.WithPublic(err, http.StatusForbidden, "permission denied")
 }
 
-// errorBody is the JSON error document.
-type errorBody struct {
-	Status  int    `json:"status"`
-	Message string `json:"message"`
-}
-
-// publicMessage is the message of an error answer: what the client may
-// see. It never carries storage keys, file instance ids or the layers an
-// error went through (those go to the log).
-func publicMessage(err error, status int) string {
-	var he *httpError
-	var pe *permissionError
-	switch {
-	case errors.As(err, &he):
-		return he.msg
-	case errors.As(err, &pe):
-		if status == http.StatusNotFound {
-			return "not found"
-		}
-		return "permission denied"
-	}
-	if m := files.Message(err); m != "" && status < 500 {
-		return m
-	}
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return "not found"
-	case errors.Is(err, storage.ErrInvalid):
-		return "invalid request"
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "the request body ended before its announced length"
-	case errors.Is(err, context.Canceled):
-		return "request cancelled"
-	}
-	if status == http.StatusInternalServerError {
-		return "internal server error"
-	}
-	if t := http.StatusText(status); t != "" {
-		return strings.ToLower(t)
-	}
-	return "error"
-}
-
+// writeError answers err with httperr's status and public message (files'
+// user errors carry their own detailed, safe message). A body that ended
+// early is the client's fault here (400), not the server's.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	status := statusOf(err)
-	msg := publicMessage(err, status)
+	if errors.Is(err, io.ErrUnexpectedEOF) && httperr.Status(err) == http.StatusInternalServerError {
+		err = httperr.WithPublic(err, http.StatusBadRequest, "the request body ended before its announced length")
+	}
+	b := httperr.BodyOf(err)
 	switch {
-	case status >= 500:
-		log.Error("fileshttp: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	case b.Status >= 500:
+		log.Error("fileshttp: request failed", "method", r.Method, "path", r.URL.Path, "status", b.Status, "err", err)
 	case errors.Is(err, storage.ErrNotFound):
 		// A row whose bytes are gone: the client sees 404, operators must
 		// hear about it.
-		log.Error("fileshttp: stored bytes missing", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		log.Error("fileshttp: stored bytes missing", "method", r.Method, "path", r.URL.Path, "status", b.Status, "err", err)
 	default:
-		log.Debug("fileshttp: request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		log.Debug("fileshttp: request refused", "method", r.Method, "path", r.URL.Path, "status", b.Status, "err", err)
 	}
-	if status == 499 {
-		status = http.StatusBadRequest
+	if b.Status == 499 {
+		b.Status = http.StatusBadRequest // client closed the request; nobody reads it
 	}
-	writeErrorBody(w, status, msg)
+	writeErrorBody(w, b)
 }
 
 // writeErrorBody writes the JSON error document, dropping the headers that
 // describe a file (an error is not the file).
-func writeErrorBody(w http.ResponseWriter, status int, msg string) {
+func writeErrorBody(w http.ResponseWriter, b httperr.Body) {
 	h := w.Header()
 	for _, k := range []string{"Content-Disposition", "ETag", "Last-Modified", "Content-Encoding", "Accept-Ranges",
 		"Content-Length", "X-Version-Id", "X-Checksum-SHA256"} {
 		h.Del(k)
 	}
-	if status != http.StatusRequestedRangeNotSatisfiable {
+	if b.Status != http.StatusRequestedRangeNotSatisfiable {
 		h.Del("Content-Range") // a 416 keeps "bytes */size" (RFC 9110)
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(errorBody{Status: status, Message: msg})
+	if b.Status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
+		h.Set("WWW-Authenticate", `Bearer realm="repokit"`)
+	}
+	w.WriteHeader(b.Status)
+	_ = json.NewEncoder(w).Encode(b)
 }
 
 // jsonErrors wraps the ResponseWriter handed to http.ServeContent, which
@@ -161,10 +95,10 @@ func (w *jsonErrors) WriteHeader(status int) {
 	switch status {
 	case http.StatusPreconditionFailed:
 		w.failed = true
-		writeErrorBody(w.ResponseWriter, status, "precondition failed")
+		writeErrorBody(w.ResponseWriter, httperr.Body{Status: status, Message: "precondition failed"})
 	case http.StatusRequestedRangeNotSatisfiable:
 		w.failed = true
-		writeErrorBody(w.ResponseWriter, status, "range not satisfiable")
+		writeErrorBody(w.ResponseWriter, httperr.Body{Status: status, Message: "range not satisfiable"})
 	default:
 		w.ResponseWriter.WriteHeader(status)
 	}

@@ -3,6 +3,8 @@ package fileshttp_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/repokit/repokit/access"
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/files/fileshttp"
 	"github.com/repokit/repokit/internal/sqldb"
@@ -196,5 +199,47 @@ func TestHTTPKeyPolicy(t *testing.T) {
 	}
 	if got := files.NormalizeKey(nfd); got != nfc {
 		t.Fatalf("NormalizeKey(%q) = %q", nfd, got)
+	}
+}
+
+// TestHTTPRefusalsThroughHTTPErr: a permission refusal is answered with
+// httperr's mapping (401 for an anonymous access refusal, 403 otherwise,
+// 404 for files.ErrNotFound), and a files user error shows its detail.
+func TestHTTPRefusalsThroughHTTPErr(t *testing.T) {
+	var refuse error
+	s := newServer(t, sqldb.SQLite, fileshttp.WithPermission(func(r *http.Request, a fileshttp.Action, res fileshttp.Resource) error {
+		if a == fileshttp.ActionObjectRead {
+			return refuse
+		}
+		return nil
+	}))
+	b := s.createBucket(t, `{"max_file_size": 4}`)
+	if r := s.do(t, "PUT", "/"+b+"/a.txt", []byte("abc")); r.status != 200 {
+		t.Fatalf("put: %d %s", r.status, r.body)
+	}
+	for _, c := range []struct {
+		err    error
+		status int
+		msg    string
+	}{
+		{&access.ForbiddenError{Action: access.ReadFiles, ResourceType: "record", Anonymous: true}, 401, "sign in to read-files this record"},
+		{&access.ForbiddenError{Action: access.ReadFiles, ResourceType: "record"}, 403, "you are not allowed to read-files this record"},
+		{errors.New("internal reason 10.0.0.1"), 403, "permission denied"},
+		{fmt.Errorf("hidden: %w", files.ErrNotFound), 404, "not found"},
+	} {
+		refuse = c.err
+		r := s.do(t, "GET", "/"+b+"/a.txt", nil)
+		expectError(t, r, c.status)
+		if m := r.json(t)["message"]; m != c.msg {
+			t.Errorf("%v: message %q, want %q", c.err, m, c.msg)
+		}
+		if c.status == 401 && r.header.Get("WWW-Authenticate") == "" {
+			t.Errorf("401 without WWW-Authenticate")
+		}
+	}
+	r := s.do(t, "PUT", "/"+b+"/big.txt", []byte("too long"))
+	expectError(t, r, 413)
+	if m, _ := r.json(t)["message"].(string); !strings.HasPrefix(m, "larger than the bucket's maximum file size") || m == "larger than the bucket's maximum file size" {
+		t.Errorf("413 message %q lacks the files detail", m)
 	}
 }

@@ -79,7 +79,8 @@ type Resource struct {
 
 // PermissionFunc decides whether a request may perform action on res; a
 // non-nil error refuses it with 403 (or 404 when the error matches
-// files.ErrNotFound, to hide what exists).
+// files.ErrNotFound, to hide what exists; 401 for an anonymous
+// *access.ForbiddenError, as httperr answers it).
 type PermissionFunc func(r *http.Request, action Action, res Resource) error
 
 // Handler serves the Files REST API.
@@ -200,7 +201,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) allow(r *http.Request, a Action, res Resource) error {
 	if err := h.perm(r, a, res); err != nil {
-		return &permissionError{err: err}
+		return denied(err)
 	}
 	return nil
 }
