@@ -12,6 +12,7 @@ import (
 
 	"github.com/repokit/repokit/records/pid"
 	"github.com/repokit/repokit/search/opensearch/osfake"
+	"github.com/repokit/repokit/storage/storagetest"
 	"github.com/repokit/repokit/tasks"
 )
 
@@ -30,6 +31,9 @@ func TestE2EServices(t *testing.T) {
 		cfg.CacheURL = serviceURL(t, "REPOKIT_TEST_REDIS_URL")
 		rabbit := serviceURL(t, "REPOKIT_TEST_RABBIT_URL")
 		cfg.BrokerURL = withQuery(t, strings.Replace(rabbit, "amqp://", "rabbit://", 1), "prefix", "e2e"+randHex(4))
+		// storagetest.OpenS3 creates the bucket when the S3 server has
+		// none yet (a fresh CI machine), as an operator would beforehand.
+		storagetest.OpenS3(t)
 		cfg.StorageURL = withQuery(t, serviceURL(t, "REPOKIT_TEST_S3_URL"), "prefix", "e2e-"+randHex(4)+"/")
 		cfg.IndexPrefix = "e2e" + randHex(4) + "-"
 		if os.Getenv("REPOKIT_TEST_OPENSEARCH_URL") != "" {
