@@ -105,17 +105,8 @@ func (a *App) apiGet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) apiUpdate(w http.ResponseWriter, r *http.Request) {
-	rec, s, ok := a.readable(w, r, "/api/records/", "")
+	rec, s, rev, ok := a.apiEditable(w, r)
 	if !ok {
-		return
-	}
-	if !actorOf(r.Context()).canEdit(s) {
-		a.writeError(w, r, forbiddenOrAuth(r))
-		return
-	}
-	rev, err := ifMatch(r)
-	if err != nil {
-		a.writeError(w, r, precondition(err))
 		return
 	}
 	if rev < 0 {
@@ -140,6 +131,26 @@ func (a *App) apiUpdate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, visibleTo(actorOf(r.Context()), publicRecord(a.cfg.BaseURL, out, ns)))
 }
 
+// apiEditable resolves the record of an API update or delete: readable by the
+// caller, editable by them, with the If-Match revision (-1 without one).
+// It has answered the request when ok is false.
+func (a *App) apiEditable(w http.ResponseWriter, r *http.Request) (rec *records.Record, s *stored, rev int64, ok bool) {
+	rec, s, ok = a.readable(w, r, "/api/records/", "")
+	if !ok {
+		return nil, nil, 0, false
+	}
+	if !actorOf(r.Context()).canEdit(s) {
+		a.writeError(w, r, forbiddenOrAuth(r))
+		return nil, nil, 0, false
+	}
+	rev, err := ifMatch(r)
+	if err != nil {
+		a.writeError(w, r, precondition(err))
+		return nil, nil, 0, false
+	}
+	return rec, s, rev, true
+}
+
 func forbiddenOrAuth(r *http.Request) error {
 	if actorOf(r.Context()).User == nil {
 		return errUnauthenticated
@@ -148,17 +159,8 @@ func forbiddenOrAuth(r *http.Request) error {
 }
 
 func (a *App) apiDelete(w http.ResponseWriter, r *http.Request) {
-	rec, s, ok := a.readable(w, r, "/api/records/", "")
+	rec, s, rev, ok := a.apiEditable(w, r)
 	if !ok {
-		return
-	}
-	if !actorOf(r.Context()).canEdit(s) {
-		a.writeError(w, r, forbiddenOrAuth(r))
-		return
-	}
-	rev, err := ifMatch(r)
-	if err != nil {
-		a.writeError(w, r, precondition(err))
 		return
 	}
 	if err := a.deleteRecord(r.Context(), rec, s, rev); err != nil {
