@@ -96,7 +96,7 @@ func WithoutMigrations() Option { return func(c *config) { c.skipMigrations = tr
 func WithMinPartSize(n int64) Option { return func(c *config) { c.minPartSize = max(n, 1) } }
 
 // New returns a Store over the host's database and storage locations (see
-// storage.OpenLocations), running the package's migrations unless
+// storage.Open), running the package's migrations unless
 // WithoutMigrations is given.
 func New(ctx context.Context, db *sqlx.DB, locs *storage.Locations, opts ...Option) (*Store, error) {
 	cfg := &config{log: slog.Default(), now: time.Now, defaultClass: "standard", keyPrefix: "files/", minPartSize: DefaultMinPartSize}

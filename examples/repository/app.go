@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -112,16 +114,16 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *
 	}
 
 	// Storage locations and files.
-	urls := map[string]string{defaultLocation: cfg.StorageURL}
 	extra, err := cfg.extraLocations()
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range extra {
-		urls[k] = v
+	sopts := []storage.Option{storage.WithName(defaultLocation),
+		storage.WithSigningKey([]byte(cfg.SecretKey)), storage.WithSignedURLBase(cfg.BaseURL + "/_storage"), storage.WithLogger(log)}
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		sopts = append(sopts, storage.WithLocation(name, extra[name]))
 	}
-	a.locs, err = storage.OpenLocationsMap(ctx, urls, defaultLocation,
-		storage.WithSigningKey([]byte(cfg.SecretKey)), storage.WithSignedURLBase(cfg.BaseURL+"/_storage"), storage.WithLogger(log))
+	a.locs, err = storage.Open(ctx, cfg.StorageURL, sopts...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}

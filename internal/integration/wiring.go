@@ -104,7 +104,7 @@ func Open(ctx context.Context, cfg Config) (r *Repo, err error) {
 	if r.PIDs, err = pid.New(ctx, r.DB); err != nil {
 		return nil, err
 	}
-	locs, err := storage.OpenLocations(ctx, []storage.LocationConfig{{Name: "default", URL: cfg.Files, Default: true}})
+	locs, err := storage.Open(ctx, cfg.Files)
 	if err != nil {
 		return nil, err
 	}
