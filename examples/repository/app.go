@@ -138,9 +138,9 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *
 		return nil, fmt.Errorf("cache: %w", err)
 	}
 	a.closers = append(a.closers, a.cache.Close)
-	a.sessions = session.NewStore(a.cache, session.Secure(cfg.SecureCookies), session.TTL(12*time.Hour), session.Logger(log))
-	a.pages = pagecache.New(a.cache, pagecache.TTL(5*time.Minute), pagecache.Logger(log),
-		pagecache.VaryHeaders("Accept", "Accept-Encoding", "Accept-Language"))
+	a.sessions = session.New(a.cache, session.WithSecure(cfg.SecureCookies), session.WithTTL(12*time.Hour), session.WithLogger(log))
+	a.pages = pagecache.New(a.cache, pagecache.WithTTL(5*time.Minute), pagecache.WithLogger(log),
+		pagecache.WithVaryHeaders("Accept", "Accept-Encoding", "Accept-Language"))
 
 	// Tasks: one client per process; the workers start in Start.
 	topts := []tasks.ClientOption{
