@@ -30,7 +30,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	defer store.DB().Close()
+	defer store.Close()
 
 	bucket, _ := store.CreateBucket(ctx, files.BucketOptions{Quota: 1 << 30, MaxFileSize: 100 << 20})
 	obj, err := store.Put(ctx, bucket.ID, "docs/readme.txt", strings.NewReader("hello"), files.PutOptions{Size: 5})

@@ -60,7 +60,7 @@ func TestKilledUpload(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "local")
 	s, locs := openKillStore(t, dbURL, dir)
 	defer locs.Close()
-	defer s.DB().Close()
+	defer s.Close()
 	b, err := s.CreateBucket(ctx, files.BucketOptions{})
 	if err != nil {
 		t.Fatal(err)
