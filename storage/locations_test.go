@@ -93,6 +93,21 @@ func TestCloseIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Readers too, on every driver kind (direct file, blob reader).
+	for _, l := range ls.All() {
+		if _, err := l.Write(ctx, "r", strings.NewReader("abc"), storage.WriteOptions{ExpectedSize: 3}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := l.NewReader(ctx, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2 {
+			if err := r.Close(); err != nil {
+				t.Fatalf("%s: reader Close #%d: %v", l.Name(), i+1, err)
+			}
+		}
+	}
 	for i := range 3 {
 		if err := ls.Close(); err != nil {
 			t.Fatalf("Close #%d: %v", i+1, err)
