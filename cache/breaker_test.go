@@ -39,14 +39,17 @@ func (f *flaky) Set(ctx context.Context, key string, v []byte, ttl time.Duration
 
 func TestBreaker(t *testing.T) {
 	ctx := context.Background()
-	f := &flaky{Driver: memdriver.New(memdriver.Options{})}
-	c := cache.New(f, cache.WithBreaker(200*time.Millisecond))
+	f := &flaky{Driver: memdriver.New()}
+	c, err := cache.New(ctx, f, cache.WithBreaker(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer c.Close()
 	if err := c.Set(ctx, "k", []byte("v"), 0); err != nil {
 		t.Fatal(err)
 	}
 	f.down.Store(true)
-	_, err := c.Get(ctx, "k")
+	_, err = c.Get(ctx, "k")
 	if !errors.Is(err, cache.ErrUnavailable) || errors.Is(err, cache.ErrCircuitOpen) {
 		t.Fatalf("Get on a down server: %v", err)
 	}
@@ -80,8 +83,11 @@ func TestBreaker(t *testing.T) {
 
 func TestBreakerOff(t *testing.T) {
 	ctx := context.Background()
-	f := &flaky{Driver: memdriver.New(memdriver.Options{})}
-	c := cache.New(f, cache.WithBreaker(0))
+	f := &flaky{Driver: memdriver.New()}
+	c, err := cache.New(ctx, f, cache.WithBreaker(0))
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer c.Close()
 	f.down.Store(true)
 	for range 5 {
@@ -99,8 +105,11 @@ var _ interface {
 } = (*cache.Cache)(nil)
 
 func TestBreakerIgnoresCallerDeadlines(t *testing.T) {
-	f := &flaky{Driver: memdriver.New(memdriver.Options{})}
-	c := cache.New(f, cache.WithBreaker(time.Minute))
+	f := &flaky{Driver: memdriver.New()}
+	c, err := cache.New(context.Background(), f, cache.WithBreaker(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer c.Close()
 	f.down.Store(true)
 	dead, cancel := context.WithTimeout(context.Background(), time.Nanosecond)

@@ -37,13 +37,25 @@ type shared struct {
 	downUntil  atomic.Int64  // Unix ns until which calls fail fast; 0 = closed
 }
 
-// New returns a Cache over drv. The Cache owns drv: Close closes it.
-func New(drv driver.Driver, opts ...Option) *Cache {
+// New returns a Cache over drv, like database/sql's OpenDB over a
+// connector. The Cache owns drv: Close closes it. ctx is not used today; it
+// is there for symmetry with every other RepoKit constructor that takes a
+// driver. A nil driver or a negative WithMaxValueBytes is ErrInvalid.
+func New(ctx context.Context, drv driver.Driver, opts ...Option) (*Cache, error) {
+	if drv == nil {
+		return nil, fmt.Errorf("%w: cache.New needs a driver", ErrInvalid)
+	}
 	c := &Cache{drv: drv, codec: JSON{}, log: slog.Default(), shared: &shared{cooldown: DefaultBreakerCooldown}}
 	for _, o := range opts {
 		o(c)
 	}
-	return c
+	if c.maxValue < 0 {
+		return nil, fmt.Errorf("%w: max value bytes %d < 0", ErrInvalid, c.maxValue)
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	return c, nil
 }
 
 // Namespace returns a view of c whose keys are prefixed with name and ":"

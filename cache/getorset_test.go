@@ -27,8 +27,11 @@ func (r *ttlRecorder) Set(ctx context.Context, key string, v []byte, ttl time.Du
 
 func TestJitterSpreadsTTLs(t *testing.T) {
 	ctx := context.Background()
-	rec := &ttlRecorder{Driver: memdriver.New(memdriver.Options{})}
-	c := cache.New(rec)
+	rec := &ttlRecorder{Driver: memdriver.New()}
+	c, err := cache.New(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer c.Close()
 	for i := range 50 {
 		_, err := c.GetOrSet(ctx, fmt.Sprint(i), time.Hour, func(context.Context) ([]byte, error) { return []byte("v"), nil },

@@ -91,7 +91,12 @@ func (m *URLMux) Open(ctx context.Context, urlstr string, opts ...Option) (*Cach
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return New(drv, append(pre, opts...)...), nil
+	c, err := New(ctx, drv, append(pre, opts...)...)
+	if err != nil {
+		_ = drv.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 var defaultMux = func() *URLMux {

@@ -21,9 +21,7 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "files-example")
 	defer os.RemoveAll(dir)
 
-	locs, err := storage.OpenLocations(ctx, []storage.LocationConfig{
-		{Name: "local", URL: "file://" + filepath.Join(dir, "data") + "?create_dir=1", Default: true},
-	})
+	locs, err := storage.Open(ctx, "file://"+filepath.Join(dir, "data")+"?create_dir=1")
 	if err != nil {
 		panic(err)
 	}
@@ -32,7 +30,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	defer store.DB().Close()
+	defer store.Close()
 
 	bucket, _ := store.CreateBucket(ctx, files.BucketOptions{Quota: 1 << 30, MaxFileSize: 100 << 20})
 	obj, err := store.Put(ctx, bucket.ID, "docs/readme.txt", strings.NewReader("hello"), files.PutOptions{Size: 5})

@@ -29,7 +29,7 @@ func (slowReader) Read(p []byte) (int, error) {
 func openKillStore(t *testing.T, dbURL, dir string) (*files.Store, *storage.Locations) {
 	ctx := context.Background()
 	u := (&url.URL{Scheme: "file", Path: dir, RawQuery: "create_dir=1"}).String()
-	locs, err := storage.OpenLocationsMap(ctx, map[string]string{"local": u}, "local")
+	locs, err := storage.Open(ctx, u, storage.WithName("local"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestKilledUpload(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "local")
 	s, locs := openKillStore(t, dbURL, dir)
 	defer locs.Close()
-	defer s.DB().Close()
+	defer s.Close()
 	b, err := s.CreateBucket(ctx, files.BucketOptions{})
 	if err != nil {
 		t.Fatal(err)

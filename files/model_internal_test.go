@@ -19,7 +19,7 @@ import (
 func newModelStore(t testing.TB, d sqldb.Dialect) *Store {
 	t.Helper()
 	db := sqldbtest.Fresh(t, d)
-	locs, err := storage.OpenLocationsMap(context.Background(), map[string]string{"default": "mem://", "archive": "mem://"}, "default")
+	locs, err := storage.Open(context.Background(), "mem://", storage.WithLocation("archive", "mem://"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ import (
 func TestS3Location(t *testing.T) {
 	ctx := context.Background()
 	loc := storagetest.OpenS3(t)
-	locs, err := storage.NewLocations("s3", loc)
+	locs, err := storage.New(ctx, loc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,9 @@ package files
 
 import (
 	"context"
+	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -38,14 +40,27 @@ type Store struct {
 
 // stmtCache holds the statements of hot read paths, prepared once (and
 // then once per connection by database/sql) instead of at every call.
+// It is shared by a Store and its WithTx views, and also holds what Close
+// needs.
 type stmtCache struct {
-	mu sync.Mutex
-	m  map[string]*sqlx.Stmt
+	mu     sync.Mutex
+	m      map[string]*sqlx.Stmt
+	closed bool
+	ownsDB bool // opened by Open: Close closes the database
+
+	closeOnce sync.Once
+	closeErr  error
 }
+
+// errStoreClosed reports use of a closed Store's prepared statements.
+var errStoreClosed = fmt.Errorf("files: store is closed: %w", sql.ErrConnDone)
 
 func (c *stmtCache) get(ctx context.Context, db *sqlx.DB, query string) (*sqlx.Stmt, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return nil, errStoreClosed
+	}
 	if st, ok := c.m[query]; ok {
 		return st, nil
 	}
@@ -96,7 +111,7 @@ func WithoutMigrations() Option { return func(c *config) { c.skipMigrations = tr
 func WithMinPartSize(n int64) Option { return func(c *config) { c.minPartSize = max(n, 1) } }
 
 // New returns a Store over the host's database and storage locations (see
-// storage.OpenLocations), running the package's migrations unless
+// storage.Open), running the package's migrations unless
 // WithoutMigrations is given.
 func New(ctx context.Context, db *sqlx.DB, locs *storage.Locations, opts ...Option) (*Store, error) {
 	cfg := &config{log: slog.Default(), now: time.Now, defaultClass: "standard", keyPrefix: "files/", minPartSize: DefaultMinPartSize}
@@ -118,8 +133,9 @@ func New(ctx context.Context, db *sqlx.DB, locs *storage.Locations, opts ...Opti
 	return &Store{db: db, d: d, locs: locs, cfg: cfg, stmts: &stmtCache{}}, nil
 }
 
-// Open opens the database at dbURL (see sqldb.Open) and returns a Store over
-// it; Close the store's DB when done.
+// Open opens the database at dbURL (sqlite:///path.db, postgres://...,
+// mysql://...) and returns a Store over it, migrated. Close closes the
+// database; the locations stay the caller's to close.
 func Open(ctx context.Context, dbURL string, locs *storage.Locations, opts ...Option) (*Store, error) {
 	db, err := sqldb.Open(ctx, dbURL)
 	if err != nil {
@@ -130,7 +146,32 @@ func Open(ctx context.Context, dbURL string, locs *storage.Locations, opts ...Op
 		db.Close()
 		return nil, err
 	}
+	s.stmts.ownsDB = true
 	return s, nil
+}
+
+// Close releases the store's prepared statements, and closes the database
+// if the store opened it (Open). A store made by New leaves the host's
+// database open, and no store closes its storage locations (close them
+// after the store). WithTx views share what Close releases: close the root
+// store only, after its last use. Close is idempotent.
+func (s *Store) Close() error {
+	c := s.stmts
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		var errs []error
+		for _, st := range c.m {
+			errs = append(errs, st.Close())
+		}
+		c.m = nil
+		c.mu.Unlock()
+		if c.ownsDB {
+			errs = append(errs, s.db.Close())
+		}
+		c.closeErr = errors.Join(errs...)
+	})
+	return c.closeErr
 }
 
 // DB returns the store's database handle.

@@ -30,9 +30,7 @@ func Example() {
 		panic(err)
 	}
 	defer recs.Close()
-	locs, err := storage.OpenLocations(ctx, []storage.LocationConfig{
-		{Name: "local", URL: "file://" + filepath.Join(dir, "data") + "?create_dir=1", Default: true},
-	})
+	locs, err := storage.Open(ctx, "file://"+filepath.Join(dir, "data")+"?create_dir=1")
 	if err != nil {
 		panic(err)
 	}

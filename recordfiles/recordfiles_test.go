@@ -35,9 +35,7 @@ func newEnv(t *testing.T, d sqldb.Dialect) *env {
 	t.Helper()
 	ctx := context.Background()
 	db := sqldbtest.Fresh(t, d)
-	locs, err := storage.OpenLocations(ctx, []storage.LocationConfig{
-		{Name: "local", URL: "file://" + t.TempDir() + "?create_dir=1", Default: true},
-	})
+	locs, err := storage.Open(ctx, "file://"+t.TempDir()+"?create_dir=1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func TestConformance(t *testing.T) {
 }
 
 // TestOpenClose: a store from Open owns its database and Close closes it;
-// a store from New leaves the host's database open.
+// a store from New leaves the host's database open; Close is idempotent.
 func TestOpenClose(t *testing.T) {
 	ctx := context.Background()
 	url := sqldbtest.FreshURL(t, sqldb.SQLite)
@@ -96,6 +96,9 @@ func TestOpenClose(t *testing.T) {
 	}
 	if err := db.PingContext(ctx); err == nil {
 		t.Fatal("DB still open after closing the store that opened it")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v (Close must be idempotent)", err)
 	}
 	if _, err := records.Open(ctx, "nosuch://x"); err == nil {
 		t.Fatal("Open of a bad URL succeeded")

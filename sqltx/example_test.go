@@ -24,7 +24,7 @@ func ExampleAfterCommit() {
 	if err != nil {
 		panic(err)
 	}
-	defer recs.DB().Close()
+	defer recs.Close()
 
 	err = sqltx.InTx(ctx, recs.DB(), func(tx *sqlx.Tx) error {
 		rec, err := recs.WithTx(tx).Create(ctx, json.RawMessage(`{"title":"Relativity"}`))

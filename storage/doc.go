@@ -20,11 +20,12 @@
 //
 // A typical host:
 //
-//	locs, err := storage.OpenLocations(ctx, []storage.LocationConfig{
-//		{Name: "local", URL: "file:///srv/data?create_dir=1", Default: true},
-//		{Name: "archive", URL: "s3://archive-bucket?region=eu-west-1"},
-//	}, storage.WithSigningKey(secret), storage.WithSignedURLBase("https://example.org/_storage"))
+//	locs, err := storage.Open(ctx, "file:///srv/data?create_dir=1",
+//		storage.WithName("local"),
+//		storage.WithLocation("archive", "s3://archive-bucket?region=eu-west-1"),
+//		storage.WithSigningKey(secret), storage.WithSignedURLBase("https://example.org/_storage"))
 //	...
+//	defer locs.Close()
 //	mux.Handle("/_storage/", http.StripPrefix("/_storage", locs.SignedURLHandler()))
 //	loc := locs.Default()
 //	key := storage.NewKey()

@@ -13,7 +13,7 @@ import (
 
 func ExampleLocation_Write() {
 	ctx := context.Background()
-	locs, err := storage.OpenLocations(ctx, []storage.LocationConfig{{Name: "scratch", URL: "mem://", Default: true}})
+	locs, err := storage.Open(ctx, "mem://")
 	if err != nil {
 		panic(err)
 	}

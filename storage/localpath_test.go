@@ -22,7 +22,7 @@ func TestFileURLForms(t *testing.T) {
 		"file://rel/c":                       filepath.Join(dir, "rel", "c"),
 		"file://d":                           filepath.Join(dir, "d"),
 	} {
-		locs, err := storage.OpenLocations(ctx, []storage.LocationConfig{{Name: "x", URL: url + "?create_dir=1", Default: true}})
+		locs, err := storage.Open(ctx, url+"?create_dir=1")
 		if err != nil {
 			t.Errorf("%s: %v", url, err)
 			continue
@@ -35,7 +35,7 @@ func TestFileURLForms(t *testing.T) {
 			t.Errorf("%s: file not under %s: %v", url, want, err)
 		}
 	}
-	_, err := storage.OpenLocations(ctx, []storage.LocationConfig{{Name: "x", URL: "file:///", Default: true}})
+	_, err := storage.Open(ctx, "file:///")
 	if err == nil || !strings.Contains(err.Error(), "file:///absolute/path") {
 		t.Errorf("file:/// gave %v, want an error saying what to write", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
@@ -35,6 +36,9 @@ type Location struct {
 	// directRead: file:// without sidecar files, so NewReader may open a
 	// plain key's file itself (see directPath).
 	directRead bool
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // OpenLocation opens the location name from a gocloud blob URL:
@@ -51,8 +55,15 @@ type Location struct {
 // "*.tmp" keys that List shows and garbage collection removes; and no ".attrs"
 // sidecar is written unless the URL says metadata= (fileblob's parameter), so
 // file:// objects have no stored content type or driver MD5 by default.
+//
+// Most hosts open their locations as a set with Open; OpenLocation is for
+// building one location (New groups them) or using it alone.
 func OpenLocation(ctx context.Context, name, rawURL string, opts ...Option) (*Location, error) {
-	return openLocation(ctx, name, rawURL, buildOptions(opts))
+	o := buildOptions(opts)
+	if o.nameSet || len(o.extra) > 0 {
+		return nil, fmt.Errorf("storage: OpenLocation takes no WithName or WithLocation (they are Open's): %w", ErrInvalid)
+	}
+	return openLocation(ctx, name, rawURL, o)
 }
 
 func openLocation(ctx context.Context, name, rawURL string, o options) (*Location, error) {
@@ -160,5 +171,9 @@ func (l *Location) Scheme() string { return l.scheme }
 // (Bucket().As). Writes through it bypass this package's limits and hashing.
 func (l *Location) Bucket() *blob.Bucket { return l.bucket }
 
-// Close closes the underlying bucket.
-func (l *Location) Close() error { return l.bucket.Close() }
+// Close closes the underlying bucket. It is idempotent: later calls return
+// the first call's result.
+func (l *Location) Close() error {
+	l.closeOnce.Do(func() { l.closeErr = l.bucket.Close() })
+	return l.closeErr
+}

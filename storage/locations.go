@@ -5,52 +5,47 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
+	"sync"
 )
 
-// LocationConfig names one location to open with OpenLocations.
-type LocationConfig struct {
-	Name    string // unique; used in file instance rows and signed URL paths
-	URL     string // gocloud blob URL, see OpenLocation
-	Default bool   // exactly one location may be the default; if none is, the first is
-}
+// DefaultLocationName is the name Open gives the location at its URL unless
+// WithName says otherwise.
+const DefaultLocationName = "default"
 
-// Locations is a set of open locations with one default. It is safe for
-// concurrent use and immutable once opened.
+// Locations is a set of open locations with one default: what the files
+// package stores bytes in. It is safe for concurrent use and immutable once
+// opened. Open it from URLs with Open, or group locations opened with
+// OpenLocation by New; Close closes every location.
 type Locations struct {
 	byName map[string]*Location
 	names  []string
 	def    *Location
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
-// OpenLocations opens every configured location. If any fails, the ones
-// already opened are closed and the error is returned.
-func OpenLocations(ctx context.Context, configs []LocationConfig, opts ...Option) (*Locations, error) {
-	if len(configs) == 0 {
-		return nil, fmt.Errorf("storage: no locations configured: %w", ErrInvalid)
-	}
+// Open opens a set of locations from URLs, like gocloud.dev's
+// blob.OpenBucket: the location at url is the default (named
+// DefaultLocationName unless WithName is given) and WithLocation adds more.
+// See OpenLocation for the URL forms. If any location fails to open, the
+// ones already opened are closed and the error is returned.
+//
+//	locs, err := storage.Open(ctx, "file:///srv/data?create_dir=1",
+//		storage.WithLocation("archive", "s3://archive-bucket?region=eu-west-1"))
+func Open(ctx context.Context, url string, opts ...Option) (*Locations, error) {
 	o := buildOptions(opts)
+	all := append([][2]string{{o.name, url}}, o.extra...)
 	var locs []*Location
-	def := ""
-	for _, c := range configs {
-		if c.Default {
-			if def != "" {
-				closeAll(locs)
-				return nil, fmt.Errorf("storage: two default locations %q and %q: %w", def, c.Name, ErrInvalid)
-			}
-			def = c.Name
-		}
-		l, err := openLocation(ctx, c.Name, c.URL, o)
+	for _, c := range all {
+		l, err := openLocation(ctx, c[0], c[1], o)
 		if err != nil {
 			closeAll(locs)
 			return nil, err
 		}
 		locs = append(locs, l)
 	}
-	if def == "" {
-		def = configs[0].Name
-	}
-	ls, err := NewLocations(def, locs...)
+	ls, err := group(locs)
 	if err != nil {
 		closeAll(locs)
 		return nil, err
@@ -58,27 +53,24 @@ func OpenLocations(ctx context.Context, configs []LocationConfig, opts ...Option
 	return ls, nil
 }
 
-// OpenLocationsMap opens locations from a name → URL map; defaultName must be
-// one of its keys.
-func OpenLocationsMap(ctx context.Context, urls map[string]string, defaultName string, opts ...Option) (*Locations, error) {
-	if _, ok := urls[defaultName]; !ok {
-		return nil, fmt.Errorf("storage: default location %q not among the configured ones: %w", defaultName, ErrInvalid)
+// New groups locations opened with OpenLocation into a set whose default is
+// def, like database/sql's OpenDB over an opened connector. The set takes
+// ownership: its Close closes them all. ctx is not used today; it is there
+// for symmetry with every other RepoKit constructor that takes a driver.
+func New(ctx context.Context, def *Location, others ...*Location) (*Locations, error) {
+	if def == nil {
+		return nil, fmt.Errorf("storage: New needs a default location: %w", ErrInvalid)
 	}
-	names := make([]string, 0, len(urls))
-	for n := range urls {
-		names = append(names, n)
+	for _, l := range others {
+		if l == nil {
+			return nil, fmt.Errorf("storage: New: nil location: %w", ErrInvalid)
+		}
 	}
-	sort.Strings(names)
-	configs := make([]LocationConfig, 0, len(names))
-	for _, n := range names {
-		configs = append(configs, LocationConfig{Name: n, URL: urls[n], Default: n == defaultName})
-	}
-	return OpenLocations(ctx, configs, opts...)
+	return group(append([]*Location{def}, others...))
 }
 
-// NewLocations groups already opened locations; defaultName must be one of
-// them. Locations takes ownership: its Close closes them.
-func NewLocations(defaultName string, locs ...*Location) (*Locations, error) {
+// group makes a set of locs whose first is the default.
+func group(locs []*Location) (*Locations, error) {
 	ls := &Locations{byName: make(map[string]*Location, len(locs))}
 	for _, l := range locs {
 		if _, dup := ls.byName[l.name]; dup {
@@ -87,10 +79,7 @@ func NewLocations(defaultName string, locs ...*Location) (*Locations, error) {
 		ls.byName[l.name] = l
 		ls.names = append(ls.names, l.name)
 	}
-	ls.def = ls.byName[defaultName]
-	if ls.def == nil {
-		return nil, fmt.Errorf("storage: default location %q not among the given ones: %w", defaultName, ErrInvalid)
-	}
+	ls.def = locs[0]
 	return ls, nil
 }
 
@@ -111,10 +100,11 @@ func (ls *Locations) Get(name string) (*Location, error) {
 // Default returns the default location.
 func (ls *Locations) Default() *Location { return ls.def }
 
-// Names returns the location names in configuration order.
+// Names returns the location names, the default first, then in the order
+// they were given.
 func (ls *Locations) Names() []string { return slices.Clone(ls.names) }
 
-// All returns the locations in configuration order.
+// All returns the locations in the order of Names.
 func (ls *Locations) All() []*Location {
 	out := make([]*Location, 0, len(ls.names))
 	for _, n := range ls.names {
@@ -123,11 +113,15 @@ func (ls *Locations) All() []*Location {
 	return out
 }
 
-// Close closes every location and returns their errors joined.
+// Close closes every location and returns their errors joined. It is
+// idempotent: later calls return the first call's result.
 func (ls *Locations) Close() error {
-	var errs []error
-	for _, n := range ls.names {
-		errs = append(errs, ls.byName[n].Close())
-	}
-	return errors.Join(errs...)
+	ls.closeOnce.Do(func() {
+		var errs []error
+		for _, n := range ls.names {
+			errs = append(errs, ls.byName[n].Close())
+		}
+		ls.closeErr = errors.Join(errs...)
+	})
+	return ls.closeErr
 }

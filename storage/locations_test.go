@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 
 	_ "gocloud.dev/blob/azureblob" // azblob://, opt-in
@@ -15,12 +16,9 @@ import (
 
 func fileURL(dir string) string { return (&url.URL{Scheme: "file", Path: dir}).String() }
 
-func TestOpenLocations(t *testing.T) {
+func TestOpen(t *testing.T) {
 	ctx := context.Background()
-	ls, err := storage.OpenLocations(ctx, []storage.LocationConfig{
-		{Name: "local", URL: fileURL(t.TempDir())},
-		{Name: "scratch", URL: "mem://", Default: true},
-	})
+	ls, err := storage.Open(ctx, "mem://", storage.WithName("scratch"), storage.WithLocation("local", fileURL(t.TempDir())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +33,7 @@ func TestOpenLocations(t *testing.T) {
 	if _, err := ls.Get("nope"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("Get(nope) = %v", err)
 	}
-	if got := ls.Names(); len(got) != 2 || got[0] != "local" || got[1] != "scratch" {
+	if got := ls.Names(); len(got) != 2 || got[0] != "scratch" || got[1] != "local" {
 		t.Fatalf("Names = %v", got)
 	}
 	if len(ls.All()) != 2 {
@@ -43,50 +41,105 @@ func TestOpenLocations(t *testing.T) {
 	}
 }
 
-func TestOpenLocationsDefaultsToFirst(t *testing.T) {
-	ls, err := storage.OpenLocations(context.Background(), []storage.LocationConfig{{Name: "a", URL: "mem://"}, {Name: "b", URL: "mem://"}})
+func TestOpenDefaultName(t *testing.T) {
+	ls, err := storage.Open(context.Background(), "mem://")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ls.Close()
-	if ls.Default().Name() != "a" {
-		t.Fatalf("default = %s", ls.Default().Name())
+	if ls.Default().Name() != storage.DefaultLocationName {
+		t.Fatalf("default = %s, want %s", ls.Default().Name(), storage.DefaultLocationName)
 	}
 }
 
-func TestOpenLocationsMap(t *testing.T) {
+func TestNew(t *testing.T) {
 	ctx := context.Background()
-	ls, err := storage.OpenLocationsMap(ctx, map[string]string{"b": "mem://", "a": fileURL(t.TempDir())}, "b")
+	a, err := storage.OpenLocation(ctx, "a", "mem://")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ls.Close()
-	if ls.Default().Name() != "b" {
-		t.Fatal("default")
+	b, err := storage.OpenLocation(ctx, "b", fileURL(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := storage.OpenLocationsMap(ctx, map[string]string{"a": "mem://"}, "zz"); !errors.Is(err, storage.ErrInvalid) {
-		t.Fatalf("unknown default: %v", err)
+	ls, err := storage.New(ctx, b, a)
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestOpenLocationsErrors(t *testing.T) {
-	ctx := context.Background()
-	for name, cfg := range map[string][]storage.LocationConfig{
-		"none":        nil,
-		"two default": {{Name: "a", URL: "mem://", Default: true}, {Name: "b", URL: "mem://", Default: true}},
-		"duplicate":   {{Name: "a", URL: "mem://"}, {Name: "a", URL: "mem://"}},
-		"bad name":    {{Name: "a/b", URL: "mem://"}},
-		"empty name":  {{Name: "", URL: "mem://"}},
+	if ls.Default() != b || len(ls.All()) != 2 {
+		t.Fatalf("default = %s, %d locations", ls.Default().Name(), len(ls.All()))
+	}
+	if err := ls.Close(); err != nil {
+		t.Fatal(err)
+	}
+	dup, _ := storage.OpenLocation(ctx, "a", "mem://")
+	defer dup.Close()
+	for name, f := range map[string]func() error{
+		"nil default": func() error { _, err := storage.New(ctx, nil); return err },
+		"nil other":   func() error { _, err := storage.New(ctx, dup, nil); return err },
+		"duplicate":   func() error { _, err := storage.New(ctx, dup, dup); return err },
 	} {
-		if _, err := storage.OpenLocations(ctx, cfg); !errors.Is(err, storage.ErrInvalid) {
+		if err := f(); !errors.Is(err, storage.ErrInvalid) {
 			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
 		}
 	}
-	if _, err := storage.OpenLocations(ctx, []storage.LocationConfig{{Name: "a", URL: "nosuch://x"}}); err == nil {
+}
+
+// TestCloseIdempotent: closing a set, or a location, twice is not an error
+// (a host's deferred Close after an explicit one must not report a failure).
+func TestCloseIdempotent(t *testing.T) {
+	ctx := context.Background()
+	ls, err := storage.Open(ctx, "mem://", storage.WithLocation("f", fileURL(t.TempDir())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Readers too, on every driver kind (direct file, blob reader).
+	for _, l := range ls.All() {
+		if _, err := l.Write(ctx, "r", strings.NewReader("abc"), storage.WriteOptions{ExpectedSize: 3}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := l.NewReader(ctx, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2 {
+			if err := r.Close(); err != nil {
+				t.Fatalf("%s: reader Close #%d: %v", l.Name(), i+1, err)
+			}
+		}
+	}
+	for i := range 3 {
+		if err := ls.Close(); err != nil {
+			t.Fatalf("Close #%d: %v", i+1, err)
+		}
+	}
+	if err := ls.Default().Close(); err != nil {
+		t.Fatalf("location Close after the set's: %v", err)
+	}
+	if _, err := ls.Default().Write(ctx, "k", strings.NewReader("x"), storage.WriteOptions{ExpectedSize: 1}); err == nil {
+		t.Fatal("write to a closed location succeeded")
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	for name, opts := range map[string][]storage.Option{
+		"duplicate":  {storage.WithName("a"), storage.WithLocation("a", "mem://")},
+		"bad name":   {storage.WithName("a/b")},
+		"empty name": {storage.WithLocation("", "mem://")},
+	} {
+		if _, err := storage.Open(ctx, "mem://", opts...); !errors.Is(err, storage.ErrInvalid) {
+			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
+		}
+	}
+	if _, err := storage.Open(ctx, "nosuch://x"); err == nil {
 		t.Error("unknown scheme opened")
 	}
-	if _, err := storage.OpenLocations(ctx, []storage.LocationConfig{{Name: "a", URL: "file:///definitely/not/here"}}); err == nil {
+	if _, err := storage.Open(ctx, "mem://", storage.WithLocation("b", "file:///definitely/not/here")); err == nil {
 		t.Error("missing directory opened")
+	}
+	if _, err := storage.OpenLocation(ctx, "a", "mem://", storage.WithLocation("b", "mem://")); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("OpenLocation with WithLocation: %v, want ErrInvalid", err)
 	}
 }
 

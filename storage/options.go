@@ -4,7 +4,7 @@ import (
 	"log/slog"
 )
 
-// Option configures OpenLocation and OpenLocations.
+// Option configures Open and OpenLocation.
 type Option func(*options)
 
 type options struct {
@@ -14,6 +14,9 @@ type options struct {
 	bufferSet     bool // WithBufferSize given: no automatic part size
 	concurrency   int
 	logger        *slog.Logger
+	name          string      // WithName (Open only)
+	nameSet       bool        // WithName given
+	extra         [][2]string // WithLocation: name, URL (Open only)
 }
 
 // DefaultBufferSize is the copy buffer used by Write and the blob.Writer
@@ -71,8 +74,22 @@ func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.logger = l }
 }
 
+// WithName names the location Open opens at its URL, the default one
+// (default DefaultLocationName). The name is stored with every file
+// instance and appears in signed URLs, so it must not change once files
+// are written. Only Open takes it: OpenLocation has the name as argument.
+func WithName(name string) Option {
+	return func(o *options) { o.name, o.nameSet = name, true }
+}
+
+// WithLocation makes Open open one more location, called name, from url.
+// Only Open takes it.
+func WithLocation(name, url string) Option {
+	return func(o *options) { o.extra = append(o.extra, [2]string{name, url}) }
+}
+
 func buildOptions(opts []Option) options {
-	o := options{signedURLBase: "/_storage", bufferSize: DefaultBufferSize, concurrency: 1}
+	o := options{signedURLBase: "/_storage", bufferSize: DefaultBufferSize, concurrency: 1, name: DefaultLocationName}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -23,6 +23,9 @@ type Reader struct {
 	mod  time.Time // for r == nil
 	f    *os.File  // file:// NewReader: the open file (r == nil: opened directly)
 	size int64     // direct file
+
+	closed   bool // Close ran; later calls return closeErr
+	closeErr error
 }
 
 // direct reports whether the reader reads its file itself (file://):
@@ -89,15 +92,20 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	return r.r.WriteTo(w)
 }
 
-// Close releases the reader.
+// Close releases the reader. It is idempotent: later calls return the
+// first call's result.
 func (r *Reader) Close() error {
-	if r.direct() && r.r == nil {
-		return r.f.Close()
+	if r.closed {
+		return r.closeErr
 	}
-	if r.r == nil {
-		return nil
+	r.closed = true
+	switch {
+	case r.direct() && r.r == nil:
+		r.closeErr = r.f.Close()
+	case r.r != nil:
+		r.closeErr = r.r.Close()
 	}
-	return r.r.Close()
+	return r.closeErr
 }
 
 // Size is the object size (NewReader) or the number of bytes the range

@@ -21,11 +21,9 @@ func signedServer(t *testing.T, secret string) (*storage.Locations, *httptest.Se
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	ls, err := storage.OpenLocations(context.Background(), []storage.LocationConfig{
-		{Name: "a", URL: fileURL(t.TempDir()), Default: true},
-		{Name: "b", URL: fileURL(t.TempDir())},
-		{Name: "m", URL: "mem://"},
-	}, storage.WithSigningKey([]byte(secret)), storage.WithSignedURLBase(srv.URL+"/_storage"))
+	ls, err := storage.Open(context.Background(), fileURL(t.TempDir()), storage.WithName("a"),
+		storage.WithLocation("b", fileURL(t.TempDir())), storage.WithLocation("m", "mem://"),
+		storage.WithSigningKey([]byte(secret)), storage.WithSignedURLBase(srv.URL+"/_storage"))
 	if err != nil {
 		t.Fatal(err)
 	}

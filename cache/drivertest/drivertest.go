@@ -11,6 +11,7 @@
 package drivertest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -66,6 +67,7 @@ func RunConformanceTests(t *testing.T, h Harness) {
 	t.Run("PageCache", func(t *testing.T) { t.Parallel(); testPageCache(t, h) })
 	t.Run("PagePurge", func(t *testing.T) { t.Parallel(); testPagePurge(t, h) })
 	t.Run("Outage", func(t *testing.T) { t.Parallel(); testOutage(t, h) })
+	t.Run("Close", func(t *testing.T) { t.Parallel(); testClose(t, h) })
 }
 
 // RandomPrefix returns a fresh "rk-test-<hex>:" prefix isolating one test's
@@ -80,8 +82,18 @@ func RandomPrefix() string {
 // closed at cleanup.
 func open(t *testing.T, h Harness, opts ...cache.Option) *cache.Cache {
 	t.Helper()
-	c := cache.New(h.Open(t), append([]cache.Option{cache.WithPrefix(RandomPrefix())}, opts...)...)
+	c := newCache(t, h.Open(t), append([]cache.Option{cache.WithPrefix(RandomPrefix())}, opts...)...)
 	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// newCache is cache.New that fails t on error.
+func newCache(t *testing.T, drv driver.Driver, opts ...cache.Option) *cache.Cache {
+	t.Helper()
+	c, err := cache.New(context.Background(), drv, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return c
 }
 

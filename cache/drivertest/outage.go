@@ -26,14 +26,14 @@ func testOutage(t *testing.T, h Harness) {
 	t.Run("Down", func(t *testing.T) {
 		t.Parallel()
 		p := NewProxy(t, h.ServerAddr)
-		c := cache.New(h.OpenAt(t, p.Addr(), outageTimeout), cache.WithPrefix(RandomPrefix()), cache.WithBreaker(0))
+		c := newCache(t, h.OpenAt(t, p.Addr(), outageTimeout), cache.WithPrefix(RandomPrefix()), cache.WithBreaker(0))
 		t.Cleanup(func() { _ = c.Close() })
 		runOutage(t, c, p.Stop)
 	})
 	t.Run("Hung", func(t *testing.T) {
 		t.Parallel()
 		p := NewProxy(t, h.ServerAddr)
-		c := cache.New(h.OpenAt(t, p.Addr(), outageTimeout), cache.WithPrefix(RandomPrefix()))
+		c := newCache(t, h.OpenAt(t, p.Addr(), outageTimeout), cache.WithPrefix(RandomPrefix()))
 		t.Cleanup(func() { _ = c.Close() })
 		runOutage(t, c, p.Stall)
 	})
@@ -55,7 +55,7 @@ func runOutage(t *testing.T, c *cache.Cache, cut func()) {
 	if rec := get(t, pages, pageReq{path: "/p"}); rec.Header().Get("X-Cache") != "HIT" {
 		t.Fatalf("page not cached before the outage")
 	}
-	sessions := sessionApp(session.NewStore(c))
+	sessions := sessionApp(session.New(c))
 	_, ck := do(t, sessions, "/login?u=bob", "")
 
 	cut()

@@ -122,8 +122,8 @@ func testPageCache(t *testing.T, h Harness) {
 
 	// Configurable statuses and anonymity test.
 	var calls2 atomic.Int32
-	app2 := pagecache.New(c.Namespace("p2"), pagecache.Statuses(200, 404),
-		pagecache.IsAnonymous(func(r *http.Request) bool { return r.Header.Get("X-User") == "" })).Middleware(pageApp(&calls2))
+	app2 := pagecache.New(c.Namespace("p2"), pagecache.WithStatuses(200, 404),
+		pagecache.WithIsAnonymous(func(r *http.Request) bool { return r.Header.Get("X-User") == "" })).Middleware(pageApp(&calls2))
 	a := get(t, app2, pageReq{path: "/f?status=404"})
 	b := get(t, app2, pageReq{path: "/f?status=404"})
 	if a.Body.String() != b.Body.String() || b.Code != 404 {
@@ -132,12 +132,12 @@ func testPageCache(t *testing.T, h Harness) {
 	u1 := get(t, app2, pageReq{path: "/u", header: map[string]string{"X-User": "1"}})
 	u2 := get(t, app2, pageReq{path: "/u", header: map[string]string{"X-User": "1"}})
 	if u1.Body.String() == u2.Body.String() {
-		t.Error("custom IsAnonymous ignored")
+		t.Error("custom WithIsAnonymous ignored")
 	}
 	// A page whose handler starts a session is personal: never cached, even
 	// though the request came without a cookie.
 	var calls3 atomic.Int32
-	st := session.NewStore(c)
+	st := session.New(c)
 	personal := st.Middleware(pagecache.New(c.Namespace("p3")).Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := calls3.Add(1)
 		_ = session.FromContext(r.Context()).Set("csrf", n)

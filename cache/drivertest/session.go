@@ -60,7 +60,7 @@ func testSession(t *testing.T, h Harness) {
 	t.Run("CookieAndData", func(t *testing.T) {
 		t.Parallel()
 		c := open(t, h)
-		app := sessionApp(session.NewStore(c))
+		app := sessionApp(session.New(c))
 		if _, ck := do(t, app, "/plain", ""); ck != nil {
 			t.Fatalf("an untouched new session set a cookie: %v", ck)
 		}
@@ -81,7 +81,7 @@ func testSession(t *testing.T, h Harness) {
 		}
 		// The data lives in the cache, not in the cookie: the same cookie
 		// from a store on another cache finds nothing.
-		other := sessionApp(session.NewStore(open(t, h)))
+		other := sessionApp(session.New(open(t, h)))
 		if body, _ := do(t, other, "/visit", ck.Value); len(body) != 1 {
 			t.Fatalf("session data travelled in the cookie: visit count %d", len(body))
 		}
@@ -89,7 +89,7 @@ func testSession(t *testing.T, h Harness) {
 	t.Run("FixationPrevented", func(t *testing.T) {
 		t.Parallel()
 		c := open(t, h)
-		app := sessionApp(session.NewStore(c))
+		app := sessionApp(session.New(c))
 		// An attacker-invented id is never adopted.
 		forged := strings.Repeat("A", 43)
 		_, ck := do(t, app, "/visit", forged)
@@ -124,7 +124,7 @@ func testSession(t *testing.T, h Harness) {
 		t.Parallel()
 		c := open(t, h)
 		ttl := max(h.MinTTL, 400*time.Millisecond)
-		app := sessionApp(session.NewStore(c, session.TTL(ttl)))
+		app := sessionApp(session.New(c, session.WithTTL(ttl)))
 		// Keep using it for longer than one ttl: it must stay alive. A gap
 		// of a whole ttl between two requests (a loaded machine) lets it
 		// expire legitimately: then the round starts again.

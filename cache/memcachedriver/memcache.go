@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
@@ -44,17 +45,41 @@ type Driver struct {
 	mc      *memcache.Client
 	maxItem int
 	tombTTL int32
+	owned   bool
+
+	closeOnce sync.Once
+	closeErr  error
 }
+
+// Option configures a Driver made by New.
+type Option func(*Driver)
+
+// WithMaxItemBytes sets the servers' item size limit (their -I; default
+// DefaultMaxItemBytes): larger values fail with cache.ErrTooLarge before
+// they are sent.
+func WithMaxItemBytes(n int) Option {
+	return func(d *Driver) {
+		if n > 0 {
+			d.maxItem = n
+		}
+	}
+}
+
+// WithCloseClient makes the driver's Close close the client too (the
+// driver then owns it). Without it the caller keeps ownership of a client
+// it may share. Drivers opened from a URL own their client.
+func WithCloseClient() Option { return func(d *Driver) { d.owned = true } }
 
 var _ driver.Driver = (*Driver)(nil)
 
-// New wraps a gomemcache client; maxItemBytes is the servers' item size
-// limit (0: DefaultMaxItemBytes).
-func New(mc *memcache.Client, maxItemBytes int) *Driver {
-	if maxItemBytes <= 0 {
-		maxItemBytes = DefaultMaxItemBytes
+// New wraps a gomemcache client. Close does not close a client passed in
+// this way unless WithCloseClient is given.
+func New(mc *memcache.Client, opts ...Option) *Driver {
+	d := &Driver{mc: mc, maxItem: DefaultMaxItemBytes, tombTTL: tombstoneTTL}
+	for _, o := range opts {
+		o(d)
 	}
-	return &Driver{mc: mc, maxItem: maxItemBytes, tombTTL: tombstoneTTL}
+	return d
 }
 
 // Client returns the underlying gomemcache client.
@@ -280,5 +305,13 @@ func (d *Driver) CompareAndTouch(ctx context.Context, key string, old []byte, tt
 // lock token (tokens are base64).
 var tombstone = []byte("\x00repokit-tombstone")
 
-// Close implements driver.Driver.
-func (d *Driver) Close() error { return d.mc.Close() }
+// Close implements driver.Driver: it closes the client if the driver owns it (opened from a URL, or
+// WithCloseClient), and is idempotent.
+func (d *Driver) Close() error {
+	d.closeOnce.Do(func() {
+		if d.owned {
+			d.closeErr = d.mc.Close()
+		}
+	})
+	return d.closeErr
+}

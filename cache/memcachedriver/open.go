@@ -74,5 +74,5 @@ func (URLOpener) OpenCacheURL(ctx context.Context, u *url.URL) (driver.Driver, e
 			return nil, fmt.Errorf("memcachedriver: unknown URL parameter %q", k)
 		}
 	}
-	return New(mc, maxItem), nil
+	return New(mc, WithMaxItemBytes(maxItem), WithCloseClient()), nil
 }

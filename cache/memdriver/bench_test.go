@@ -135,7 +135,7 @@ func BenchmarkMemSet(b *testing.B) {
 // BenchmarkMemDriverGet measures the driver alone (no portable layer).
 func BenchmarkMemDriverGet(b *testing.B) {
 	keys := benchKeyList()
-	d := memdriver.New(memdriver.Options{})
+	d := memdriver.New()
 	ctx := context.Background()
 	for _, k := range keys {
 		_ = d.Set(ctx, k, benchValue, 0)

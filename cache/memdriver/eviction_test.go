@@ -13,7 +13,7 @@ import (
 
 func TestBoundedByBytes(t *testing.T) {
 	ctx := context.Background()
-	d := memdriver.New(memdriver.Options{MaxBytes: 64 << 10, Shards: 1})
+	d := memdriver.New(memdriver.WithMaxBytes(64<<10), memdriver.WithShards(1))
 	val := make([]byte, 1000)
 	for i := range 1000 {
 		if err := d.Set(ctx, fmt.Sprint("k", i), val, 0); err != nil {
@@ -36,7 +36,7 @@ func TestBoundedByBytes(t *testing.T) {
 
 func TestRecentlyReadSurvivesEviction(t *testing.T) {
 	ctx := context.Background()
-	d := memdriver.New(memdriver.Options{MaxBytes: 20 * (1000 + 100), Shards: 1})
+	d := memdriver.New(memdriver.WithMaxBytes(20*(1000+100)), memdriver.WithShards(1))
 	val := make([]byte, 1000)
 	for i := range 20 {
 		_ = d.Set(ctx, fmt.Sprint("k", i), val, 0)
@@ -61,7 +61,7 @@ func TestRecentlyReadSurvivesEviction(t *testing.T) {
 }
 
 func TestValueLargerThanShard(t *testing.T) {
-	d := memdriver.New(memdriver.Options{MaxBytes: 1 << 20, Shards: 4})
+	d := memdriver.New(memdriver.WithMaxBytes(1<<20), memdriver.WithShards(4))
 	err := d.Set(context.Background(), "k", make([]byte, 300<<10), 0)
 	if !errors.Is(err, driver.ErrTooLarge) {
 		t.Fatalf("err = %v, want ErrTooLarge", err)

@@ -28,16 +28,26 @@ const DefaultMaxBytes = 64 << 20
 // value (slot, map bucket share, slice and string headers).
 const entryOverhead = 96
 
-// Options configures a Driver.
-type Options struct {
-	// MaxBytes bounds keys+values+overhead; 0 means DefaultMaxBytes.
-	MaxBytes int64
-	// Shards is the shard count (rounded up to a power of two); 0 picks one
-	// from GOMAXPROCS, keeping every shard at least 4 MiB where possible.
-	Shards int
-	// Now replaces time.Now (tests).
-	Now func() time.Time
+type options struct {
+	maxBytes int64
+	shards   int
+	now      func() time.Time
 }
+
+// Option configures a Driver made by New.
+type Option func(*options)
+
+// WithMaxBytes bounds keys+values+overhead (default DefaultMaxBytes; the
+// URL's max_bytes).
+func WithMaxBytes(n int64) Option { return func(o *options) { o.maxBytes = n } }
+
+// WithShards sets the shard count, rounded up to a power of two (default:
+// from GOMAXPROCS, keeping every shard at least 4 MiB where possible; the
+// URL's shards).
+func WithShards(n int) Option { return func(o *options) { o.shards = n } }
+
+// WithClock replaces time.Now (tests).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // Driver is the in-memory cache driver. Create it with New.
 type Driver struct {
@@ -50,11 +60,15 @@ type Driver struct {
 var _ driver.Driver = (*Driver)(nil)
 
 // New returns an empty in-memory driver.
-func New(o Options) *Driver {
-	if o.MaxBytes <= 0 {
-		o.MaxBytes = DefaultMaxBytes
+func New(opts ...Option) *Driver {
+	var o options
+	for _, f := range opts {
+		f(&o)
 	}
-	n := o.Shards
+	if o.maxBytes <= 0 {
+		o.maxBytes = DefaultMaxBytes
+	}
+	n := o.shards
 	if n <= 0 {
 		n = 4 * runtime.GOMAXPROCS(0)
 		if n < 8 {
@@ -63,16 +77,16 @@ func New(o Options) *Driver {
 		if n > 256 {
 			n = 256
 		}
-		if fit := int(o.MaxBytes / (4 << 20)); fit < n {
+		if fit := int(o.maxBytes / (4 << 20)); fit < n {
 			n = max(fit, 1)
 		}
 	}
 	n = 1 << bits.Len(uint(n-1)) // round up to a power of two
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.now == nil {
+		o.now = time.Now
 	}
-	d := &Driver{shards: make([]shard, n), mask: uint64(n - 1), seed: maphash.MakeSeed(), now: o.Now}
-	per := o.MaxBytes / int64(n)
+	d := &Driver{shards: make([]shard, n), mask: uint64(n - 1), seed: maphash.MakeSeed(), now: o.now}
+	per := o.maxBytes / int64(n)
 	for i := range d.shards {
 		d.shards[i].init(per)
 	}

@@ -12,7 +12,7 @@ import (
 func TestConformance(t *testing.T) {
 	drivertest.RunConformanceTests(t, drivertest.Harness{
 		Open: func(t *testing.T) driver.Driver {
-			return memdriver.New(memdriver.Options{MaxBytes: 32 << 20})
+			return memdriver.New(memdriver.WithMaxBytes(32 << 20))
 		},
 		MinTTL:              150 * time.Millisecond,
 		DriverMaxValueBytes: 16 << 20,

@@ -18,7 +18,7 @@ type URLOpener struct{}
 
 // OpenCacheURL implements driver.URLOpener.
 func (URLOpener) OpenCacheURL(ctx context.Context, u *url.URL) (driver.Driver, error) {
-	var o Options
+	var o []Option
 	for k, vs := range u.Query() {
 		v := vs[len(vs)-1]
 		switch k {
@@ -27,18 +27,18 @@ func (URLOpener) OpenCacheURL(ctx context.Context, u *url.URL) (driver.Driver, e
 			if err != nil {
 				return nil, fmt.Errorf("memdriver: max_bytes: %w", err)
 			}
-			o.MaxBytes = n
+			o = append(o, WithMaxBytes(n))
 		case "shards":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 4096 {
 				return nil, fmt.Errorf("memdriver: shards: want 1..4096, got %q", v)
 			}
-			o.Shards = n
+			o = append(o, WithShards(n))
 		default:
 			return nil, fmt.Errorf("memdriver: unknown URL parameter %q", k)
 		}
 	}
-	return New(o), nil
+	return New(o...), nil
 }
 
 // ParseBytes parses a size such as "64MiB", "512KB", "1GiB" or "1048576".

@@ -21,7 +21,7 @@ import (
 func TestStress(t *testing.T) {
 	ctx := context.Background()
 	const budget = 256 << 10
-	d := memdriver.New(memdriver.Options{MaxBytes: budget, Shards: 4})
+	d := memdriver.New(memdriver.WithMaxBytes(budget), memdriver.WithShards(4))
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {

@@ -30,7 +30,7 @@ func ExamplePageCache_Purger() {
 	if err != nil {
 		panic(err)
 	}
-	defer recs.DB().Close()
+	defer recs.Close()
 	c, err := cache.Open(ctx, "mem://")
 	if err != nil {
 		panic(err)

@@ -2,17 +2,17 @@
 // anonymous GET and HEAD requests in a cache.Cache, like Invenio's
 // cached_unless_authenticated.
 //
-// A response is stored only when: the request is anonymous (IsAnonymous;
+// A response is stored only when: the request is anonymous (WithIsAnonymous;
 // by default no Authorization header and no session cookie), the method is
-// GET and the request has no Range header, the status is one of Statuses
+// GET and the request has no Range header, the status is one of WithStatuses
 // (default 200), the response sets no cookie, its Cache-Control has none of
-// no-store, private or no-cache, its Vary names only headers in VaryHeaders
-// (never "*"), its body fits MaxBodyBytes, and the handler left the
-// request's session (package session) empty. The ttl is TTL, shortened by
+// no-store, private or no-cache, its Vary names only headers in WithVaryHeaders
+// (never "*"), its body fits WithMaxBodyBytes, and the handler left the
+// request's session (package session) empty. The ttl is WithTTL's, shortened by
 // s-maxage or max-age when the response gives one (0 means not stored).
 //
 // Entries are keyed on method, host, request URI and the values of the
-// VaryHeaders. HEAD requests are answered from the GET entry. If the cache
+// WithVaryHeaders. HEAD requests are answered from the GET entry. If the cache
 // is down the handler is simply called: a cache outage never becomes a
 // site outage.
 package pagecache
@@ -48,26 +48,28 @@ type PageCache struct {
 // Option configures a PageCache.
 type Option func(*PageCache)
 
-// TTL sets how long pages are kept (default one minute).
-func TTL(d time.Duration) Option { return func(p *PageCache) { p.ttl = d } }
+// WithTTL sets how long pages are kept (default one minute).
+func WithTTL(d time.Duration) Option { return func(p *PageCache) { p.ttl = d } }
 
-// Statuses sets the status codes that may be cached (default 200 only).
-func Statuses(codes ...int) Option { return func(p *PageCache) { p.statuses = codes } }
+// WithStatuses sets the status codes that may be cached (default 200 only).
+func WithStatuses(codes ...int) Option { return func(p *PageCache) { p.statuses = codes } }
 
-// IsAnonymous sets the test for requests whose responses may be cached and
+// WithIsAnonymous sets the test for requests whose responses may be cached and
 // served from the cache.
-func IsAnonymous(f func(*http.Request) bool) Option { return func(p *PageCache) { p.isAnonymous = f } }
+func WithIsAnonymous(f func(*http.Request) bool) Option {
+	return func(p *PageCache) { p.isAnonymous = f }
+}
 
-// SessionCookie sets the cookie whose presence makes the default IsAnonymous
+// WithSessionCookie sets the cookie whose presence makes the default WithIsAnonymous
 // test fail (default session.DefaultCookieName).
-func SessionCookie(name string) Option {
+func WithSessionCookie(name string) Option {
 	return func(p *PageCache) { p.isAnonymous = defaultAnonymous(name) }
 }
 
-// VaryHeaders sets the request headers that are part of every key, and so
+// WithVaryHeaders sets the request headers that are part of every key, and so
 // the only ones a cached response may Vary on (default Accept,
 // Accept-Encoding, Accept-Language).
-func VaryHeaders(names ...string) Option {
+func WithVaryHeaders(names ...string) Option {
 	return func(p *PageCache) {
 		p.vary = nil
 		for _, n := range names {
@@ -77,18 +79,20 @@ func VaryHeaders(names ...string) Option {
 	}
 }
 
-// MaxBodyBytes sets the largest body that is cached (default 1 MiB); larger
+// WithMaxBodyBytes sets the largest body that is cached (default 1 MiB); larger
 // responses are streamed through uncached.
-func MaxBodyBytes(n int) Option { return func(p *PageCache) { p.maxBody = n } }
+func WithMaxBodyBytes(n int) Option { return func(p *PageCache) { p.maxBody = n } }
 
-// StatusHeader names the response header reporting HIT or MISS (default
+// WithStatusHeader names the response header reporting HIT or MISS (default
 // "X-Cache"; "" for none).
-func StatusHeader(name string) Option { return func(p *PageCache) { p.statusHeader = name } }
+func WithStatusHeader(name string) Option { return func(p *PageCache) { p.statusHeader = name } }
 
-// Logger sets where cache failures are reported (default slog.Default()).
-func Logger(l *slog.Logger) Option { return func(p *PageCache) { p.log = l } }
+// WithLogger sets where cache failures are reported (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(p *PageCache) { p.log = l } }
 
 // New returns a page cache storing entries in c under the namespace "page".
+// The page cache holds no resources of its own (it has no Close): close c
+// when done, after the HTTP server stopped.
 func New(c *cache.Cache, opts ...Option) *PageCache {
 	p := &PageCache{
 		c:            c.Namespace("page"),
@@ -100,7 +104,7 @@ func New(c *cache.Cache, opts ...Option) *PageCache {
 		log:          slog.Default(),
 		now:          time.Now,
 	}
-	VaryHeaders("Accept", "Accept-Encoding", "Accept-Language")(p)
+	WithVaryHeaders("Accept", "Accept-Encoding", "Accept-Language")(p)
 	for _, o := range opts {
 		o(p)
 	}

@@ -35,9 +35,7 @@ func (URLOpener) OpenCacheURL(ctx context.Context, u *url.URL) (driver.Driver, e
 	if err != nil {
 		return nil, err
 	}
-	d := New(rdb)
-	d.owned = true
-	return d, nil
+	return New(rdb, WithCloseClient()), nil
 }
 
 // NewClient builds the go-redis client a URL describes (see the package doc),

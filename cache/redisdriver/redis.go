@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -31,15 +32,31 @@ type Driver struct {
 	rdb     redis.UniversalClient
 	cluster bool
 	owned   bool
+
+	closeOnce sync.Once
+	closeErr  error
 }
+
+// Option configures a Driver made by New.
+type Option func(*Driver)
+
+// WithCloseClient makes the driver's Close close the client too (the
+// driver then owns it). Without it the caller keeps ownership of a client
+// it may share. Drivers opened from a URL own their client.
+func WithCloseClient() Option { return func(d *Driver) { d.owned = true } }
 
 var _ driver.Driver = (*Driver)(nil)
 
 // New wraps an existing go-redis client (a *redis.Client, *redis.ClusterClient
-// or failover client). Close does not close a client passed in this way.
-func New(rdb redis.UniversalClient) *Driver {
+// or failover client). Close does not close a client passed in this way
+// unless WithCloseClient is given.
+func New(rdb redis.UniversalClient, opts ...Option) *Driver {
 	_, cluster := rdb.(*redis.ClusterClient)
-	return &Driver{rdb: rdb, cluster: cluster}
+	d := &Driver{rdb: rdb, cluster: cluster}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
 }
 
 // Client returns the underlying go-redis client.
@@ -178,10 +195,13 @@ func scriptResult(n int64) error {
 	return driver.ErrMiss
 }
 
-// Close implements driver.Driver: it closes the client if the driver opened it.
+// Close implements driver.Driver: it closes the client if the driver owns
+// it (opened from a URL, or WithCloseClient). It is idempotent.
 func (d *Driver) Close() error {
-	if !d.owned {
-		return nil
-	}
-	return d.rdb.Close()
+	d.closeOnce.Do(func() {
+		if d.owned {
+			d.closeErr = d.rdb.Close()
+		}
+	})
+	return d.closeErr
 }

@@ -128,3 +128,40 @@ func TestParseURLForms(t *testing.T) {
 		}
 	}
 }
+
+// TestNewClientOwnership: a client given to New stays open after the
+// driver's Close unless WithCloseClient hands it over.
+func TestNewClientOwnership(t *testing.T) {
+	raw := sqldbtest.ServiceURL(t, envURL)
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, owned := range []bool{false, true} {
+		rdb, err := redisdriver.NewClient(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var opts []redisdriver.Option
+		if owned {
+			opts = append(opts, redisdriver.WithCloseClient())
+		}
+		d := redisdriver.New(rdb, opts...)
+		for range 2 {
+			if err := d.Close(); err != nil {
+				t.Fatalf("owned=%v: Close: %v", owned, err)
+			}
+		}
+		perr := rdb.Ping(ctx).Err()
+		if owned && perr == nil {
+			t.Error("WithCloseClient: the client still answers after Close")
+		}
+		if !owned {
+			if perr != nil {
+				t.Errorf("caller's client closed by the driver: %v", perr)
+			}
+			_ = rdb.Close()
+		}
+	}
+}

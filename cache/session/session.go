@@ -10,7 +10,7 @@
 // fixation). Ids the store did not issue are never adopted. Cookies are
 // HttpOnly, Secure and SameSite=Lax by default.
 //
-//	st := session.NewStore(c)
+//	st := session.New(c)
 //	mux.Handle("/", st.Middleware(app))
 //	// in a handler:
 //	s := session.FromContext(r.Context())

@@ -17,7 +17,7 @@ func newStore(t *testing.T, opts ...session.Option) (*session.Store, *cache.Cach
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	return session.NewStore(c, opts...), c
+	return session.New(c, opts...), c
 }
 
 func request(sid string) *http.Request {
@@ -49,7 +49,7 @@ func TestJunkCookiesNeverReachTheCache(t *testing.T) {
 
 func TestSaveLoadRotateDestroy(t *testing.T) {
 	ctx := context.Background()
-	st, _ := newStore(t, session.Secure(false), session.SameSite(http.SameSiteStrictMode), session.CookieName("sid"))
+	st, _ := newStore(t, session.WithSecure(false), session.WithSameSite(http.SameSiteStrictMode), session.WithCookieName("sid"))
 	if st.CookieName() != "sid" {
 		t.Fatal(st.CookieName())
 	}
@@ -109,7 +109,7 @@ func TestSaveLoadRotateDestroy(t *testing.T) {
 
 func TestMaxLifetime(t *testing.T) {
 	ctx := context.Background()
-	st, _ := newStore(t, session.TTL(time.Hour), session.MaxLifetime(300*time.Millisecond))
+	st, _ := newStore(t, session.WithTTL(time.Hour), session.WithMaxLifetime(300*time.Millisecond))
 	s, _ := st.Load(ctx, request(""))
 	_ = s.Set("k", 1)
 	rec := httptest.NewRecorder()
@@ -152,7 +152,7 @@ func TestMiddlewareSavesBeforeBody(t *testing.T) {
 
 func TestSlidingWritesAreThrottled(t *testing.T) {
 	ctx := context.Background()
-	st, c := newStore(t, session.TTL(time.Hour))
+	st, c := newStore(t, session.WithTTL(time.Hour))
 	s, _ := st.Load(ctx, request(""))
 	_ = s.Set("k", 1)
 	rec := httptest.NewRecorder()

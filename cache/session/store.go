@@ -12,13 +12,13 @@ import (
 	"github.com/repokit/repokit/cache"
 )
 
-// DefaultCookieName is the session cookie's name unless CookieName says otherwise.
+// DefaultCookieName is the session cookie's name unless WithCookieName says otherwise.
 const DefaultCookieName = "repokit_session"
 
-// DefaultTTL is the idle timeout unless TTL says otherwise.
+// DefaultTTL is the idle timeout unless WithTTL says otherwise.
 const DefaultTTL = 24 * time.Hour
 
-// Store loads and saves sessions in a cache. Create it with NewStore.
+// Store loads and saves sessions in a cache. Create it with New.
 type Store struct {
 	c   *cache.Cache
 	o   options
@@ -39,37 +39,38 @@ type options struct {
 // Option configures a Store.
 type Option func(*options)
 
-// CookieName sets the cookie name (default DefaultCookieName).
-func CookieName(name string) Option { return func(o *options) { o.cookie = name } }
+// WithCookieName sets the cookie name (default DefaultCookieName).
+func WithCookieName(name string) Option { return func(o *options) { o.cookie = name } }
 
-// TTL sets the idle timeout: a session unused for d expires (default 24h).
+// WithTTL sets the idle timeout: a session unused for d expires (default 24h).
 // Every request that uses the session starts the period again.
-func TTL(d time.Duration) Option { return func(o *options) { o.ttl = d } }
+func WithTTL(d time.Duration) Option { return func(o *options) { o.ttl = d } }
 
-// MaxLifetime caps a session's total life however active it is (0: no cap,
+// WithMaxLifetime caps a session's total life however active it is (0: no cap,
 // the default).
-func MaxLifetime(d time.Duration) Option { return func(o *options) { o.maxAge = d } }
+func WithMaxLifetime(d time.Duration) Option { return func(o *options) { o.maxAge = d } }
 
-// Secure sets the cookie's Secure flag (default true; turn off only for
+// WithSecure sets the cookie's Secure flag (default true; turn off only for
 // plain-HTTP development).
-func Secure(on bool) Option { return func(o *options) { o.secure = on } }
+func WithSecure(on bool) Option { return func(o *options) { o.secure = on } }
 
-// SameSite sets the cookie's SameSite mode (default http.SameSiteLaxMode).
-func SameSite(m http.SameSite) Option { return func(o *options) { o.sameSite = m } }
+// WithSameSite sets the cookie's SameSite mode (default http.SameSiteLaxMode).
+func WithSameSite(m http.SameSite) Option { return func(o *options) { o.sameSite = m } }
 
-// Path sets the cookie path (default "/").
-func Path(p string) Option { return func(o *options) { o.path = p } }
+// WithPath sets the cookie path (default "/").
+func WithPath(p string) Option { return func(o *options) { o.path = p } }
 
-// Domain sets the cookie domain (default: host-only).
-func Domain(d string) Option { return func(o *options) { o.domain = d } }
+// WithDomain sets the cookie domain (default: host-only).
+func WithDomain(d string) Option { return func(o *options) { o.domain = d } }
 
-// Logger sets where cache failures during the middleware's load and save are
+// WithLogger sets where cache failures during the middleware's load and save are
 // reported (default slog.Default()).
-func Logger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
-// NewStore returns a store keeping sessions in c under the namespace
-// "session".
-func NewStore(c *cache.Cache, opts ...Option) *Store {
+// New returns a store keeping sessions in c under the namespace "session".
+// The store holds no resources of its own (it has no Close): close c when
+// done, after the HTTP server stopped.
+func New(c *cache.Cache, opts ...Option) *Store {
 	o := options{cookie: DefaultCookieName, ttl: DefaultTTL, secure: true, sameSite: http.SameSiteLaxMode,
 		path: "/", log: slog.Default()}
 	for _, opt := range opts {

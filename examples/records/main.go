@@ -63,7 +63,7 @@ func run(ctx context.Context, url string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer store.DB().Close()
+	defer store.Close()
 	pids, err := pid.New(ctx, store.DB())
 	if err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,7 +70,10 @@ type App struct {
 
 	bcryptCost int
 	started    bool
-	closers    []func() error
+	closed     bool
+	// unlockIndex releases the embedded index's process lock (after the
+	// engine closed).
+	unlockIndex func() error
 }
 
 // appOptions tune Open for tests.
@@ -101,7 +106,6 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	a.closers = append(a.closers, a.records.Close)
 	a.db = a.records.DB()
 	if a.pids, err = pid.New(ctx, a.db); err != nil {
 		return nil, fmt.Errorf("pids: %w", err)
@@ -112,20 +116,19 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *
 	}
 
 	// Storage locations and files.
-	urls := map[string]string{defaultLocation: cfg.StorageURL}
 	extra, err := cfg.extraLocations()
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range extra {
-		urls[k] = v
+	sopts := []storage.Option{storage.WithName(defaultLocation),
+		storage.WithSigningKey([]byte(cfg.SecretKey)), storage.WithSignedURLBase(cfg.BaseURL + "/_storage"), storage.WithLogger(log)}
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		sopts = append(sopts, storage.WithLocation(name, extra[name]))
 	}
-	a.locs, err = storage.OpenLocationsMap(ctx, urls, defaultLocation,
-		storage.WithSigningKey([]byte(cfg.SecretKey)), storage.WithSignedURLBase(cfg.BaseURL+"/_storage"), storage.WithLogger(log))
+	a.locs, err = storage.Open(ctx, cfg.StorageURL, sopts...)
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
-	a.closers = append(a.closers, a.locs.Close)
 	if a.files, err = files.New(ctx, a.db, a.locs, files.WithLogger(log)); err != nil {
 		return nil, fmt.Errorf("files: %w", err)
 	}
@@ -135,10 +138,9 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *
 	if err != nil {
 		return nil, fmt.Errorf("cache: %w", err)
 	}
-	a.closers = append(a.closers, a.cache.Close)
-	a.sessions = session.NewStore(a.cache, session.Secure(cfg.SecureCookies), session.TTL(12*time.Hour), session.Logger(log))
-	a.pages = pagecache.New(a.cache, pagecache.TTL(5*time.Minute), pagecache.Logger(log),
-		pagecache.VaryHeaders("Accept", "Accept-Encoding", "Accept-Language"))
+	a.sessions = session.New(a.cache, session.WithSecure(cfg.SecureCookies), session.WithTTL(12*time.Hour), session.WithLogger(log))
+	a.pages = pagecache.New(a.cache, pagecache.WithTTL(5*time.Minute), pagecache.WithLogger(log),
+		pagecache.WithVaryHeaders("Accept", "Accept-Encoding", "Accept-Language"))
 
 	// Tasks: one client per process; the workers start in Start.
 	topts := []tasks.ClientOption{
@@ -173,12 +175,11 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *
 		if err != nil {
 			return nil, err
 		}
-		a.closers = append(a.closers, unlock)
+		a.unlockIndex = unlock
 		a.engine, err = search.Open(ctx, cfg.SearchURL, search.WithPrefix(cfg.IndexPrefix), search.WithLogger(log))
 		if err != nil {
 			return nil, fmt.Errorf("search: %w", err)
 		}
-		a.closers = append(a.closers, a.engine.Close)
 		if a.index, err = a.engine.EnsureIndex(ctx, "records", indexDefinition); err != nil {
 			return nil, fmt.Errorf("search index: %w", err)
 		}
@@ -232,21 +233,54 @@ func (a *App) Stop(ctx context.Context) error {
 	return a.tasks.Stop(ctx)
 }
 
-// Close releases every driver.
+// Close releases every driver in RepoKit's shutdown order
+// (docs/lifecycle.md), each only after everything that uses it: the HTTP
+// server is already shut down (Serve returned), then the task workers are
+// drained (Stop; the indexer's batches run on them, so this drains the
+// indexer too) and the tasks client closed, then the search engine, files
+// and their storage locations, the cache (sessions and pages live in it),
+// and last the PID and records stores, which close the database records.Open
+// opened. It is safe on a partly opened App and idempotent.
 func (a *App) Close() error {
-	var errs []error
-	if a.tasks != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = a.Stop(ctx)
-		cancel()
-		errs = append(errs, a.tasks.Close())
+	if a.closed {
+		return nil
 	}
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		if err := a.closers[i](); err != nil && !errors.Is(err, search.ErrClosed) {
+	a.closed = true
+	var errs []error
+	add := func(err error) {
+		if err != nil && !errors.Is(err, search.ErrClosed) {
 			errs = append(errs, err)
 		}
 	}
-	a.closers = nil
+	if a.tasks != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := a.Stop(ctx); err != nil { // a no-op after the caller's Stop
+			a.log.Warn("stopping workers", "err", err)
+		}
+		cancel()
+		add(a.tasks.Close())
+	}
+	if a.engine != nil {
+		add(a.engine.Close())
+	}
+	if a.unlockIndex != nil {
+		add(a.unlockIndex())
+	}
+	if a.files != nil {
+		add(a.files.Close())
+	}
+	if a.locs != nil {
+		add(a.locs.Close())
+	}
+	if a.cache != nil {
+		add(a.cache.Close())
+	}
+	if a.pids != nil {
+		add(a.pids.Close())
+	}
+	if a.records != nil {
+		add(a.records.Close()) // closes the database
+	}
 	return errors.Join(errs...)
 }
 

@@ -7,8 +7,10 @@ package filestest
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/repokit/repokit/files"
@@ -56,7 +58,13 @@ func New(t testing.TB, d sqldb.Dialect, o Options) *Env {
 	if base == "" {
 		base = "/_storage"
 	}
-	locs, err := storage.OpenLocationsMap(ctx, urls, def, storage.WithSigningKey(SigningKey), storage.WithSignedURLBase(base))
+	sopts := []storage.Option{storage.WithName(def), storage.WithSigningKey(SigningKey), storage.WithSignedURLBase(base)}
+	for _, n := range slices.Sorted(maps.Keys(urls)) {
+		if n != def {
+			sopts = append(sopts, storage.WithLocation(n, urls[n]))
+		}
+	}
+	locs, err := storage.Open(ctx, urls[def], sopts...)
 	if err != nil {
 		t.Fatalf("open locations: %v", err)
 	}

@@ -75,7 +75,7 @@ func TestTelemetry(t *testing.T) {
 	_, _ = c.Get(ctx, "k")
 
 	// File transfers.
-	locs, err := storage.OpenLocations(ctx, []storage.LocationConfig{{Name: "l", URL: "file://" + filepath.Join(dir, "f") + "?create_dir=1", Default: true}})
+	locs, err := storage.Open(ctx, "file://"+filepath.Join(dir, "f")+"?create_dir=1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,10 @@ type Repo struct {
 	Index   *search.Index
 	Pages   *pagecache.PageCache
 	Handler http.Handler
-	closers []func() error
+
+	fs    *files.Store
+	locs  *storage.Locations
+	cache *cache.Cache
 }
 
 const schemaURI = "https://example.org/schemas/dataset-v1.json"
@@ -96,7 +99,6 @@ func Open(ctx context.Context, cfg Config) (r *Repo, err error) {
 	if r.DB, err = sqldb.Open(ctx, cfg.DB); err != nil {
 		return nil, err
 	}
-	r.closers = append(r.closers, r.DB.Close)
 	if r.Recs, err = records.New(ctx, r.DB, records.WithSchema(schemaURI, schema), records.WithDefaultSchema(schemaURI)); err != nil {
 		return nil, err
 	}
@@ -104,35 +106,29 @@ func Open(ctx context.Context, cfg Config) (r *Repo, err error) {
 	if r.PIDs, err = pid.New(ctx, r.DB); err != nil {
 		return nil, err
 	}
-	locs, err := storage.OpenLocations(ctx, []storage.LocationConfig{{Name: "default", URL: cfg.Files, Default: true}})
-	if err != nil {
+	if r.locs, err = storage.Open(ctx, cfg.Files); err != nil {
 		return nil, err
 	}
-	r.closers = append(r.closers, locs.Close)
-	fs, err := files.New(ctx, r.DB, locs)
-	if err != nil {
+	if r.fs, err = files.New(ctx, r.DB, r.locs); err != nil {
 		return nil, err
 	}
+	fs := r.fs
 	if r.Files, err = recordfiles.New(ctx, r.Recs, fs); err != nil {
 		return nil, err
 	}
 	if r.Tasks, err = tasks.NewClient(ctx, r.DB, append([]tasks.ClientOption{tasks.WithBrokerURL(cfg.Broker)}, cfg.TaskOptions...)...); err != nil {
 		return nil, err
 	}
-	r.closers = append(r.closers, func() error { return r.Tasks.Stop(context.Background()) })
 	if r.Engine, err = search.Open(ctx, cfg.Search); err != nil {
 		return nil, err
 	}
-	r.closers = append(r.closers, r.Engine.Close)
 	if r.Index, err = r.Engine.EnsureIndex(ctx, "records", mappings); err != nil {
 		return nil, err
 	}
-	c, err := cache.Open(ctx, cfg.Cache)
-	if err != nil {
+	if r.cache, err = cache.Open(ctx, cfg.Cache); err != nil {
 		return nil, err
 	}
-	r.closers = append(r.closers, c.Close)
-	r.Pages = pagecache.New(c)
+	r.Pages = pagecache.New(r.cache)
 	search.NewIndexer(r.Engine, r.Tasks, search.Batch(50, 20*time.Millisecond),
 		search.WithAfterIndex(func(ctx context.Context, index string, _ []string) {
 			r.Pages.Purger("index:" + index)(ctx)
@@ -151,10 +147,28 @@ func Open(ctx context.Context, cfg Config) (r *Repo, err error) {
 	return r, nil
 }
 
-// Close releases everything in reverse order.
+// Close releases everything in RepoKit's shutdown order (docs/lifecycle.md):
+// task workers drained, tasks client, search engine, files, storage, cache,
+// and the database last. It is safe on a partly opened Repo.
 func (r *Repo) Close() {
-	for i := len(r.closers) - 1; i >= 0; i-- {
-		_ = r.closers[i]()
+	if r.Tasks != nil {
+		_ = r.Tasks.Stop(context.Background())
+		_ = r.Tasks.Close()
+	}
+	if r.Engine != nil {
+		_ = r.Engine.Close()
+	}
+	if r.fs != nil {
+		_ = r.fs.Close()
+	}
+	if r.locs != nil {
+		_ = r.locs.Close()
+	}
+	if r.cache != nil {
+		_ = r.cache.Close()
+	}
+	if r.DB != nil {
+		_ = r.DB.Close()
 	}
 }
 

@@ -23,7 +23,7 @@ func main() {
 		os.Exit(1)
 	}
 	defer recs.Close()
-	locs, err := storage.OpenLocations(ctx, []storage.LocationConfig{{Name: "local", URL: "file://data?create_dir=1", Default: true}})
+	locs, err := storage.Open(ctx, "file://data?create_dir=1")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

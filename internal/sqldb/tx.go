@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
@@ -70,12 +69,9 @@ func runOnce(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) (err 
 // IsRetryable reports whether err is a transient concurrency failure after
 // which the whole transaction can be run again.
 func IsRetryable(err error) bool {
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		switch pqErr.Code {
-		case "40001", "40P01", "55P03": // serialization_failure, deadlock_detected, lock_not_available
-			return true
-		}
+	switch sqlState(err) {
+	case "40001", "40P01", "55P03": // serialization_failure, deadlock_detected, lock_not_available
+		return true
 	}
 	var myErr *mysql.MySQLError
 	if errors.As(err, &myErr) {
@@ -91,11 +87,21 @@ func IsRetryable(err error) bool {
 	return false
 }
 
+// sqlState returns the PostgreSQL SQLSTATE of err, from lib/pq's *pq.Error
+// or pgx's *pgconn.PgError (a host may open its *sqlx.DB with either
+// driver), or "".
+func sqlState(err error) string {
+	var st interface{ SQLState() string }
+	if errors.As(err, &st) {
+		return st.SQLState()
+	}
+	return ""
+}
+
 // IsUniqueViolation reports whether err is a unique or primary key violation.
 func IsUniqueViolation(err error) bool {
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		return pqErr.Code == "23505"
+	if st := sqlState(err); st != "" {
+		return st == "23505"
 	}
 	var myErr *mysql.MySQLError
 	if errors.As(err, &myErr) {

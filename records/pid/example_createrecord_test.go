@@ -22,7 +22,7 @@ func ExampleStore_CreateRecord() {
 	if err != nil {
 		panic(err)
 	}
-	defer recs.DB().Close()
+	defer recs.Close()
 	pids, err := pid.New(ctx, recs.DB())
 	if err != nil {
 		panic(err)

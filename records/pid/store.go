@@ -44,6 +44,10 @@ type core struct {
 	counters sync.Map
 	// skipMigrations: see WithoutMigrations.
 	skipMigrations bool
+	// ownsDB: opened by Open, so Close closes the database.
+	ownsDB    bool
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Option configures a Store.
@@ -56,7 +60,9 @@ func WithClock(now func() time.Time) Option { return func(c *core) { c.now = now
 // runs Migrations() with its own tooling).
 func WithoutMigrations() Option { return func(c *core) { c.skipMigrations = true } }
 
-// Open opens the database at url and returns a PID store on it, migrated.
+// Open opens the database at url (sqlite:///path.db, postgres://...,
+// mysql://...) and returns a PID store on it, migrated. Close closes the
+// database.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	db, err := sqldb.Open(ctx, url)
 	if err != nil {
@@ -67,7 +73,21 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.c.ownsDB = true
 	return s, nil
+}
+
+// Close closes the database if the store opened it (Open); a store made by
+// New leaves the host's database open and holds nothing else. WithTx views
+// share the root's database: close the root store only, after its last
+// use. Close is idempotent.
+func (s *Store) Close() error {
+	s.c.closeOnce.Do(func() {
+		if s.c.ownsDB {
+			s.c.closeErr = s.c.db.Close()
+		}
+	})
+	return s.c.closeErr
 }
 
 // New returns a PID store on the host's database, creating or upgrading the

@@ -44,7 +44,7 @@ func filesEnv(t *testing.T, open func(*testing.T, ...storage.Option) *storage.Lo
 	if err != nil {
 		t.Fatal(err)
 	}
-	locs, err := storage.NewLocations("dav", dav2, local)
+	locs, err := storage.New(ctx, dav2, local)
 	if err != nil {
 		t.Fatal(err)
 	}
