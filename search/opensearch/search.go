@@ -121,7 +121,7 @@ type refusedQuery struct {
 	cause error
 }
 
-func (r *refusedQuery) Error() string { return r.QueryError.Error() }
+func (r *refusedQuery) Error() string   { return r.QueryError.Error() }
 func (r *refusedQuery) Unwrap() []error { return []error{&r.QueryError, r.cause} }
 
 func toFacet(ab *aggBuckets) *search.FacetResult {
