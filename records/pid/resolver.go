@@ -13,11 +13,15 @@ import (
 // Resolver turns a PID into the record it identifies, as Invenio's
 // resolver does, with one typed error per failure:
 //
-//	no such PID                         → ErrNotFound      (HTTP 404)
-//	PID deleted, or its record deleted  → ErrDeleted       (410 Gone)
-//	PID redirected                      → *RedirectedError    (301 to Target)
-//	PID new or reserved                 → ErrUnregistered  (404)
-//	no object, or the record is missing → ErrObjectMissing    (404)
+//	no such PID                         → ErrNotFound       (HTTP 404)
+//	PID deleted, or its record deleted  → ErrDeleted        (410 Gone)
+//	PID redirected                      → *RedirectedError  (301 to Target)
+//	PID new or reserved                 → ErrUnregistered   (404)
+//	no object, or the record is missing → ErrObjectMissing  (404)
+//
+// Each matches its repokit error kind (repokit.ErrNotFound,
+// repokit.ErrDeleted, repokit.ErrRedirected), which httperr maps to these
+// statuses.
 type Resolver struct {
 	pids       *Store
 	records    *records.Store
