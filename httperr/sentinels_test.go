@@ -1,6 +1,7 @@
 package httperr_test
 
 import (
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -233,4 +234,40 @@ func exportedSentinels(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	return found
+}
+
+// TestRelations keeps the errors.Is relations between packages that
+// existed before the kinds, and checks the error types match both their
+// package's sentinel and its kind.
+func TestRelations(t *testing.T) {
+	if files.ErrTooLarge != storage.ErrTooLarge || cache.ErrMiss != driver.ErrMiss || sqltx.ErrUnmanagedTx == nil {
+		t.Error("re-exported sentinels are not the same values")
+	}
+	for _, c := range []struct {
+		err     error
+		targets []error
+	}{
+		{files.ErrQuotaExceeded, []error{files.ErrTooLarge, storage.ErrTooLarge, repokit.ErrTooLarge}},
+		{files.ErrFileTooLarge, []error{storage.ErrTooLarge, repokit.ErrTooLarge}},
+		{files.ErrInvalidKey, []error{files.ErrInvalid, repokit.ErrInvalid}},
+		{records.ErrDeleted, []error{records.ErrNotFound, repokit.ErrDeleted, repokit.ErrNotFound}},
+		{records.ErrSchema, []error{records.ErrInvalid, repokit.ErrInvalid}},
+		{&records.ValidationError{}, []error{records.ErrSchema, records.ErrInvalid, repokit.ErrInvalid}},
+		{recordfiles.ErrNotFound, []error{files.ErrNotFound, records.ErrNotFound, repokit.ErrNotFound}},
+		{&pid.TransitionError{}, []error{pid.ErrInvalidTransition, repokit.ErrConflict}},
+		{&pid.RedirectedError{PID: &pid.PID{}, Target: &pid.PID{}}, []error{pid.ErrRedirected, repokit.ErrRedirected}},
+		{&search.QueryError{}, []error{search.ErrBadQuery, repokit.ErrInvalid}},
+		{&access.ForbiddenError{}, []error{access.ErrForbidden, repokit.ErrForbidden}},
+		{&webdav.StatusError{Code: 423}, []error{webdav.ErrLocked, storage.ErrUnavailable, repokit.ErrUnavailable}},
+		{&webdav.StatusError{Code: 404}, []error{storage.ErrNotFound, repokit.ErrNotFound}},
+	} {
+		for _, target := range c.targets {
+			if !errors.Is(c.err, target) {
+				t.Errorf("%T %v does not match %v", c.err, c.err, target)
+			}
+		}
+	}
+	if errors.Is(pid.ErrDeleted, pid.ErrNotFound) || errors.Is(records.ErrNotFound, records.ErrDeleted) {
+		t.Error("a sentinel matches one it does not refine")
+	}
 }
