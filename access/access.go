@@ -10,16 +10,19 @@
 //   - search: PolicyPermission turns the policy's Filter into the
 //     searcher's permission filter.
 //
-// Refusals are *ForbiddenError values matching ErrForbidden, whichever
-// package raised them; httperr maps them to 403 (401 for an anonymous
-// caller). The package has no dependencies, so any package can use it.
+// Refusals are *ForbiddenError values matching ErrForbidden (and the kind
+// repokit.ErrForbidden, which every refusal by policy matches, from
+// whichever package), whichever package raised them; httperr maps them to
+// 403 (401 for an anonymous caller). The package depends on nothing but the
+// root package repokit, so any package can use it.
 package access
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
+
+	"github.com/repokit/repokit"
 )
 
 // Action is what a caller wants to do.
@@ -128,8 +131,9 @@ func (f Funcs) Filter(ctx context.Context, who Identity) Filter {
 	return f.FilterFunc(ctx, who)
 }
 
-// ErrForbidden matches every refusal, from whichever package.
-var ErrForbidden = errors.New("access: forbidden")
+// ErrForbidden matches every refusal of an access policy, from whichever
+// package. Kind repokit.ErrForbidden.
+var ErrForbidden = repokit.NewError("access: forbidden", repokit.ErrForbidden)
 
 // ForbiddenError is a refusal: who may not do Action on the resource. Its
 // message names the action and the resource type only (no ids), so it is
@@ -154,8 +158,9 @@ func (e *ForbiddenError) Error() string {
 	return "access: not allowed to " + string(e.Action) + " this " + t
 }
 
-// Is makes ForbiddenError match ErrForbidden.
-func (e *ForbiddenError) Is(target error) bool { return target == ErrForbidden }
+// Unwrap returns ErrForbidden, so errors.Is matches it (and
+// repokit.ErrForbidden).
+func (e *ForbiddenError) Unwrap() error { return ErrForbidden }
 
 // Check asks p whether the identity of ctx may do action on res and returns
 // nil or a *ForbiddenError. A context marked by AsSystem is always allowed.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/repokit/repokit"
 )
 
 // DefaultBreakerCooldown is how long a cache skips its server after a call
@@ -22,8 +24,8 @@ func WithBreaker(d time.Duration) Option { return func(c *Cache) { c.shared.cool
 // ErrCircuitOpen is returned, together with ErrUnavailable, by calls the
 // breaker stopped before they reached the server. Only the failure that
 // opened the circuit lacks it, which lets callers log an outage once rather
-// than on every request (see LogLevel).
-var ErrCircuitOpen = errors.New("cache: circuit open after a recent failure; server not called")
+// than on every request (see LogLevel). Kind repokit.ErrUnavailable.
+var ErrCircuitOpen = repokit.NewError("cache: circuit open after a recent failure; server not called", repokit.ErrUnavailable)
 
 // LogLevel returns the level at which to log a cache error while degrading:
 // slog.LevelDebug for calls the open circuit stopped, slog.LevelWarn otherwise.

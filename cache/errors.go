@@ -1,13 +1,15 @@
 package cache
 
 import (
-	"errors"
-
+	"github.com/repokit/repokit"
 	"github.com/repokit/repokit/cache/driver"
 )
 
 // Sentinel errors; the driver-level ones are the same values as in package
-// driver, so errors.Is matches whichever package a caller names.
+// driver, so errors.Is matches whichever package a caller names. Each
+// matches a repokit error kind (see package driver for the driver-level
+// ones; ErrInvalid is repokit.ErrInvalid, the lock errors
+// repokit.ErrConflict).
 var (
 	// ErrMiss reports that the key is not in the cache (or has expired).
 	ErrMiss = driver.ErrMiss
@@ -31,13 +33,13 @@ var (
 
 	// ErrInvalid reports a bad argument other than the key (a lock ttl <= 0,
 	// a nil loader, a bad URL parameter).
-	ErrInvalid = errors.New("cache: invalid argument")
+	ErrInvalid = repokit.NewError("cache: invalid argument", repokit.ErrInvalid)
 	// ErrLocked reports that Acquire found the lock held by someone else.
-	ErrLocked = errors.New("cache: lock held by another owner")
+	ErrLocked = repokit.NewError("cache: lock held by another owner", repokit.ErrConflict)
 	// ErrNotOwner reports Renew or Release of a lock now held under another
 	// token.
-	ErrNotOwner = errors.New("cache: lock held by another owner, not released")
+	ErrNotOwner = repokit.NewError("cache: lock held by another owner, not released", repokit.ErrConflict)
 	// ErrLockLost reports Renew or Release of a lock that has expired and is
 	// held by nobody.
-	ErrLockLost = errors.New("cache: lock expired")
+	ErrLockLost = repokit.NewError("cache: lock expired", repokit.ErrConflict)
 )

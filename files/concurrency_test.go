@@ -116,7 +116,7 @@ func checkAccounting(t *testing.T, env *filestest.Env, buckets ...string) {
 func TestConcurrentAccounting(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := context.Background()
-		env := filestest.New(t, d, filestest.Options{})
+		env := filestest.New(t, string(d), filestest.Options{})
 		s := env.Store
 		const fileSize, quota = 100, 1000
 		b, err := s.CreateBucket(ctx, files.BucketOptions{Quota: quota})

@@ -13,7 +13,6 @@ import (
 
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/files/filestest"
-	"github.com/repokit/repokit/internal/sqldb"
 )
 
 // emptyDirs lists the empty directories under root (root excluded).
@@ -43,7 +42,7 @@ func emptyDirs(t *testing.T, root string) []string {
 // the directories of live files alone.
 func TestGCRemovesEmptyDirs(t *testing.T) {
 	ctx := context.Background()
-	env := filestest.New(t, sqldb.SQLite, filestest.Options{})
+	env := filestest.New(t, "sqlite", filestest.Options{})
 	s := env.Store
 	b, err := s.CreateBucket(ctx, files.BucketOptions{})
 	if err != nil {
@@ -107,7 +106,7 @@ func TestGCRemovesEmptyDirs(t *testing.T) {
 // TestKeyNormalization: every method taking a key normalizes it to NFC.
 func TestKeyNormalization(t *testing.T) {
 	ctx := context.Background()
-	env := filestest.New(t, sqldb.SQLite, filestest.Options{})
+	env := filestest.New(t, "sqlite", filestest.Options{})
 	s := env.Store
 	b, _ := s.CreateBucket(ctx, files.BucketOptions{})
 	nfc, nfd := "r\u00e9sum\u00e9/\u00c5ngstr\u00f6m.txt", "re\u0301sume\u0301/A\u030angstro\u0308m.txt"

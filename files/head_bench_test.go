@@ -7,14 +7,13 @@ import (
 
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/files/filestest"
-	"github.com/repokit/repokit/internal/sqldb"
 )
 
 // BenchmarkHead: the download path's metadata read (one prepared point
 // lookup) on SQLite.
 func BenchmarkHead(b *testing.B) {
 	ctx := context.Background()
-	env := filestest.New(b, sqldb.SQLite, filestest.Options{})
+	env := filestest.New(b, "sqlite", filestest.Options{})
 	bk, _ := env.Store.CreateBucket(ctx, files.BucketOptions{})
 	if _, err := env.Store.Put(ctx, bk.ID, "data.bin", strings.NewReader("x"), files.PutOptions{}); err != nil {
 		b.Fatal(err)

@@ -20,7 +20,7 @@ import (
 func TestVerifyAndSchedule(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := context.Background()
-		env := filestest.New(t, d, filestest.Options{})
+		env := filestest.New(t, string(d), filestest.Options{})
 		s := env.Store
 		b, _ := s.CreateBucket(ctx, files.BucketOptions{})
 		var objs []*files.Object
@@ -89,7 +89,7 @@ func ids(fs []*files.FileInstance) []string {
 func TestMoveFile(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := context.Background()
-		env := filestest.New(t, d, filestest.Options{})
+		env := filestest.New(t, string(d), filestest.Options{})
 		s := env.Store
 		b, _ := s.CreateBucket(ctx, files.BucketOptions{})
 		data := randomBytes(3 << 20)
@@ -151,7 +151,7 @@ func TestMoveFile(t *testing.T) {
 func TestMigrateLocation(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := context.Background()
-		env := filestest.New(t, d, filestest.Options{})
+		env := filestest.New(t, string(d), filestest.Options{})
 		s := env.Store
 		b, _ := s.CreateBucket(ctx, files.BucketOptions{})
 		for i := range 12 {
@@ -190,7 +190,7 @@ func TestMigrateLocation(t *testing.T) {
 func TestGCOrphans(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := context.Background()
-		env := filestest.New(t, d, filestest.Options{})
+		env := filestest.New(t, string(d), filestest.Options{})
 		s := env.Store
 		b, _ := s.CreateBucket(ctx, files.BucketOptions{})
 		a, _ := s.Put(ctx, b.ID, "a", strings.NewReader("aaa"), files.PutOptions{})

@@ -8,14 +8,13 @@ import (
 
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/files/filestest"
-	"github.com/repokit/repokit/internal/sqldb"
 )
 
 // TestMemLocation runs the byte paths (put, ranged read, multipart, move
 // to file://) with mem:// as the default location.
 func TestMemLocation(t *testing.T) {
 	ctx := context.Background()
-	env := filestest.New(t, sqldb.SQLite, filestest.Options{DefaultLocation: "mem"})
+	env := filestest.New(t, "sqlite", filestest.Options{DefaultLocation: "mem"})
 	s := env.Store
 	b, _ := s.CreateBucket(ctx, files.BucketOptions{})
 	data := randomBytes(5000)

@@ -29,7 +29,7 @@ func randomBytes(n int) []byte {
 func TestMultipart(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := context.Background()
-		env := filestest.New(t, d, filestest.Options{})
+		env := filestest.New(t, string(d), filestest.Options{})
 		s := env.Store
 		b, _ := s.CreateBucket(ctx, files.BucketOptions{Quota: 1 << 20})
 		data := randomBytes(10_000)
@@ -147,7 +147,7 @@ func TestGCUploads(t *testing.T) {
 		// runs the test.
 		var ahead atomic.Int64
 		clock := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
-		env := filestest.New(t, d, filestest.Options{StoreOptions: []files.Option{files.WithClock(clock)}})
+		env := filestest.New(t, string(d), filestest.Options{StoreOptions: []files.Option{files.WithClock(clock)}})
 		s := env.Store
 		b, _ := s.CreateBucket(ctx, files.BucketOptions{})
 		old, err := s.InitUpload(ctx, b.ID, "old", 10, 5, files.UploadOptions{})
@@ -192,7 +192,7 @@ func TestGCUploads(t *testing.T) {
 // a prefix filter; a bad cursor is ErrInvalid.
 func TestListUploadsPages(t *testing.T) {
 	ctx := context.Background()
-	env := filestest.New(t, sqldb.SQLite, filestest.Options{})
+	env := filestest.New(t, "sqlite", filestest.Options{})
 	s := env.Store
 	b, _ := s.CreateBucket(ctx, files.BucketOptions{})
 	var want []string

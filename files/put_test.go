@@ -59,7 +59,7 @@ func (c *cutReader) Read(p []byte) (int, error) {
 func TestPut(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := context.Background()
-		env := filestest.New(t, d, filestest.Options{})
+		env := filestest.New(t, string(d), filestest.Options{})
 		s := env.Store
 		b, err := s.CreateBucket(ctx, files.BucketOptions{MaxFileSize: 1000, Routes: map[string]string{"cold": "archive"}})
 		if err != nil {
@@ -147,7 +147,7 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 func TestConcurrentUploadsQuota(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := context.Background()
-		env := filestest.New(t, d, filestest.Options{})
+		env := filestest.New(t, string(d), filestest.Options{})
 		s := env.Store
 		b, err := s.CreateBucket(ctx, files.BucketOptions{Quota: 10_000})
 		if err != nil {
@@ -194,7 +194,7 @@ func TestConcurrentUploadsQuota(t *testing.T) {
 func TestCutUploadGC(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := context.Background()
-		env := filestest.New(t, d, filestest.Options{})
+		env := filestest.New(t, string(d), filestest.Options{})
 		s := env.Store
 		b, _ := s.CreateBucket(ctx, files.BucketOptions{})
 		if _, err := s.Put(ctx, b.ID, "cut", &cutReader{n: 1 << 20, err: io.ErrUnexpectedEOF}, files.PutOptions{}); err == nil {

@@ -3,6 +3,10 @@
 // storage keys, chains of package prefixes or Go time layouts. The full
 // error stays available to logs (and to errors.Is / errors.As).
 //
+// The status depends on the error's kind only (see package repokit: every
+// package's sentinels are of one of its kinds), so one mapping serves every
+// package, and a host's own errors made with repokit.NewError map too.
+//
 //	if err != nil {
 //		httperr.Write(w, r, logger, err) // {"status":404,"message":"not found"}
 //		return
@@ -22,14 +26,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/repokit/repokit"
 	"github.com/repokit/repokit/access"
-	"github.com/repokit/repokit/cache"
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/records"
 	"github.com/repokit/repokit/records/pid"
 	"github.com/repokit/repokit/search"
 	"github.com/repokit/repokit/storage"
-	"github.com/repokit/repokit/tasks"
 )
 
 // Public is an error that knows its own safe message.
@@ -54,58 +57,54 @@ func (p *public) Error() string         { return p.err.Error() }
 func (p *public) Unwrap() error         { return p.err }
 func (p *public) PublicMessage() string { return p.msg }
 
-// class is one row of the mapping: the errors that match it, their status
-// and their public message.
-type class struct {
-	errs   []error
+// statuses maps each error kind (repokit.Kinds) to its status and public
+// message. This is the whole mapping: every package's sentinels are of one
+// of these kinds.
+var statuses = map[error]struct {
 	status int
 	msg    string
+}{
+	repokit.ErrForbidden:   {http.StatusForbidden, "forbidden"},
+	repokit.ErrDeleted:     {http.StatusGone, "this has been deleted"},
+	repokit.ErrRedirected:  {http.StatusMovedPermanently, "this identifier has moved"},
+	repokit.ErrNotFound:    {http.StatusNotFound, "not found"},
+	repokit.ErrExists:      {http.StatusConflict, "the request conflicts with the current state (reload and retry)"},
+	repokit.ErrConflict:    {http.StatusConflict, "the request conflicts with the current state (reload and retry)"},
+	repokit.ErrTooLarge:    {http.StatusRequestEntityTooLarge, "too large"},
+	repokit.ErrInvalid:     {http.StatusBadRequest, "invalid request"},
+	repokit.ErrUnsupported: {http.StatusNotImplemented, "not supported by this server"},
+	repokit.ErrUnavailable: {http.StatusServiceUnavailable, "the service is temporarily unavailable"},
+	repokit.ErrClosed:      {http.StatusServiceUnavailable, "the service is temporarily unavailable"},
 }
 
-// classes is checked in order: more specific errors come first (a deleted
-// record also matches records.ErrNotFound).
-var classes = []class{
-	{[]error{context.Canceled}, 499, "request canceled"},
-	{[]error{context.DeadlineExceeded}, http.StatusGatewayTimeout, "the request took too long"},
-	{[]error{records.ErrDeleted, pid.ErrPIDDeleted}, http.StatusGone, "this record has been deleted"},
-	{[]error{pid.ErrPIDRedirected}, http.StatusMovedPermanently, "this identifier has moved"},
-	{[]error{records.ErrNotFound, pid.ErrPIDNotFound, pid.ErrPIDUnregistered, pid.ErrObjectMissing,
-		files.ErrNotFound, storage.ErrNotFound, search.ErrNotFound, tasks.ErrNotFound}, http.StatusNotFound, "not found"},
-	{[]error{files.ErrLocked}, http.StatusForbidden, "the files of this record are locked"},
-	{[]error{records.ErrSchema}, http.StatusBadRequest, "the document does not match its schema"},
-	{[]error{records.ErrNoSchema}, http.StatusBadRequest, `the document must name its "$schema"`},
-	{[]error{records.ErrUnknownSchema}, http.StatusBadRequest, `the document's "$schema" is not known here`},
-	{[]error{files.ErrQuotaExceeded}, http.StatusRequestEntityTooLarge, "the bucket's quota would be exceeded"},
-	{[]error{files.ErrFileTooLarge}, http.StatusRequestEntityTooLarge, "the file is larger than allowed"},
-	{[]error{records.ErrTooLarge, files.ErrTooLarge, storage.ErrTooLarge, cache.ErrTooLarge}, http.StatusRequestEntityTooLarge, "too large"},
-	{[]error{records.ErrConflict, files.ErrConflict, tasks.ErrConflict, pid.ErrPIDExists, pid.ErrAlreadyAssigned,
-		pid.ErrInvalidTransition, search.ErrExists}, http.StatusConflict, "the request conflicts with the current state (reload and retry)"},
-	{[]error{storage.ErrSizeMismatch}, http.StatusBadRequest, "the body's size does not match the announced size"},
-	{[]error{storage.ErrChecksumMismatch}, http.StatusBadRequest, "the body's checksum does not match the announced checksum"},
-	{[]error{files.ErrInvalidKey}, http.StatusBadRequest, "invalid file name"},
-	{[]error{search.ErrBadQuery}, http.StatusBadRequest, "the search query is not valid"},
-	{[]error{records.ErrInvalid, pid.ErrInvalid, files.ErrInvalid, storage.ErrInvalid, search.ErrInvalid,
-		tasks.ErrInvalid, tasks.ErrBadArgs, tasks.ErrBadSchedule, tasks.ErrUnknownType, cache.ErrInvalid, cache.ErrInvalidKey}, http.StatusBadRequest, "invalid request"},
-	{[]error{storage.ErrUnsupported, search.ErrUnsupported, files.ErrUnsupported}, http.StatusNotImplemented, "not supported by this server"},
-	{[]error{cache.ErrUnavailable, search.ErrClosed, tasks.ErrClosed, cache.ErrClosed}, http.StatusServiceUnavailable, "the service is temporarily unavailable"},
+// messages are more precise public messages for some sentinels, most
+// specific first; the status stays the one of their kind.
+var messages = []struct {
+	err error
+	msg string
+}{
+	{records.ErrDeleted, "this record has been deleted"},
+	{pid.ErrDeleted, "this record has been deleted"},
+	{files.ErrLocked, "the files of this record are locked"},
+	{records.ErrSchema, "the document does not match its schema"},
+	{records.ErrNoSchema, `the document must name its "$schema"`},
+	{records.ErrUnknownSchema, `the document's "$schema" is not known here`},
+	{files.ErrQuotaExceeded, "the bucket's quota would be exceeded"},
+	{files.ErrFileTooLarge, "the file is larger than allowed"},
+	{storage.ErrSizeMismatch, "the body's size does not match the announced size"},
+	{storage.ErrChecksumMismatch, "the body's checksum does not match the announced checksum"},
+	{files.ErrInvalidKey, "invalid file name"},
+	{search.ErrBadQuery, "the search query is not valid"},
 }
 
-func find(err error) (class, bool) {
-	for _, c := range classes {
-		for _, e := range c.errs {
-			if errors.Is(err, e) {
-				return c, true
-			}
-		}
-	}
-	return class{}, false
-}
-
-// Status returns the HTTP status for err: 403 (401 if anonymous) for
-// access.ErrForbidden, 404 for every package's not-found, 410 for deleted
-// records and PIDs, 409 for conflicts, 413 for size limits, 400 for bad
-// input, 501 unsupported, 503 unavailable, 499 canceled, 504 deadline, 500
-// otherwise. nil gives 200.
+// Status returns the HTTP status for err, by its kind (repokit.KindOf),
+// whichever package it comes from: 403 for repokit.ErrForbidden (401 if
+// the caller is anonymous), 410 for ErrDeleted, 301 for ErrRedirected, 404
+// for ErrNotFound, 409 for ErrExists and ErrConflict, 413 for ErrTooLarge,
+// 400 for ErrInvalid, 501 for ErrUnsupported, 503 for ErrUnavailable and
+// ErrClosed; 499 for a canceled context, 504 for a deadline, 413 for an
+// *http.MaxBytesError, 500 otherwise. nil gives 200; WithPublic may
+// override the status.
 func Status(err error) int {
 	if err == nil {
 		return http.StatusOK
@@ -115,17 +114,11 @@ func Status(err error) int {
 		return p.status
 	}
 	var fe *access.ForbiddenError
-	if errors.As(err, &fe) {
-		if fe.Anonymous {
-			return http.StatusUnauthorized
-		}
-		return http.StatusForbidden
+	if errors.As(err, &fe) && fe.Anonymous {
+		return http.StatusUnauthorized
 	}
-	if errors.Is(err, access.ErrForbidden) {
-		return http.StatusForbidden
-	}
-	if c, ok := find(err); ok {
-		return c.status
+	if status, _, ok := byKind(err); ok {
+		return status
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
@@ -134,10 +127,25 @@ func Status(err error) int {
 	return http.StatusInternalServerError
 }
 
+// byKind returns the status and the public message of err's kind.
+func byKind(err error) (int, string, bool) {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return 499, "request canceled", true
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout, "the request took too long", true
+	}
+	if s, ok := statuses[repokit.KindOf(err)]; ok {
+		return s.status, s.msg, true
+	}
+	return 0, "", false
+}
+
 // PublicMessage returns a message for err that is safe to show: the
 // error's own if it implements Public, the text of access refusals and
-// search query errors (which name only what the user sent), or a fixed text
-// per kind of error; "internal server error" for anything unknown.
+// search query errors (which name only what the user sent), a fixed text
+// for some sentinels or else for the error's kind; "internal server error"
+// for anything unknown.
 func PublicMessage(err error) string {
 	if err == nil {
 		return ""
@@ -153,9 +161,6 @@ func PublicMessage(err error) string {
 		}
 		return "you are not allowed to " + string(fe.Action) + " this " + orResource(fe.ResourceType)
 	}
-	if errors.Is(err, access.ErrForbidden) {
-		return "forbidden"
-	}
 	var qe *search.QueryError
 	if errors.As(err, &qe) {
 		if qe.Pos >= 0 {
@@ -163,8 +168,15 @@ func PublicMessage(err error) string {
 		}
 		return "invalid " + qe.Param + ": " + qe.Msg
 	}
-	if c, ok := find(err); ok {
-		return c.msg
+	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		for _, m := range messages {
+			if errors.Is(err, m.err) {
+				return m.msg
+			}
+		}
+	}
+	if _, msg, ok := byKind(err); ok {
+		return msg
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {

@@ -29,16 +29,16 @@ func TestStatusAndMessage(t *testing.T) {
 		msg    string
 	}{
 		// The layer chain: deleted record behind a deleted recid.
-		{fmt.Errorf("%w: recid:8: %w: record %s", pid.ErrPIDDeleted, records.ErrDeleted, id), 410, "this record has been deleted"},
+		{fmt.Errorf("%w: recid:8: %w: record %s", pid.ErrDeleted, records.ErrDeleted, id), 410, "this record has been deleted"},
 		{fmt.Errorf("records: get %s: %w", id, records.ErrDeleted), 410, "this record has been deleted"},
 		{fmt.Errorf("%w: record %s", records.ErrNotFound, id), 404, "not found"},
 		{fmt.Errorf("%w: bucket %s", files.ErrNotFound, id), 404, "not found"},
 		{fmt.Errorf("storage: open files/ab/cd/%s: %w", id, storage.ErrNotFound), 404, "not found"},
-		{fmt.Errorf("%w: recid:9", pid.ErrPIDNotFound), 404, "not found"},
+		{fmt.Errorf("%w: recid:9", pid.ErrNotFound), 404, "not found"},
 		{search.ErrNotFound, 404, "not found"},
 		{tasks.ErrNotFound, 404, "not found"},
 		{fmt.Errorf("%w: record %s at revision 3, not 2", records.ErrConflict, id), 409, "the request conflicts with the current state (reload and retry)"},
-		{pid.ErrPIDExists, 409, "the request conflicts with the current state (reload and retry)"},
+		{pid.ErrExists, 409, "the request conflicts with the current state (reload and retry)"},
 		{fmt.Errorf("%w (10 + 5 > 12 bytes)", files.ErrQuotaExceeded), 413, "the bucket's quota would be exceeded"},
 		{fmt.Errorf("%w: 11 bytes, limit 10", records.ErrTooLarge), 413, "too large"},
 		{fmt.Errorf("%w: %s", files.ErrLocked, id), 403, "the files of this record are locked"},

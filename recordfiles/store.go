@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/repokit/repokit"
 	"github.com/repokit/repokit/access"
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/internal/sqldb"
@@ -32,15 +33,8 @@ func Migrations() fs.FS {
 }
 
 // ErrNotFound: the record has no bucket (or no such record). It matches
-// files.ErrNotFound and records.ErrNotFound.
-var ErrNotFound error = &notFound{}
-
-type notFound struct{}
-
-func (*notFound) Error() string { return "recordfiles: the record has no files bucket" }
-func (*notFound) Is(target error) bool {
-	return target == files.ErrNotFound || target == records.ErrNotFound
-}
+// files.ErrNotFound and records.ErrNotFound (kind repokit.ErrNotFound).
+var ErrNotFound = repokit.NewError("recordfiles: the record has no files bucket", files.ErrNotFound, records.ErrNotFound)
 
 // Option configures a Store.
 type Option func(*config)

@@ -1,46 +1,38 @@
 package records
 
 import (
-	"errors"
 	"strings"
+
+	"github.com/repokit/repokit"
 )
 
-// Sentinel errors; test them with errors.Is.
+// Sentinel errors; test them with errors.Is. Each also matches the
+// repokit error kind named in its comment.
 var (
-	// ErrNotFound: no record (or revision) with that id.
-	ErrNotFound = errors.New("records: not found")
+	// ErrNotFound: no record (or revision) with that id. Kind
+	// repokit.ErrNotFound.
+	ErrNotFound = repokit.NewError("records: not found", repokit.ErrNotFound)
 	// ErrDeleted: the record is soft-deleted. It also matches ErrNotFound,
-	// so callers that do not care about the difference need one check.
-	ErrDeleted error = &deletedError{}
+	// so callers that do not care about the difference need one check. Kind
+	// repokit.ErrDeleted.
+	ErrDeleted = repokit.NewError("records: record is deleted", ErrNotFound, repokit.ErrDeleted)
 	// ErrConflict: the expected revision is stale, the id already exists, or
-	// the record is not in a state the operation needs.
-	ErrConflict = errors.New("records: conflict")
+	// the record is not in a state the operation needs. Kind
+	// repokit.ErrConflict.
+	ErrConflict = repokit.NewError("records: conflict", repokit.ErrConflict)
 	// ErrInvalid: the document is not valid JSON, not a JSON object, or
-	// failed validation.
-	ErrInvalid = errors.New("records: invalid document")
+	// failed validation. Kind repokit.ErrInvalid.
+	ErrInvalid = repokit.NewError("records: invalid document", repokit.ErrInvalid)
 	// ErrSchema: the document failed validation against its JSON Schema. It
 	// matches ErrInvalid; the error is a *ValidationError listing each path.
-	ErrSchema error = &wrapErr{msg: "records: document does not match its schema", inner: ErrInvalid}
+	ErrSchema = repokit.NewError("records: document does not match its schema", ErrInvalid)
 	// ErrUnknownSchema: the document's "$schema" names no schema registered
 	// with the store. It matches ErrInvalid.
-	ErrUnknownSchema error = &wrapErr{msg: "records: unknown $schema", inner: ErrInvalid}
+	ErrUnknownSchema = repokit.NewError("records: unknown $schema", ErrInvalid)
 	// ErrTooLarge: the document is larger than the store's limit
-	// (WithMaxSize).
-	ErrTooLarge = errors.New("records: document too large")
+	// (WithMaxSize). Kind repokit.ErrTooLarge.
+	ErrTooLarge = repokit.NewError("records: document too large", repokit.ErrTooLarge)
 )
-
-type deletedError struct{}
-
-func (*deletedError) Error() string        { return "records: record is deleted" }
-func (*deletedError) Is(target error) bool { return target == ErrNotFound }
-
-type wrapErr struct {
-	msg   string
-	inner error
-}
-
-func (e *wrapErr) Error() string { return e.msg }
-func (e *wrapErr) Unwrap() error { return e.inner }
 
 // FieldError is one validation failure: where in the document (a JSON
 // pointer such as "/creators/0/name"; "" is the whole document) and why.

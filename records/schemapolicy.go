@@ -1,10 +1,14 @@
 package records
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/repokit/repokit"
+)
 
 // ErrNoSchema: the document names no "$schema" and the store requires one
 // (WithRequiredSchema). It matches ErrInvalid.
-var ErrNoSchema error = &wrapErr{msg: `records: document has no "$schema"`, inner: ErrInvalid}
+var ErrNoSchema = repokit.NewError(`records: document has no "$schema"`, ErrInvalid)
 
 // WithDefaultSchema makes documents that name no "$schema" be validated
 // against the schema registered under uri (WithSchema or RegisterSchema;

@@ -123,9 +123,6 @@ func New(ctx context.Context, db *sqlx.DB, opts ...Option) (*Store, error) {
 // DB returns the database handle the store uses.
 func (s *Store) DB() *sqlx.DB { return s.c.db }
 
-// Dialect returns the store's SQL dialect.
-func (s *Store) Dialect() sqldb.Dialect { return s.c.d }
-
 // WithTx returns a view of the store whose every operation runs in tx; the
 // caller commits or rolls back. Hooks and schemas are shared with s.
 func (s *Store) WithTx(tx *sqlx.Tx) *Store { return &Store{c: s.c, tx: tx} }

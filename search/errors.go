@@ -1,27 +1,29 @@
 package search
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/repokit/repokit"
 )
 
-// Sentinel errors, testable with errors.Is.
+// Sentinel errors, testable with errors.Is. Each also matches the repokit
+// error kind of the same name (ErrBadQuery: repokit.ErrInvalid).
 var (
 	// ErrNotFound: the index (or alias) does not exist.
-	ErrNotFound = errors.New("search: not found")
+	ErrNotFound = repokit.NewError("search: not found", repokit.ErrNotFound)
 	// ErrExists: an index or alias of that name already exists.
-	ErrExists = errors.New("search: already exists")
+	ErrExists = repokit.NewError("search: already exists", repokit.ErrExists)
 	// ErrInvalid: a definition, document or request is malformed (including a
 	// non-additive mapping change).
-	ErrInvalid = errors.New("search: invalid")
+	ErrInvalid = repokit.NewError("search: invalid", repokit.ErrInvalid)
 	// ErrBadQuery: a user query string or request parameter is malformed or
 	// names a field outside the allow-list. Errors wrapping it are *QueryError
 	// values carrying the position.
-	ErrBadQuery = errors.New("search: bad query")
+	ErrBadQuery = repokit.NewError("search: bad query", repokit.ErrInvalid)
 	// ErrUnsupported: the driver does not implement the feature.
-	ErrUnsupported = errors.New("search: unsupported")
+	ErrUnsupported = repokit.NewError("search: unsupported", repokit.ErrUnsupported)
 	// ErrClosed: the engine was closed.
-	ErrClosed = errors.New("search: closed")
+	ErrClosed = repokit.NewError("search: closed", repokit.ErrClosed)
 )
 
 // QueryError describes a malformed query string or parameter. It matches
@@ -40,8 +42,9 @@ func (e *QueryError) Error() string {
 	return fmt.Sprintf("search: bad query: %s: %s", e.Param, e.Msg)
 }
 
-// Is reports whether target is ErrBadQuery.
-func (e *QueryError) Is(target error) bool { return target == ErrBadQuery }
+// Unwrap returns ErrBadQuery, so errors.Is matches it (and
+// repokit.ErrInvalid).
+func (e *QueryError) Unwrap() error { return ErrBadQuery }
 
 func badParam(param, format string, args ...any) error {
 	return &QueryError{Param: param, Pos: -1, Msg: fmt.Sprintf(format, args...)}

@@ -11,7 +11,7 @@ import (
 // TestConformance runs the suite on the SQL store of every dialect.
 func TestConformance(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
-		taskstest.Run(t, taskstest.Harness{Dialect: d})
+		taskstest.Run(t, taskstest.Harness{Dialect: string(d)})
 	})
 }
 

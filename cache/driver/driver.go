@@ -6,33 +6,37 @@ package driver
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"time"
+
+	"github.com/repokit/repokit"
 )
 
 // Sentinel errors. Drivers return these (possibly wrapped with %w); package
 // cache re-exports them under the same names so errors.Is works with either.
+// Each matches a repokit error kind: ErrMiss repokit.ErrNotFound, ErrNotStored
+// repokit.ErrExists, ErrInvalidKey and ErrNotInteger repokit.ErrInvalid,
+// ErrMismatch repokit.ErrConflict, the others the kind of the same name.
 var (
 	// ErrMiss reports that the key is not in the cache (or has expired).
-	ErrMiss = errors.New("cache: miss")
+	ErrMiss = repokit.NewError("cache: miss", repokit.ErrNotFound)
 	// ErrNotStored reports that Add found the key already present.
-	ErrNotStored = errors.New("cache: not stored: key exists")
+	ErrNotStored = repokit.NewError("cache: not stored: key exists", repokit.ErrExists)
 	// ErrInvalidKey reports a key the cache cannot hold: empty, or (on
 	// Memcached) longer than 250 bytes or containing spaces or control characters.
-	ErrInvalidKey = errors.New("cache: invalid key")
+	ErrInvalidKey = repokit.NewError("cache: invalid key", repokit.ErrInvalid)
 	// ErrTooLarge reports a value over the configured or backend size limit.
-	ErrTooLarge = errors.New("cache: value too large")
+	ErrTooLarge = repokit.NewError("cache: value too large", repokit.ErrTooLarge)
 	// ErrUnavailable reports that the cache server could not be reached or did
 	// not answer within the configured timeout.
-	ErrUnavailable = errors.New("cache: server unavailable")
+	ErrUnavailable = repokit.NewError("cache: server unavailable", repokit.ErrUnavailable)
 	// ErrMismatch reports that a compare-and-delete or compare-and-touch found
 	// a different value under the key.
-	ErrMismatch = errors.New("cache: value mismatch")
+	ErrMismatch = repokit.NewError("cache: value mismatch", repokit.ErrConflict)
 	// ErrNotInteger reports Incr on a value that is not a decimal integer.
-	ErrNotInteger = errors.New("cache: value is not an integer")
+	ErrNotInteger = repokit.NewError("cache: value is not an integer", repokit.ErrInvalid)
 	// ErrClosed reports use of a closed cache.
-	ErrClosed = errors.New("cache: closed")
+	ErrClosed = repokit.NewError("cache: closed", repokit.ErrClosed)
 )
 
 // Driver is a cache backend. Keys given to a driver are complete (prefix

@@ -12,7 +12,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -28,10 +28,11 @@ import (
 )
 
 var (
-	// errForbidden: the actor may not do this (403).
-	errForbidden = httperr.WithPublic(errors.New("permission denied"), http.StatusForbidden, "permission denied")
+	// errForbidden: the actor may not do this (403). Like every refusal it
+	// matches access.ErrForbidden and repokit.ErrForbidden.
+	errForbidden = httperr.WithPublic(fmt.Errorf("%w: permission denied", access.ErrForbidden), http.StatusForbidden, "permission denied")
 	// errUnauthenticated: log in first (401).
-	errUnauthenticated = httperr.WithPublic(errors.New("authentication required"), http.StatusUnauthorized, "authentication required")
+	errUnauthenticated = httperr.WithPublic(fmt.Errorf("%w: authentication required", access.ErrForbidden), http.StatusUnauthorized, "authentication required")
 )
 
 // Actor is who performs an operation: a user, or the system (tasks, CLI).

@@ -157,7 +157,7 @@ func (a *App) runDOI(ctx context.Context, t *tasks.Task[doiArgs]) error {
 		doc, _ := json.Marshal(s)
 		err = a.inTx(sys, func(tx *sqlx.Tx) error {
 			p := a.pids.WithTx(tx)
-			if _, err := p.Get(sys, "doi", doi); errors.Is(err, pid.ErrPIDNotFound) {
+			if _, err := p.Get(sys, "doi", doi); errors.Is(err, pid.ErrNotFound) {
 				if _, err := p.Create(sys, "doi", doi, pid.WithObject(pid.ObjectRecord, id), pid.WithStatus(pid.StatusRegistered)); err != nil {
 					return err
 				}

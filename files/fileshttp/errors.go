@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/repokit/repokit"
+	"github.com/repokit/repokit/access"
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/httperr"
 	"github.com/repokit/repokit/storage"
@@ -21,17 +23,20 @@ func errf(status int, format string, args ...any) error {
 }
 
 // denied is a refusal of the permission or bucket policy function: 404 if
-// it says not found (hides that the thing exists), the refusal itself if
-// httperr knows it as one (access.ErrForbidden: 403, 401 if anonymous),
-// else 403.
+// it says not found (hides that the thing exists), the refusal itself if it
+// is one (repokit.ErrForbidden: 403, 401 if anonymous), else a 403 whose
+// error matches access.ErrForbidden (and repokit.ErrForbidden) and keeps
+// err for logs, as every refusal by policy does.
 func denied(err error) error {
 	switch {
 	case errors.Is(err, files.ErrNotFound):
 		return httperr.WithPublic(err, http.StatusNotFound, "not found")
-	case httperr.Status(err) == http.StatusForbidden || httperr.Status(err) == http.StatusUnauthorized:
+	case errors.Is(err, repokit.ErrForbidden):
 		return err
+	case httperr.Status(err) == http.StatusForbidden || httperr.Status(err) == http.StatusUnauthorized:
+		return fmt.Errorf("%w: %w", access.ErrForbidden, err) // keeps err's status and message
 	}
-	return httperr.WithPublic(err, http.StatusForbidden, "permission denied")
+	return httperr.WithPublic(fmt.Errorf("%w: %w", access.ErrForbidden, err), http.StatusForbidden, "permission denied")
 }
 
 // writeError answers err with httperr's status and public message (files'

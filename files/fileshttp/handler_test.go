@@ -34,7 +34,7 @@ type testServer struct {
 
 func newServer(t testing.TB, d sqldb.Dialect, opts ...fileshttp.Option) *testServer {
 	t.Helper()
-	env := filestest.New(t, d, filestest.Options{})
+	env := filestest.New(t, string(d), filestest.Options{})
 	// A plain prefix router (no ServeMux path cleaning in front), so the
 	// handler sees requests exactly as sent.
 	api := http.StripPrefix(prefix, fileshttp.New(env.Store, opts...))

@@ -40,10 +40,16 @@ type Options struct {
 	DefaultLocation string
 }
 
-// New returns a store on a fresh database of dialect d.
-func New(t testing.TB, d sqldb.Dialect, o Options) *Env {
+// New returns a store on a fresh database of dialect "sqlite" (or ""),
+// "postgres" or "mysql" (on the server named by REPOKIT_TEST_POSTGRES_URL or
+// REPOKIT_TEST_MYSQL_URL; the test is skipped if it is unset).
+func New(t testing.TB, dialect string, o Options) *Env {
 	t.Helper()
 	ctx := context.Background()
+	d := sqldb.Dialect(dialect)
+	if d == "" {
+		d = sqldb.SQLite
+	}
 	db := sqldbtest.Fresh(t, d)
 	dirs := map[string]string{"local": filepath.Join(t.TempDir(), "local"), "archive": filepath.Join(t.TempDir(), "archive")}
 	urls := map[string]string{"mem": "mem://"}

@@ -28,7 +28,7 @@ func WithObject(objectType string, id uuid.UUID) CreateOption {
 	return func(c *createConfig) { c.objType, c.objID = objectType, id }
 }
 
-// Create adds a PID. An existing (type, value) fails with ErrPIDExists.
+// Create adds a PID. An existing (type, value) fails with ErrExists.
 func (s *Store) Create(ctx context.Context, pidType, value string, opts ...CreateOption) (*PID, error) {
 	cc := createConfig{status: StatusNew}
 	for _, o := range opts {
@@ -68,7 +68,7 @@ func (s *Store) create(ctx context.Context, tx *sqlx.Tx, pidType, value string, 
 	}
 	if err != nil {
 		if sqldb.IsUniqueViolation(err) {
-			return nil, fmt.Errorf("%w: %s:%s", ErrPIDExists, pidType, value)
+			return nil, fmt.Errorf("%w: %s:%s", ErrExists, pidType, value)
 		}
 		return nil, fmt.Errorf("pid: create %s:%s: %w", pidType, value, err)
 	}
@@ -89,7 +89,7 @@ func nullUUID(id uuid.UUID) any {
 	return id.String()
 }
 
-// Get returns the PID (type, value), or ErrPIDNotFound.
+// Get returns the PID (type, value), or ErrNotFound.
 func (s *Store) Get(ctx context.Context, pidType, value string) (*PID, error) {
 	p, err := s.getRow(ctx, s.querier(), s.c.q.get, pidType, value)
 	if err != nil {
@@ -129,7 +129,7 @@ func (s *Store) target(ctx context.Context, q sqldb.Querier, p *PID) (*PID, erro
 	var targetID int64
 	if err := q.QueryRowxContext(ctx, s.c.q.redirectTarget, p.ID).Scan(&targetID); err != nil {
 		if sqldb.IsNoRows(err) {
-			return nil, fmt.Errorf("%w: %s is not redirected", ErrPIDNotFound, p)
+			return nil, fmt.Errorf("%w: %s is not redirected", ErrNotFound, p)
 		}
 		return nil, fmt.Errorf("pid: redirect target of %s: %w", p, err)
 	}
@@ -141,8 +141,8 @@ func (s *Store) target(ctx context.Context, q sqldb.Querier, p *PID) (*PID, erro
 }
 
 func wrapKey(err error, pidType, value string) error {
-	if err == ErrPIDNotFound {
-		return fmt.Errorf("%w: %s:%s", ErrPIDNotFound, pidType, value)
+	if err == ErrNotFound {
+		return fmt.Errorf("%w: %s:%s", ErrNotFound, pidType, value)
 	}
 	return err
 }

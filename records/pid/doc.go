@@ -14,8 +14,8 @@
 // ErrInvalidTransition).
 //
 // A Resolver turns a PID into its record, or a typed error for each case:
-// ErrPIDNotFound, ErrPIDDeleted ("gone"), *RedirectedError (with the target
-// PID), ErrPIDUnregistered, ErrObjectMissing.
+// ErrNotFound, ErrDeleted ("gone"), *RedirectedError (with the target
+// PID), ErrUnregistered, ErrObjectMissing.
 //
 // Store.Next draws gap-free sequential values from a named counter inside
 // the caller's transaction (a rolled-back transaction gives its number back)

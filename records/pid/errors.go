@@ -1,33 +1,43 @@
 package pid
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/repokit/repokit"
 )
 
-// Sentinel errors; test them with errors.Is.
+// Sentinel errors; test them with errors.Is. Each also matches the
+// repokit error kind named in its comment.
 var (
-	// ErrPIDNotFound: no PID with that type and value.
-	ErrPIDNotFound = errors.New("pid: not found")
-	// ErrPIDExists: a PID with that type and value already exists.
-	ErrPIDExists = errors.New("pid: already exists")
-	// ErrInvalid: a malformed type, value, status or object.
-	ErrInvalid = errors.New("pid: invalid")
+	// ErrNotFound: no PID with that type and value. Kind
+	// repokit.ErrNotFound.
+	ErrNotFound = repokit.NewError("pid: not found", repokit.ErrNotFound)
+	// ErrExists: a PID with that type and value already exists. Kind
+	// repokit.ErrExists.
+	ErrExists = repokit.NewError("pid: already exists", repokit.ErrExists)
+	// ErrInvalid: a malformed type, value, status or object. Kind
+	// repokit.ErrInvalid.
+	ErrInvalid = repokit.NewError("pid: invalid", repokit.ErrInvalid)
 	// ErrInvalidTransition: the PID's status does not allow the action; the
-	// error is a *TransitionError.
-	ErrInvalidTransition = errors.New("pid: invalid status transition")
-	// ErrAlreadyAssigned: the PID is bound to another object.
-	ErrAlreadyAssigned = errors.New("pid: already assigned to another object")
-	// ErrPIDDeleted: the PID (or the record it points to) is deleted: "gone".
-	ErrPIDDeleted = errors.New("pid: deleted")
-	// ErrPIDRedirected: the PID redirects to another; the error is a
-	// *RedirectedError carrying the target.
-	ErrPIDRedirected = errors.New("pid: redirected")
-	// ErrPIDUnregistered: the PID is new or reserved, not registered yet.
-	ErrPIDUnregistered = errors.New("pid: not registered")
+	// error is a *TransitionError. Kind repokit.ErrConflict.
+	ErrInvalidTransition = repokit.NewError("pid: invalid status transition", repokit.ErrConflict)
+	// ErrAlreadyAssigned: the PID is bound to another object. Kind
+	// repokit.ErrConflict.
+	ErrAlreadyAssigned = repokit.NewError("pid: already assigned to another object", repokit.ErrConflict)
+	// ErrDeleted: the PID (or the record it points to) is deleted: "gone".
+	// Kind repokit.ErrDeleted (which matches repokit.ErrNotFound, but
+	// ErrDeleted does not match ErrNotFound of this package).
+	ErrDeleted = repokit.NewError("pid: deleted", repokit.ErrDeleted)
+	// ErrRedirected: the PID redirects to another; the error is a
+	// *RedirectedError carrying the target. Kind repokit.ErrRedirected.
+	ErrRedirected = repokit.NewError("pid: redirected", repokit.ErrRedirected)
+	// ErrUnregistered: the PID is new or reserved, not registered yet. Kind
+	// repokit.ErrNotFound.
+	ErrUnregistered = repokit.NewError("pid: not registered", repokit.ErrNotFound)
 	// ErrObjectMissing: the PID is registered but bound to no object, to an
-	// object of another type, or to a record that does not exist.
-	ErrObjectMissing = errors.New("pid: object missing")
+	// object of another type, or to a record that does not exist. Kind
+	// repokit.ErrNotFound.
+	ErrObjectMissing = repokit.NewError("pid: object missing", repokit.ErrNotFound)
 )
 
 // TransitionError reports an action the PID's status does not allow.
@@ -45,8 +55,9 @@ func (e *TransitionError) Error() string {
 		e.Action, e.Type, e.Value, e.From, e.From.Name(), e.To, e.To.Name())
 }
 
-// Is makes errors.Is(err, ErrInvalidTransition) true.
-func (e *TransitionError) Is(target error) bool { return target == ErrInvalidTransition }
+// Unwrap returns ErrInvalidTransition, so errors.Is matches it (and
+// repokit.ErrConflict).
+func (e *TransitionError) Unwrap() error { return ErrInvalidTransition }
 
 // RedirectedError is what resolving a redirected PID returns.
 type RedirectedError struct {
@@ -59,5 +70,6 @@ func (e *RedirectedError) Error() string {
 	return fmt.Sprintf("pid: %s:%s is redirected to %s:%s", e.PID.Type, e.PID.Value, e.Target.Type, e.Target.Value)
 }
 
-// Is makes errors.Is(err, ErrPIDRedirected) true.
-func (e *RedirectedError) Is(target error) bool { return target == ErrPIDRedirected }
+// Unwrap returns ErrRedirected, so errors.Is matches it (and
+// repokit.ErrRedirected).
+func (e *RedirectedError) Unwrap() error { return ErrRedirected }

@@ -126,7 +126,7 @@ func testCreateGet(t *testing.T, e *env) {
 
 	before := count(t, e.db, "records_pids")
 	_, err = e.pids.Create(ctx, "doi", "10.1234/abc")
-	wantErr(t, err, pid.ErrPIDExists)
+	wantErr(t, err, pid.ErrExists)
 	for _, bad := range []struct{ typ, val string }{
 		{"", "x"}, {"toolong", "x"}, {"doi", ""}, {"doi", strings.Repeat("v", 256)}, {"doi", "\xff"},
 	} {
@@ -146,7 +146,7 @@ func testCreateGet(t *testing.T, e *env) {
 		t.Fatalf("255-character value: %v", err)
 	}
 	_, err = e.pids.Get(ctx, "doi", "missing")
-	wantErr(t, err, pid.ErrPIDNotFound)
+	wantErr(t, err, pid.ErrNotFound)
 }
 
 // testTransitions checks every action from every status against Invenio's
@@ -188,7 +188,7 @@ func testTransitions(t *testing.T, e *env) {
 				got, gerr := e.pids.Get(ctx, "tt", v)
 				if a.name == "delete" && from == pid.StatusNew {
 					// A new PID was never visible: its row goes.
-					if p != nil || !errors.Is(gerr, pid.ErrPIDNotFound) {
+					if p != nil || !errors.Is(gerr, pid.ErrNotFound) {
 						t.Fatalf("delete of new PID left %+v, %v", got, gerr)
 					}
 					continue
@@ -212,7 +212,7 @@ func testTransitions(t *testing.T, e *env) {
 		}
 	}
 	_, err = e.pids.Reserve(ctx, "tt", "nope")
-	wantErr(t, err, pid.ErrPIDNotFound)
+	wantErr(t, err, pid.ErrNotFound)
 }
 
 func testAssign(t *testing.T, e *env) {
@@ -281,9 +281,9 @@ func testRedirect(t *testing.T, e *env) {
 	_, err = e.pids.Redirect(ctx, "rd", "new", "rd", "new")
 	wantErr(t, err, pid.ErrInvalid)
 	_, err = e.pids.Redirect(ctx, "rd", "new", "rd", "missing")
-	wantErr(t, err, pid.ErrPIDNotFound)
+	wantErr(t, err, pid.ErrNotFound)
 	_, err = e.pids.RedirectTarget(ctx, "rd", "new")
-	wantErr(t, err, pid.ErrPIDNotFound)
+	wantErr(t, err, pid.ErrNotFound)
 	redirects := count(t, e.db, "records_pid_redirects")
 	if _, err := e.pids.Delete(ctx, "rd", "old"); err != nil {
 		t.Fatal(err)
@@ -328,15 +328,15 @@ func testResolver(t *testing.T, e *env) {
 		v    string
 		errs []error
 	}{
-		{"missing", []error{pid.ErrPIDNotFound}},
-		{"new", []error{pid.ErrPIDUnregistered}},
-		{"reserved", []error{pid.ErrPIDUnregistered}},
-		{"gone", []error{pid.ErrPIDDeleted}},
-		{"moved", []error{pid.ErrPIDRedirected}},
+		{"missing", []error{pid.ErrNotFound}},
+		{"new", []error{pid.ErrUnregistered}},
+		{"reserved", []error{pid.ErrUnregistered}},
+		{"gone", []error{pid.ErrDeleted}},
+		{"moved", []error{pid.ErrRedirected}},
 		{"noobj", []error{pid.ErrObjectMissing}},
 		{"otherobj", []error{pid.ErrObjectMissing}},
 		{"dangling", []error{pid.ErrObjectMissing}},
-		{"recdeleted", []error{pid.ErrPIDDeleted, records.ErrDeleted}},
+		{"recdeleted", []error{pid.ErrDeleted, records.ErrDeleted}},
 	} {
 		_, rec, err := res.Resolve(ctx, "rs", c.v)
 		if rec != nil {
@@ -503,7 +503,7 @@ func testRollback(t *testing.T, e *env) {
 	_, err = e.recs.Get(ctx, rec.ID, records.IncludeDeleted())
 	wantErr(t, err, records.ErrNotFound)
 	_, err = e.pids.Get(ctx, "doi", "10.999/rollback")
-	wantErr(t, err, pid.ErrPIDNotFound)
+	wantErr(t, err, pid.ErrNotFound)
 	again, err := e.pids.MintRecid(ctx, pid.ObjectRecord, uuid.New())
 	if err != nil {
 		t.Fatal(err)

@@ -13,11 +13,15 @@ import (
 // Resolver turns a PID into the record it identifies, as Invenio's
 // resolver does, with one typed error per failure:
 //
-//	no such PID                         → ErrPIDNotFound      (HTTP 404)
-//	PID deleted, or its record deleted  → ErrPIDDeleted       (410 Gone)
-//	PID redirected                      → *RedirectedError    (301 to Target)
-//	PID new or reserved                 → ErrPIDUnregistered  (404)
-//	no object, or the record is missing → ErrObjectMissing    (404)
+//	no such PID                         → ErrNotFound       (HTTP 404)
+//	PID deleted, or its record deleted  → ErrDeleted        (410 Gone)
+//	PID redirected                      → *RedirectedError  (301 to Target)
+//	PID new or reserved                 → ErrUnregistered   (404)
+//	no object, or the record is missing → ErrObjectMissing  (404)
+//
+// Each matches its repokit error kind (repokit.ErrNotFound,
+// repokit.ErrDeleted, repokit.ErrRedirected), which httperr maps to these
+// statuses.
 type Resolver struct {
 	pids       *Store
 	records    *records.Store
@@ -43,7 +47,7 @@ func (r *Resolver) Resolve(ctx context.Context, pidType, value string) (*PID, *r
 	}
 	switch p.Status {
 	case StatusDeleted:
-		return p, nil, fmt.Errorf("%w: %s", ErrPIDDeleted, p)
+		return p, nil, fmt.Errorf("%w: %s", ErrDeleted, p)
 	case StatusRedirected:
 		target, err := r.pids.target(ctx, r.pids.querier(), p)
 		if err != nil {
@@ -51,7 +55,7 @@ func (r *Resolver) Resolve(ctx context.Context, pidType, value string) (*PID, *r
 		}
 		return p, nil, &RedirectedError{PID: p, Target: target}
 	case StatusNew, StatusReserved:
-		return p, nil, fmt.Errorf("%w: %s is %s", ErrPIDUnregistered, p, p.Status.Name())
+		return p, nil, fmt.Errorf("%w: %s is %s", ErrUnregistered, p, p.Status.Name())
 	}
 	if !p.Assigned() || p.ObjectType != r.objectType {
 		return p, nil, fmt.Errorf("%w: %s is bound to no %s", ErrObjectMissing, p, r.objectType)
@@ -59,8 +63,8 @@ func (r *Resolver) Resolve(ctx context.Context, pidType, value string) (*PID, *r
 	rec, err := r.records.Get(ctx, p.ObjectID)
 	switch {
 	case errors.Is(err, records.ErrDeleted):
-		// Matches both ErrPIDDeleted and records.ErrDeleted.
-		return p, nil, fmt.Errorf("%w: %s: %w", ErrPIDDeleted, p, err)
+		// Matches both ErrDeleted and records.ErrDeleted.
+		return p, nil, fmt.Errorf("%w: %s: %w", ErrDeleted, p, err)
 	case errors.Is(err, records.ErrNotFound):
 		return p, nil, fmt.Errorf("%w: %s: %w", ErrObjectMissing, p, err)
 	case err != nil:

@@ -212,7 +212,7 @@ func scanPID(sc scanner) (*PID, error) {
 func (s *Store) getRow(ctx context.Context, q sqldb.Querier, query string, args ...any) (*PID, error) {
 	p, err := scanPID(q.QueryRowxContext(ctx, query, args...))
 	if err == sql.ErrNoRows {
-		return nil, ErrPIDNotFound
+		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("pid: get: %w", err)

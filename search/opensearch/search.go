@@ -114,27 +114,15 @@ func refusal(err error) error {
 	return err
 }
 
-// refusedQuery is a QueryError (ErrBadQuery) that keeps the engine's error
-// for logs.
+// refusedQuery is a QueryError (ErrBadQuery; errors.As finds the
+// *search.QueryError) that keeps the engine's error for logs.
 type refusedQuery struct {
 	search.QueryError
 	cause error
 }
 
-func (r *refusedQuery) Error() string { return r.QueryError.Error() }
-func (r *refusedQuery) Unwrap() error { return r.cause }
-func (r *refusedQuery) Is(target error) bool {
-	return target == search.ErrBadQuery
-}
-
-// As lets errors.As find the *search.QueryError.
-func (r *refusedQuery) As(target any) bool {
-	if p, ok := target.(**search.QueryError); ok {
-		*p = &r.QueryError
-		return true
-	}
-	return false
-}
+func (r *refusedQuery) Error() string   { return r.QueryError.Error() }
+func (r *refusedQuery) Unwrap() []error { return []error{&r.QueryError, r.cause} }
 
 func toFacet(ab *aggBuckets) *search.FacetResult {
 	fr := &search.FacetResult{}

@@ -1,10 +1,10 @@
 package webdav
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 
+	"github.com/repokit/repokit"
 	"github.com/repokit/repokit/storage"
 )
 
@@ -20,8 +20,10 @@ var (
 	// ErrConnection: the connection failed or was closed mid-transfer.
 	// Matches storage.ErrUnavailable.
 	ErrConnection = fmt.Errorf("webdav: connection lost: %w", storage.ErrUnavailable)
-	// ErrAuth: the server refused the credentials (401, 403).
-	ErrAuth = errors.New("webdav: not authorized")
+	// ErrAuth: the server refused the credentials (401, 403). Kind
+	// repokit.ErrUnavailable: the storage is unusable until its
+	// configuration is fixed, which is no refusal of the end user.
+	ErrAuth = repokit.NewError("webdav: not authorized", repokit.ErrUnavailable)
 )
 
 // StatusError is an unexpected HTTP answer of the WebDAV server. It matches

@@ -22,8 +22,10 @@ import (
 
 // Harness describes one store/broker combination.
 type Harness struct {
-	// Dialect of the SQL store; each test gets a fresh database.
-	Dialect sqldb.Dialect
+	// Dialect of the SQL store: "sqlite" (or ""), "postgres" or "mysql";
+	// each test gets a fresh database (on the server named by
+	// REPOKIT_TEST_POSTGRES_URL or REPOKIT_TEST_MYSQL_URL, skipped if unset).
+	Dialect string
 	// BrokerURL, when not empty, makes every client deliver through the
 	// broker opened from this URL (its driver must be imported by the test
 	// binary). Each test gets its own names: the suite appends them with
@@ -57,12 +59,16 @@ type env struct {
 
 func newEnv(t *testing.T, h Harness) *env {
 	t.Helper()
-	u := sqldbtest.FreshURL(t, h.Dialect)
+	d := sqldb.Dialect(h.Dialect)
+	if d == "" {
+		d = sqldb.SQLite
+	}
+	u := sqldbtest.FreshURL(t, d)
 	db, err := sqldb.Open(context.Background(), u)
 	if err != nil {
-		t.Fatalf("open %s: %v", h.Dialect, err)
+		t.Fatalf("open %s: %v", d, err)
 	}
-	if h.Dialect != sqldb.SQLite {
+	if d != sqldb.SQLite {
 		db.SetMaxOpenConns(32)
 	}
 	t.Cleanup(func() { db.Close() })

@@ -39,7 +39,7 @@ func TestJetStream(t *testing.T) {
 		},
 	}
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
-		h.Dialect = d
+		h.Dialect = string(d)
 		taskstest.Run(t, h)
 	})
 }

@@ -25,7 +25,7 @@ func TestMem(t *testing.T) {
 		if d != sqldb.SQLite && os.Getenv("REPOKIT_TASKS_FULL_MATRIX") != "1" {
 			t.Skip("mem broker runs on SQLite only unless REPOKIT_TASKS_FULL_MATRIX=1")
 		}
-		taskstest.Run(t, taskstest.Harness{Dialect: d, BrokerURL: "mem://tasks?ackdeadline=5s", NameParam: "prefix", Unordered: true})
+		taskstest.Run(t, taskstest.Harness{Dialect: string(d), BrokerURL: "mem://tasks?ackdeadline=5s", NameParam: "prefix", Unordered: true})
 	})
 }
 
@@ -47,7 +47,7 @@ func TestRabbit(t *testing.T) {
 		},
 	}
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
-		h.Dialect = d
+		h.Dialect = string(d)
 		taskstest.Run(t, h)
 	})
 }

@@ -93,7 +93,7 @@ func TestConformance(t *testing.T) {
 		},
 	}
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
-		h.Dialect = d
+		h.Dialect = string(d)
 		taskstest.Run(t, h)
 	})
 }
