@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -68,17 +67,16 @@ func (s *Store) CreateMany(ctx context.Context, docs []json.RawMessage) ([]*Reco
 	return out, nil
 }
 
+// insertBatch writes recs with one multi-row INSERT: one row per record,
+// the history table is not touched (revision 0 is the current row).
 func (c *core) insertBatch(ctx context.Context, tx *sqlx.Tx, recs []*Record, now any) error {
 	query := c.q.bulkFull
 	if len(recs) != bulkRows {
-		query = bulkInsert(c.db, c.d, len(recs))
+		query = bulkInsert(c.db, len(recs))
 	}
-	ids := make([]string, len(recs))
-	docs := make([]string, len(recs))
 	args := make([]any, 0, 4*len(recs))
-	for i, r := range recs {
-		ids[i], docs[i] = r.ID.String(), string(r.JSON)
-		args = append(args, ids[i], docs[i], now, now)
+	for _, r := range recs {
+		args = append(args, r.ID.String(), string(r.JSON), now, now)
 	}
 	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		if sqldb.IsUniqueViolation(err) {
@@ -86,43 +84,5 @@ func (c *core) insertBatch(ctx context.Context, tx *sqlx.Tx, recs []*Record, now
 		}
 		return fmt.Errorf("records: bulk create: %w", err)
 	}
-	if c.q.insertWritesRev {
-		return nil
-	}
-	args = args[:0]
-	if c.d == sqldb.MySQL {
-		// copy the rows just written: the JSON is not sent and parsed twice
-		for i := range recs {
-			args = append(args, ids[i])
-		}
-		query = bulkRevisionsCopy(c.db, len(recs))
-	} else {
-		for i := range recs {
-			args = append(args, ids[i], docs[i], now)
-		}
-		query = c.q.bulkRevFull
-		if len(recs) != bulkRows {
-			query = bulkRevisions(c.db, len(recs))
-		}
-	}
-	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-		return fmt.Errorf("records: bulk create revisions: %w", err)
-	}
 	return nil
-}
-
-// bulkRevisionsCopy returns the insert of the revision-0 rows of n records
-// written by the multi-row insert just before in the same transaction,
-// copied inside the database (INSERT ... SELECT). Arguments: the n ids.
-func bulkRevisionsCopy(db *sqlx.DB, n int) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO records_revisions (record_id, revision, json, deleted, op, committed) SELECT id, 0, json, FALSE, 'create', created FROM records_metadata WHERE id IN (")
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('?')
-	}
-	b.WriteByte(')')
-	return db.Rebind(b.String())
 }
