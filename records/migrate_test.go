@@ -109,7 +109,9 @@ func TestMigrateFromV1(t *testing.T) {
 				{`{"t": "b"}`, false, records.OpUndelete}, {`{"t": "a"}`, false, records.OpRevert}},
 		}
 		t0 := time.Date(2025, 3, 1, 12, 0, 0, 123456000, time.UTC)
-		at := func(rec, rev int) time.Time { return t0.Add(time.Duration(rec)*time.Hour + time.Duration(rev)*time.Minute) }
+		at := func(rec, rev int) time.Time {
+			return t0.Add(time.Duration(rec)*time.Hour + time.Duration(rev)*time.Minute)
+		}
 		ids := make([]uuid.UUID, len(histories))
 		insRec := db.Rebind("INSERT INTO records_metadata (id, json, revision, created, updated, deleted) VALUES (?, ?, ?, ?, ?, ?)")
 		insRev := db.Rebind("INSERT INTO records_revisions (record_id, revision, json, deleted, op, committed) VALUES (?, ?, ?, ?, ?, ?)")
