@@ -371,6 +371,15 @@ func testCreateMany(t *testing.T, e *env) {
 		t.Fatalf("error %q does not name %q", err, want)
 	}
 	unchanged(t, e.db, before)
+	// Several bad documents (validated in parallel): the first one is named.
+	docs[1150] = docs[700]
+	docs[300] = json.RawMessage(`[]`)
+	_, err = e.s.CreateMany(ctx, docs)
+	wantErr(t, err, records.ErrInvalid)
+	if want := "document 300:"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q does not name %q", err, want)
+	}
+	unchanged(t, e.db, before)
 }
 
 func testWithTxCommit(t *testing.T, e *env) {
