@@ -23,7 +23,8 @@ const (
 // once per revision, and a create writes one row.
 const recordColumns = "id, json, revision, created, updated, deleted"
 
-// revisionColumns read a revision from either table, in scanRevision's order.
+// historyColumns and currentColumns read a revision from either table, in
+// scanRevision's order (the current revision was committed at updated).
 const (
 	historyColumns = "record_id, revision, json, deleted, op, committed"
 	currentColumns = "id, revision, json, deleted, op, updated"
