@@ -4,7 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
+	"runtime"
+	"sync"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -18,10 +19,8 @@ import (
 // error names its index and nothing is written. Create hooks run for each
 // record.
 func (s *Store) CreateMany(ctx context.Context, docs []json.RawMessage) ([]*Record, error) {
-	for i, doc := range docs {
-		if err := s.c.validate(doc); err != nil {
-			return nil, fmt.Errorf("records: document %d: %w", i, err)
-		}
+	if err := s.c.validateAll(docs); err != nil {
+		return nil, err
 	}
 	ids := make([]uuid.UUID, len(docs))
 	for i := range ids {
@@ -68,17 +67,56 @@ func (s *Store) CreateMany(ctx context.Context, docs []json.RawMessage) ([]*Reco
 	return out, nil
 }
 
+// validateParallelMin is the number of documents from which CreateMany
+// validates on every core: checking the JSON costs about as much CPU as the
+// database's insert of it.
+const validateParallelMin = 256
+
+// validateAll validates docs (in contiguous chunks, one per core, for large
+// batches) and returns the error of the invalid document of lowest index.
+func (c *core) validateAll(docs []json.RawMessage) error {
+	workers := min(runtime.GOMAXPROCS(0), len(docs)/(validateParallelMin/2))
+	if len(docs) < validateParallelMin || workers < 2 {
+		for i, doc := range docs {
+			if err := c.validate(doc); err != nil {
+				return fmt.Errorf("records: document %d: %w", i, err)
+			}
+		}
+		return nil
+	}
+	chunk := (len(docs) + workers - 1) / workers
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, len(docs))
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				if err := c.validate(docs[i]); err != nil {
+					errs[w] = fmt.Errorf("records: document %d: %w", i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err // chunks are in order: the lowest index
+		}
+	}
+	return nil
+}
+
+// insertBatch writes recs with one multi-row INSERT: one row per record,
+// the history table is not touched (revision 0 is the current row).
 func (c *core) insertBatch(ctx context.Context, tx *sqlx.Tx, recs []*Record, now any) error {
 	query := c.q.bulkFull
 	if len(recs) != bulkRows {
-		query = bulkInsert(c.db, c.d, len(recs))
+		query = bulkInsert(c.db, len(recs))
 	}
-	ids := make([]string, len(recs))
-	docs := make([]string, len(recs))
 	args := make([]any, 0, 4*len(recs))
-	for i, r := range recs {
-		ids[i], docs[i] = r.ID.String(), string(r.JSON)
-		args = append(args, ids[i], docs[i], now, now)
+	for _, r := range recs {
+		args = append(args, r.ID.String(), string(r.JSON), now, now)
 	}
 	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		if sqldb.IsUniqueViolation(err) {
@@ -86,43 +124,5 @@ func (c *core) insertBatch(ctx context.Context, tx *sqlx.Tx, recs []*Record, now
 		}
 		return fmt.Errorf("records: bulk create: %w", err)
 	}
-	if c.q.insertWritesRev {
-		return nil
-	}
-	args = args[:0]
-	if c.d == sqldb.MySQL {
-		// copy the rows just written: the JSON is not sent and parsed twice
-		for i := range recs {
-			args = append(args, ids[i])
-		}
-		query = bulkRevisionsCopy(c.db, len(recs))
-	} else {
-		for i := range recs {
-			args = append(args, ids[i], docs[i], now)
-		}
-		query = c.q.bulkRevFull
-		if len(recs) != bulkRows {
-			query = bulkRevisions(c.db, len(recs))
-		}
-	}
-	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-		return fmt.Errorf("records: bulk create revisions: %w", err)
-	}
 	return nil
-}
-
-// bulkRevisionsCopy returns the insert of the revision-0 rows of n records
-// written by the multi-row insert just before in the same transaction,
-// copied inside the database (INSERT ... SELECT). Arguments: the n ids.
-func bulkRevisionsCopy(db *sqlx.DB, n int) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO records_revisions (record_id, revision, json, deleted, op, committed) SELECT id, 0, json, FALSE, 'create', created FROM records_metadata WHERE id IN (")
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('?')
-	}
-	b.WriteByte(')')
-	return db.Rebind(b.String())
 }

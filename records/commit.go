@@ -12,9 +12,9 @@ import (
 // record (update, delete, undelete, revert): in a transaction it locks and
 // reads the current row, checks the expected revision, builds the next state
 // with next, runs the Before hooks (and validates an amended document), then
-// writes the row with UPDATE ... WHERE id = ? AND revision = ? (zero rows
-// means a concurrent commit won: ErrConflict) and the history row, and runs
-// the After hooks.
+// moves the current row into the history and writes the new one with
+// UPDATE ... WHERE id = ? AND revision = ? (zero rows means a concurrent
+// commit won: ErrConflict), and runs the After hooks.
 func (s *Store) commit(ctx context.Context, op Op, id uuid.UUID, expected *int64,
 	next func(tx *sqlx.Tx, prev *Record) (*Record, error)) (*Record, error) {
 	var out *Record
@@ -52,29 +52,35 @@ func (s *Store) commit(ctx context.Context, op Op, id uuid.UUID, expected *int64
 	return out, nil
 }
 
-// write stores rec over the row at revision prevRev and appends its history
-// row. Zero rows updated means the revision moved: ErrConflict.
+// write moves the current row (at revision prevRev) into the history and
+// stores rec in its place. The copy is made inside the database, so the
+// previous document is not sent back. Zero rows copied or updated means the
+// revision moved: ErrConflict.
 func (c *core) write(ctx context.Context, tx *sqlx.Tx, op Op, rec *Record, prevRev int64) error {
 	id, doc := rec.ID.String(), string(rec.JSON)
+	if !c.q.updateCopies {
+		n, err := rowsAffected(c.exec(ctx, tx, c.st.copyCurrent, id, prevRev))
+		if err != nil {
+			return fmt.Errorf("records: %s %s: history: %w", op, id, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: record %s changed concurrently (expected revision %d)", ErrConflict, id, prevRev)
+		}
+	}
 	var (
 		n   int64
 		err error
 	)
-	if c.q.updateWritesRev {
+	if c.q.updateCopies {
 		n, err = rowsAffected(c.exec(ctx, tx, c.st.update, doc, rec.Revision, rec.Updated, rec.Deleted, id, prevRev, string(op)))
 	} else {
-		n, err = rowsAffected(c.exec(ctx, tx, c.st.update, doc, rec.Revision, rec.Updated, rec.Deleted, id, prevRev))
+		n, err = rowsAffected(c.exec(ctx, tx, c.st.update, doc, rec.Revision, rec.Updated, rec.Deleted, string(op), id, prevRev))
 	}
 	if err != nil {
 		return fmt.Errorf("records: %s %s: %w", op, id, err)
 	}
 	if n == 0 {
 		return fmt.Errorf("%w: record %s changed concurrently (expected revision %d)", ErrConflict, id, prevRev)
-	}
-	if !c.q.updateWritesRev {
-		if _, err := c.exec(ctx, tx, c.st.insertRevision, id, rec.Revision, doc, rec.Deleted, string(op), rec.Updated); err != nil {
-			return fmt.Errorf("records: %s %s: history: %w", op, id, err)
-		}
 	}
 	return nil
 }

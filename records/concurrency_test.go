@@ -60,8 +60,38 @@ func testConcurrentUpdates(t *testing.T, e *env) {
 			}
 		}()
 	}
+	// A reader lists the revisions while the writers commit: each commit
+	// moves the current row into the history, and a listing must never miss
+	// or repeat a revision in between.
+	done := make(chan struct{})
+	readerErr := make(chan error, 1)
+	go func() {
+		defer close(readerErr)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			revs, err := e.s.Revisions(ctx, r.ID)
+			if err != nil {
+				readerErr <- err
+				return
+			}
+			for i, rev := range revs {
+				if rev.Revision != int64(i) {
+					readerErr <- fmt.Errorf("listing of %d revisions has revision %d at %d", len(revs), rev.Revision, i)
+					return
+				}
+			}
+		}
+	}()
 	close(start)
 	wg.Wait()
+	close(done)
+	if err := <-readerErr; err != nil {
+		t.Fatalf("concurrent Revisions: %v", err)
+	}
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)

@@ -13,8 +13,9 @@ import (
 
 // Create stores doc as a new record at revision 0 and returns it. The id is
 // a new UUIDv7 unless WithID gives one (a taken id fails with ErrConflict).
-// doc is validated before any SQL runs (see Validate). On PostgreSQL the
-// record and its first history row are written by one statement.
+// doc is validated before any SQL runs (see Validate). It is one INSERT of
+// one row: revision 0 is the record's current state, and moves into the
+// history table only when a later commit supersedes it.
 //
 // The returned record's JSON shares memory with doc.
 func (s *Store) Create(ctx context.Context, doc json.RawMessage, opts ...CreateOption) (*Record, error) {
@@ -32,10 +33,10 @@ func (s *Store) Create(ctx context.Context, doc json.RawMessage, opts ...CreateO
 			return nil, fmt.Errorf("records: new id: %w", err)
 		}
 	}
-	if s.tx == nil && s.c.q.insertWritesRev && !s.c.hooks.has(OpCreate) {
-		// On PostgreSQL the record and its revision 0 are written by one
-		// statement, which is a transaction of its own: with no hooks to
-		// run, no BEGIN/COMMIT round trips are needed.
+	if s.tx == nil && !s.c.hooks.has(OpCreate) {
+		// A create writes one row (revision 0 lives in records_metadata
+		// until the first commit copies it into the history): one statement,
+		// a transaction of its own, so no BEGIN/COMMIT round trips.
 		now := s.c.timestamp()
 		rec := &Record{ID: id, JSON: doc, Created: now, Updated: now}
 		if err := s.c.insert(ctx, nil, rec); err != nil {
@@ -93,20 +94,11 @@ func (c *core) beforeWrite(ctx context.Context, tx *sqlx.Tx, ev *Event) error {
 	return nil
 }
 
-// insert writes a new record and its revision 0 (tx may be nil only on
-// PostgreSQL, where it is one statement).
+// insert writes a new record at revision 0 (tx may be nil: it is one
+// statement).
 func (c *core) insert(ctx context.Context, tx *sqlx.Tx, r *Record) error {
-	id, doc := r.ID.String(), string(r.JSON)
-	var err error
-	if c.q.insertWritesRev {
-		_, err = c.exec(ctx, tx, c.st.insert, id, doc, r.Created)
-	} else {
-		_, err = c.exec(ctx, tx, c.st.insert, id, doc, r.Created, r.Updated)
-		if err == nil {
-			_, err = c.exec(ctx, tx, c.st.insertRevision, id, int64(0), doc, false, string(OpCreate), r.Created)
-		}
-	}
-	if err != nil {
+	id := r.ID.String()
+	if _, err := c.exec(ctx, tx, c.st.insert, id, string(r.JSON), r.Created, r.Updated); err != nil {
 		if sqldb.IsUniqueViolation(err) {
 			return fmt.Errorf("%w: record %s already exists", ErrConflict, id)
 		}

@@ -34,8 +34,10 @@ func testCreateGet(t *testing.T, e *env) {
 	}
 	jsonEqual(t, got.JSON, `{"title": "Hello", "n": 1, "nested": {"a": [1, 2, "x"]}}`)
 	after := snap(t, e.db)
-	if after.records != before.records+1 || after.revisions != before.revisions+1 {
-		t.Fatalf("rows %+v -> %+v, want one record and one revision more", before, after)
+	// Revision 0 is the record's row: the history holds only superseded
+	// revisions, so a create writes no history row (and no second copy).
+	if after.records != before.records+1 || after.revisions != before.revisions {
+		t.Fatalf("rows %+v -> %+v, want one record more and no history row", before, after)
 	}
 	revs, err := e.s.Revisions(ctx, r.ID)
 	if err != nil || len(revs) != 1 || revs[0].Revision != 0 || revs[0].Op != records.OpCreate || !revs[0].Committed.Equal(r.Created) {
@@ -208,8 +210,9 @@ func testPurge(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	after := snap(t, e.db)
-	if after.records != before.records-1 || after.revisions != before.revisions-2 {
-		t.Fatalf("rows %+v -> %+v, want 1 record and 2 revisions fewer", before, after)
+	// Revision 1 was the record's row; revision 0 was in the history.
+	if after.records != before.records-1 || after.revisions != before.revisions-1 {
+		t.Fatalf("rows %+v -> %+v, want 1 record and 1 history row fewer", before, after)
 	}
 	_, err := e.s.Get(ctx, r.ID, records.IncludeDeleted())
 	wantErr(t, err, records.ErrNotFound)
@@ -348,8 +351,8 @@ func testCreateMany(t *testing.T, e *env) {
 		t.Fatalf("CreateMany returned %d records", len(recs))
 	}
 	after := snap(t, e.db)
-	if after.records != before.records+len(docs) || after.revisions != before.revisions+len(docs) {
-		t.Fatalf("rows %+v -> %+v", before, after)
+	if after.records != before.records+len(docs) || after.revisions != before.revisions {
+		t.Fatalf("rows %+v -> %+v, want %d records more and no history rows", before, after, len(docs))
 	}
 	got := mustGet(t, e.s, recs[1000].ID)
 	jsonEqual(t, got.JSON, string(docs[1000]))
@@ -365,6 +368,15 @@ func testCreateMany(t *testing.T, e *env) {
 	_, err = e.s.CreateMany(ctx, docs)
 	wantErr(t, err, records.ErrSchema, records.ErrInvalid)
 	if want := "document 700"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q does not name %q", err, want)
+	}
+	unchanged(t, e.db, before)
+	// Several bad documents (validated in parallel): the first one is named.
+	docs[1150] = docs[700]
+	docs[300] = json.RawMessage(`[]`)
+	_, err = e.s.CreateMany(ctx, docs)
+	wantErr(t, err, records.ErrInvalid)
+	if want := "document 300:"; !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %q does not name %q", err, want)
 	}
 	unchanged(t, e.db, before)
@@ -463,7 +475,7 @@ func testMigrations(t *testing.T, e *env) {
 	if err := e.db.Get(&n, e.db.Rebind("SELECT COUNT(*) FROM repokit_migrations WHERE component = ?"), "records"); err != nil {
 		t.Fatal(err)
 	}
-	if n != 1 {
-		t.Fatalf("records migrations applied = %d, want 1", n)
+	if want := migrationCount(t, e.d); n != want {
+		t.Fatalf("records migrations applied = %d, want %d", n, want)
 	}
 }

@@ -7,8 +7,10 @@
 //     stale revision fails with ErrConflict instead of overwriting;
 //   - soft delete keeps the JSON, so deleted records can be inspected,
 //     reindexed and restored (Undelete); Purge removes a record for good;
-//   - every committed revision is kept in a history table (Revisions,
-//     Revision) and Revert makes a new revision from an old one;
+//   - every committed revision is kept (Revisions, Revision), each document
+//     stored once: the current revision is the record's row, and a commit
+//     moves the row it supersedes into a history table; Revert makes a new
+//     revision from an old one;
 //   - documents are checked before any SQL runs: valid JSON, an object, under
 //     a size limit, and valid against the JSON Schema named by its "$schema"
 //     when that schema is registered with the store;

@@ -66,22 +66,22 @@ func (c *core) queryRow(ctx context.Context, tx *sqlx.Tx, s *stmt, args ...any) 
 
 // statements are the prepared hot paths of a store.
 type statements struct {
-	get, getForUpdate, insert, insertRevision, update, updateOne *stmt
+	get, getForUpdate, insert, copyCurrent, update, updateOne *stmt
 }
 
 func newStatements(q queries) statements {
 	return statements{
-		get:            newStmt(q.get),
-		getForUpdate:   newStmt(q.getForUpdate),
-		insert:         newStmt(q.insert),
-		insertRevision: newStmt(q.insertRevision),
-		update:         newStmt(q.update),
-		updateOne:      newStmt(q.updateOne),
+		get:          newStmt(q.get),
+		getForUpdate: newStmt(q.getForUpdate),
+		insert:       newStmt(q.insert),
+		copyCurrent:  newStmt(q.copyCurrent),
+		update:       newStmt(q.update),
+		updateOne:    newStmt(q.updateOne),
 	}
 }
 
 func (st statements) all() []*stmt {
-	return []*stmt{st.get, st.getForUpdate, st.insert, st.insertRevision, st.update, st.updateOne}
+	return []*stmt{st.get, st.getForUpdate, st.insert, st.copyCurrent, st.update, st.updateOne}
 }
 
 // Close releases the store's prepared statements, and closes the database

@@ -15,25 +15,43 @@ const (
 	bulkBytes = 4 << 20
 )
 
+// The schema (migration 0002): records_metadata holds every record's current
+// revision, with the op that made it (its commit time is the record's
+// updated time); records_revisions holds only the superseded revisions. A
+// commit copies the current row into the history (inside the database, in
+// the same transaction) before it overwrites it, so each document is stored
+// once per revision, and a create writes one row.
 const recordColumns = "id, json, revision, created, updated, deleted"
+
+// historyColumns and currentColumns read a revision from either table, in
+// scanRevision's order (the current revision was committed at updated).
+const (
+	historyColumns = "record_id, revision, json, deleted, op, committed"
+	currentColumns = "id, revision, json, deleted, op, updated"
+)
 
 // queries holds every statement of the store, rebound for its dialect once.
 type queries struct {
-	// insert writes a new record; on PostgreSQL it also writes revision 0
-	// in the same statement (a data-modifying CTE: one round trip).
-	insert          string
-	insertWritesRev bool
-	insertRevision  string
-	get             string
-	getForUpdate    string
-	// update writes the new state when the revision still matches; on
-	// PostgreSQL it also writes the revision row.
-	update          string
-	updateWritesRev bool
-	// updateOne (PostgreSQL only) is a whole Update in one statement: the
-	// conditional UPDATE and the history row; it returns the created time,
-	// or no row when the record is missing, deleted or at another revision.
-	updateOne      string
+	// insert writes a new record (revision 0, op create): one row.
+	insert       string
+	get          string
+	getForUpdate string
+	// update writes the new state when the revision still matches. On
+	// PostgreSQL it also copies the current row into the history in the same
+	// statement (updateCopies); elsewhere copyCurrent runs first.
+	update       string
+	updateCopies bool
+	// copyCurrent copies the current row of a record at a revision into the
+	// history (arguments: id, revision).
+	copyCurrent string
+	// updateOne (PostgreSQL only) is a whole Update in one statement: it
+	// locks the row at the expected revision, copies it into the history and
+	// writes the new state; it returns the created time, or no row when the
+	// record is missing, deleted or at another revision.
+	updateOne string
+	// revisions and revision read the history and the current row as one
+	// statement (one snapshot), so a concurrent commit moving the current
+	// row into the history neither hides nor repeats a revision.
 	revisions      string
 	revision       string
 	refsFirst      string
@@ -42,17 +60,20 @@ type queries struct {
 	purgeRecord    string
 	getManyPrefix  string
 	bulkFull       string // multi-row insert of bulkRows records
-	bulkRevFull    string // multi-row insert of bulkRows revision rows
 }
 
 func buildQueries(db *sqlx.DB, d sqldb.Dialect) queries {
 	rb := db.Rebind
 	q := queries{
-		insertRevision: rb("INSERT INTO records_revisions (record_id, revision, json, deleted, op, committed) VALUES (?, ?, ?, ?, ?, ?)"),
-		get:            rb("SELECT " + recordColumns + " FROM records_metadata WHERE id = ?"),
-		getForUpdate:   rb("SELECT " + recordColumns + " FROM records_metadata WHERE id = ?" + sqldb.ForUpdate(d)),
-		revisions:      rb("SELECT record_id, revision, json, deleted, op, committed FROM records_revisions WHERE record_id = ? ORDER BY revision"),
-		revision:       rb("SELECT record_id, revision, json, deleted, op, committed FROM records_revisions WHERE record_id = ? AND revision = ?"),
+		insert:       rb("INSERT INTO records_metadata (id, json, revision, created, updated, deleted, op) VALUES (?, ?, 0, ?, ?, FALSE, 'create')"),
+		get:          rb("SELECT " + recordColumns + " FROM records_metadata WHERE id = ?"),
+		getForUpdate: rb("SELECT " + recordColumns + " FROM records_metadata WHERE id = ?" + sqldb.ForUpdate(d)),
+		copyCurrent: rb("INSERT INTO records_revisions (" + historyColumns + ") SELECT " + currentColumns +
+			" FROM records_metadata WHERE id = ? AND revision = ?"),
+		revisions: rb("SELECT " + historyColumns + " FROM records_revisions WHERE record_id = ?" +
+			" UNION ALL SELECT " + currentColumns + " FROM records_metadata WHERE id = ? ORDER BY revision"),
+		revision: rb("SELECT " + currentColumns + " FROM records_metadata WHERE id = ? AND revision = ?" +
+			" UNION ALL SELECT " + historyColumns + " FROM records_revisions WHERE record_id = ? AND revision = ?"),
 		refsFirst:      rb("SELECT id, revision, deleted, updated FROM records_metadata ORDER BY id LIMIT ?"),
 		refsAfter:      rb("SELECT id, revision, deleted, updated FROM records_metadata WHERE id > ? ORDER BY id LIMIT ?"),
 		purgeRevisions: rb("DELETE FROM records_revisions WHERE record_id = ?"),
@@ -60,66 +81,43 @@ func buildQueries(db *sqlx.DB, d sqldb.Dialect) queries {
 		getManyPrefix:  "SELECT " + recordColumns + " FROM records_metadata WHERE id IN (?)",
 	}
 	if d == sqldb.Postgres {
-		// $1 id, $2 json, $3 time.
-		q.insert = `WITH r AS (INSERT INTO records_metadata (id, json, revision, created, updated, deleted)
-VALUES ($1, $2, 0, $3, $3, FALSE) RETURNING id)
-INSERT INTO records_revisions (record_id, revision, json, deleted, op, committed)
-SELECT id, 0, $2, FALSE, 'create', $3 FROM r`
-		q.insertWritesRev = true
+		// The sub-statements of a WITH share one snapshot: h copies the row
+		// as it was before the UPDATE. The row is already locked by the
+		// caller's SELECT ... FOR UPDATE.
 		// $1 json, $2 new revision, $3 time, $4 deleted, $5 id, $6 expected revision, $7 op.
-		q.update = `WITH u AS (UPDATE records_metadata SET json = $1, revision = $2, updated = $3, deleted = $4
-WHERE id = $5 AND revision = $6 RETURNING id)
-INSERT INTO records_revisions (record_id, revision, json, deleted, op, committed)
-SELECT id, $2, $1, $4, $7, $3 FROM u`
-		q.updateWritesRev = true
+		q.update = `WITH h AS (INSERT INTO records_revisions (` + historyColumns + `)
+SELECT ` + currentColumns + ` FROM records_metadata WHERE id = $5 AND revision = $6)
+UPDATE records_metadata SET json = $1, revision = $2, updated = $3, deleted = $4, op = $7
+WHERE id = $5 AND revision = $6`
+		q.updateCopies = true
+		// old locks the row; if a concurrent commit moved it, the lock is
+		// taken on the newest version and the WHERE is checked again on it
+		// (READ COMMITTED), so old is empty unless that version is still at
+		// the expected revision, and h copies exactly the state u replaces.
 		// $1 json, $2 time, $3 id, $4 expected revision.
-		q.updateOne = `WITH u AS (UPDATE records_metadata SET json = $1, revision = revision + 1, updated = $2
-WHERE id = $3 AND revision = $4 AND NOT deleted RETURNING id, revision, created),
-h AS (INSERT INTO records_revisions (record_id, revision, json, deleted, op, committed)
-SELECT id, revision, $1, FALSE, 'update', $2 FROM u)
+		q.updateOne = `WITH old AS (SELECT ` + currentColumns + ` FROM records_metadata
+WHERE id = $3 AND revision = $4 AND NOT deleted FOR UPDATE),
+h AS (INSERT INTO records_revisions (` + historyColumns + `) SELECT ` + currentColumns + ` FROM old),
+u AS (UPDATE records_metadata m SET json = $1, revision = old.revision + 1, updated = $2, op = 'update'
+FROM old WHERE m.id = old.id RETURNING m.created)
 SELECT created FROM u`
 	} else {
-		q.insert = rb("INSERT INTO records_metadata (id, json, revision, created, updated, deleted) VALUES (?, ?, 0, ?, ?, FALSE)")
-		q.update = rb("UPDATE records_metadata SET json = ?, revision = ?, updated = ?, deleted = ? WHERE id = ? AND revision = ?")
+		q.update = rb("UPDATE records_metadata SET json = ?, revision = ?, updated = ?, deleted = ?, op = ? WHERE id = ? AND revision = ?")
 	}
-	q.bulkFull = bulkInsert(db, d, bulkRows)
-	if d != sqldb.Postgres {
-		q.bulkRevFull = bulkRevisions(db, bulkRows)
-	}
+	q.bulkFull = bulkInsert(db, bulkRows)
 	return q
 }
 
-// bulkInsert returns the multi-row insert of n new records. On PostgreSQL
-// it writes the revision rows in the same statement; elsewhere it is
-// followed by bulkRevisions. Arguments per record: id, json, time.
-func bulkInsert(db *sqlx.DB, d sqldb.Dialect, n int) string {
+// bulkInsert returns the multi-row insert of n new records (revision 0, op
+// create). Arguments per record: id, json, created, updated.
+func bulkInsert(db *sqlx.DB, n int) string {
 	var b strings.Builder
-	if d == sqldb.Postgres {
-		b.WriteString("WITH r AS (")
-	}
-	b.WriteString("INSERT INTO records_metadata (id, json, revision, created, updated, deleted) VALUES ")
+	b.WriteString("INSERT INTO records_metadata (id, json, revision, created, updated, deleted, op) VALUES ")
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?, ?, 0, ?, ?, FALSE)")
-	}
-	if d == sqldb.Postgres {
-		b.WriteString(" RETURNING id, json, created) INSERT INTO records_revisions (record_id, revision, json, deleted, op, committed) SELECT id, 0, json, FALSE, 'create', created FROM r")
-	}
-	return db.Rebind(b.String())
-}
-
-// bulkRevisions returns the multi-row insert of n revision-0 rows.
-// Arguments per record: id, json, time.
-func bulkRevisions(db *sqlx.DB, n int) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO records_revisions (record_id, revision, json, deleted, op, committed) VALUES ")
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("(?, 0, ?, FALSE, 'create', ?)")
+		b.WriteString("(?, ?, 0, ?, ?, FALSE, 'create')")
 	}
 	return db.Rebind(b.String())
 }

@@ -31,7 +31,8 @@ type Ref struct {
 	Updated  time.Time
 }
 
-// Revision is one committed state of a record, kept in the history table.
+// Revision is one committed state of a record: the current one (read from
+// the record itself) or a superseded one (kept in the history table).
 type Revision struct {
 	// RecordID is the record's id.
 	RecordID uuid.UUID

@@ -10,10 +10,10 @@ import (
 )
 
 // Revisions returns every committed revision of record id, oldest first
-// (revision 0 is the creation). A record that does not exist (or was
+// (revision 0 is the creation; the last is the record's current state). A record that does not exist (or was
 // purged) fails with ErrNotFound.
 func (s *Store) Revisions(ctx context.Context, id uuid.UUID) ([]*Revision, error) {
-	rows, err := s.querier().QueryxContext(ctx, s.c.q.revisions, id.String())
+	rows, err := s.querier().QueryxContext(ctx, s.c.q.revisions, id.String(), id.String())
 	if err != nil {
 		return nil, fmt.Errorf("records: revisions of %s: %w", id, err)
 	}
@@ -43,7 +43,7 @@ func (s *Store) Revision(ctx context.Context, id uuid.UUID, n int64) (*Revision,
 func (s *Store) revision(ctx context.Context, q interface {
 	QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row
 }, id uuid.UUID, n int64) (*Revision, error) {
-	r, err := scanRevision(q.QueryRowxContext(ctx, s.c.q.revision, id.String(), n))
+	r, err := scanRevision(q.QueryRowxContext(ctx, s.c.q.revision, id.String(), n, id.String(), n))
 	if err == sql.ErrNoRows {
 		return nil, fmt.Errorf("%w: record %s revision %d", ErrNotFound, id, n)
 	}

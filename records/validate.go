@@ -35,11 +35,15 @@ func (c *core) validate(doc []byte) error {
 		}
 		return errBadJSON
 	}
-	if !json.Valid(doc) {
-		return errBadJSON
-	}
-	if !utf8.Valid(doc) {
-		return errBadUTF8
+	if !validJSON(doc) {
+		// The fast check refused (or gave up on deep nesting): the standard
+		// checks decide, and tell which error it is.
+		if !json.Valid(doc) {
+			return errBadJSON
+		}
+		if !utf8.Valid(doc) {
+			return errBadUTF8
+		}
 	}
 	hasEscapes := bytes.Contains(doc, unicodeEsc)
 	if hasEscapes {
