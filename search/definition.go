@@ -36,7 +36,10 @@ type Field struct {
 	Path string    // dotted path, e.g. "metadata.title"
 	Type FieldType // portable type
 	// Positions reports whether phrase queries are supported (text fields,
-	// unless index_options is "docs" or "freqs").
+	// unless index_options is "docs" or "freqs"). Indexing without
+	// positions is much cheaper on long text (descriptions, abstracts);
+	// both engines then refuse a phrase or proximity query of more than one
+	// word on the field with ErrBadQuery, as OpenSearch does.
 	Positions bool
 	// Raw is the field's OpenSearch mapping as written.
 	Raw json.RawMessage
@@ -186,6 +189,11 @@ func walkProps(prefix string, props map[string]json.RawMessage, out *[]Field) er
 		t, err := portableType(p.Type)
 		if err != nil {
 			return fmt.Errorf("%w: field %s: %v", ErrInvalid, path, err)
+		}
+		switch p.IndexOptions {
+		case "", "docs", "freqs", "positions", "offsets":
+		default:
+			return fmt.Errorf("%w: field %s: index_options %q (want docs, freqs, positions or offsets)", ErrInvalid, path, p.IndexOptions)
 		}
 		*out = append(*out, Field{Path: path, Type: t, Raw: raw,
 			Positions: t == Text && p.IndexOptions != "docs" && p.IndexOptions != "freqs"})
