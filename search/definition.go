@@ -235,7 +235,8 @@ func (d Definition) FieldMap() (map[string]Field, error) {
 }
 
 // CheckAdditive reports ErrInvalid unless next keeps every field of d with
-// the same type (fields may only be added, as in OpenSearch).
+// the same type and index_options positions (fields may only be added, as
+// in OpenSearch).
 func (d Definition) CheckAdditive(next Definition) error {
 	old, err := d.FieldMap()
 	if err != nil {
@@ -252,6 +253,11 @@ func (d Definition) CheckAdditive(next Definition) error {
 		}
 		if g.Type != f.Type {
 			return fmt.Errorf("%w: mapping update changes type of %s from %s to %s (reindex instead)", ErrInvalid, p, f.Type, g.Type)
+		}
+		if g.Positions != f.Positions {
+			// documents already indexed keep what they were indexed with:
+			// phrases would silently miss them (OpenSearch refuses too)
+			return fmt.Errorf("%w: mapping update changes index_options of %s (reindex instead)", ErrInvalid, p)
 		}
 	}
 	return nil
