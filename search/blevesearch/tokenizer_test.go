@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+
+	"github.com/blevesearch/bleve/v2/analysis"
 )
 
 // The fast ASCII path must split exactly as bleve's unicode tokenizer
@@ -54,4 +56,32 @@ func FuzzWordsTokenizer(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkTokens(t, s) })
+}
+
+// BenchmarkWordsTokenizer tokenizes a ~2 KB ASCII description with bleve's
+// unicode tokenizer (baseline) and with the fast ASCII path (repokit).
+func BenchmarkWordsTokenizer(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var sb []byte
+	for range 280 {
+		n := 3 + r.IntN(7)
+		for range n {
+			sb = append(sb, byte('a'+r.IntN(26)))
+		}
+		sb = append(sb, ' ')
+	}
+	sb = append(sb, "Version 3.14, e-mail: a.b@c.org (2012)."...)
+	for _, c := range []struct {
+		name string
+		tok  interface {
+			Tokenize([]byte) analysis.TokenStream
+		}
+	}{{"baseline", unicodeTokenizer}, {"repokit", wordsTokenizer{}}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(sb)))
+			for b.Loop() {
+				c.tok.Tokenize(sb)
+			}
+		})
+	}
 }
