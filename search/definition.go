@@ -36,7 +36,10 @@ type Field struct {
 	Path string    // dotted path, e.g. "metadata.title"
 	Type FieldType // portable type
 	// Positions reports whether phrase queries are supported (text fields,
-	// unless index_options is "docs" or "freqs").
+	// unless index_options is "docs" or "freqs"). Indexing without
+	// positions is much cheaper on long text (descriptions, abstracts);
+	// both engines then refuse a phrase or proximity query of more than one
+	// word on the field with ErrBadQuery, as OpenSearch does.
 	Positions bool
 	// Raw is the field's OpenSearch mapping as written.
 	Raw json.RawMessage
@@ -187,6 +190,11 @@ func walkProps(prefix string, props map[string]json.RawMessage, out *[]Field) er
 		if err != nil {
 			return fmt.Errorf("%w: field %s: %v", ErrInvalid, path, err)
 		}
+		switch p.IndexOptions {
+		case "", "docs", "freqs", "positions", "offsets":
+		default:
+			return fmt.Errorf("%w: field %s: index_options %q (want docs, freqs, positions or offsets)", ErrInvalid, path, p.IndexOptions)
+		}
 		*out = append(*out, Field{Path: path, Type: t, Raw: raw,
 			Positions: t == Text && p.IndexOptions != "docs" && p.IndexOptions != "freqs"})
 	}
@@ -227,7 +235,8 @@ func (d Definition) FieldMap() (map[string]Field, error) {
 }
 
 // CheckAdditive reports ErrInvalid unless next keeps every field of d with
-// the same type (fields may only be added, as in OpenSearch).
+// the same type and index_options positions (fields may only be added, as
+// in OpenSearch).
 func (d Definition) CheckAdditive(next Definition) error {
 	old, err := d.FieldMap()
 	if err != nil {
@@ -244,6 +253,11 @@ func (d Definition) CheckAdditive(next Definition) error {
 		}
 		if g.Type != f.Type {
 			return fmt.Errorf("%w: mapping update changes type of %s from %s to %s (reindex instead)", ErrInvalid, p, f.Type, g.Type)
+		}
+		if g.Positions != f.Positions {
+			// documents already indexed keep what they were indexed with:
+			// phrases would silently miss them (OpenSearch refuses too)
+			return fmt.Errorf("%w: mapping update changes index_options of %s (reindex instead)", ErrInvalid, p)
 		}
 	}
 	return nil

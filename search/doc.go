@@ -29,8 +29,13 @@
 // (partial dates, epoch milliseconds), its missing-component rounding for
 // bounds and its date math (now-1y/y, 2016||/y). Wildcard, prefix and fuzzy
 // terms are bounded ([MaxExpansions], [MaxWildcards]) so that no query makes
-// the engine enumerate its dictionary without end. Every driver is held to
-// the same hits by the semantics suite of package searchtest.
+// the engine enumerate its dictionary without end. A text field mapped with
+// "index_options": "freqs" (or "docs") is indexed without term positions,
+// much cheaper for long text such as descriptions: its words are found and
+// scored, a phrase or proximity query of more than one word on it is an
+// ErrBadQuery (as in OpenSearch), and an unqualified phrase searches only
+// the default fields that have positions. Every driver is held to the same
+// hits by the semantics suite of package searchtest.
 //
 // [Searcher] turns a Request into an engine query with filters, facets
 // (post-filtered so the other facets keep their counts; off by default on

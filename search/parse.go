@@ -17,7 +17,9 @@ type Schema struct {
 	// (e.g. "metadata.title"). Only these fields can be queried; an unknown
 	// name is an ErrBadQuery. A nil map allows no field-qualified queries.
 	Fields map[string]string
-	// Default lists the field paths searched by unqualified terms.
+	// Default lists the field paths searched by unqualified terms. An
+	// unqualified phrase searches those of them indexed with positions
+	// (text fields without index_options docs/freqs, see Analysis).
 	Default []string
 	// Types gives the type of each path (usually from the index definition);
 	// unknown paths count as Text.
@@ -25,6 +27,8 @@ type Schema struct {
 	// Analysis gives, for text paths, what their analyzer does (lowercase,
 	// ASCII folding), used to normalize wildcard, prefix and fuzzy terms as
 	// OpenSearch's query_string does. Missing paths are lowercased only.
+	// An entry of type Text with Positions false (index_options docs or
+	// freqs) refuses phrase and proximity queries on that field.
 	Analysis map[string]Field
 	// Now is the clock of date math ("now-1y/y"); nil = time.Now.
 	Now func() time.Time
@@ -552,8 +556,25 @@ func (p *parser) parseValue(f *fieldCtx) (Query, error) {
 			if len(p.defaults()) == 0 {
 				return nil, p.errAt(t.pos, "no default search fields")
 			}
-			q = Phrase{Fields: p.defaults(), Text: t.text, Slop: slop}
+			// default fields indexed without positions cannot run
+			// phrases: the phrase searches the others
+			var fs []string
+			for _, d := range p.defaults() {
+				if p.positions(d) {
+					fs = append(fs, d)
+				}
+			}
+			if len(fs) == 0 {
+				if multiWord(t.text) {
+					return nil, p.errAt(t.pos, "phrase and proximity queries need a field indexed with positions; none of the default fields is")
+				}
+				fs = p.defaults()
+			}
+			q = Phrase{Fields: fs, Text: t.text, Slop: slop}
 		case f.typ == Text:
+			if multiWord(t.text) && !p.positions(f.path) {
+				return nil, p.errAt(t.pos, "field %s is indexed without positions: phrase and proximity queries are not supported on it", f.name)
+			}
 			q = Phrase{Field: f.path, Text: t.text, Slop: slop}
 		default:
 			if q, err = p.exact(t, f, t.text); err != nil {
@@ -703,6 +724,33 @@ func (p *parser) checkPattern(t token) error {
 		return p.errAt(t.pos, "more than %d wildcards in one term", MaxWildcards)
 	}
 	return nil
+}
+
+// positions reports whether text field path supports phrase queries: false
+// only for a field of the definition (Schema.Analysis entry of type Text)
+// indexed without positions (index_options docs or freqs).
+func (p *parser) positions(path string) bool {
+	if p.schema != nil {
+		if f, ok := p.schema.Analysis[path]; ok && f.Type == Text {
+			return f.Positions
+		}
+	}
+	return true
+}
+
+// multiWord reports whether a phrase certainly analyzes to more than one
+// token: two runs of letters or digits separated by white space (always a
+// token boundary). Other phrases are left to the engine, which refuses a
+// multi-token phrase on a field without positions and runs a single token
+// as a term, as OpenSearch does.
+func multiWord(s string) bool {
+	words := 0
+	for _, w := range strings.Fields(s) {
+		if strings.IndexFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 {
+			words++
+		}
+	}
+	return words > 1
 }
 
 func (p *parser) typeOf(path string) FieldType {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/repokit/repokit/search"
@@ -69,7 +70,16 @@ func (c *compiler) compile(q search.Query) (query.Query, error) {
 			return mq
 		}), nil
 	case search.Phrase:
+		if err := c.checkPositions(q); err != nil {
+			return nil, err
+		}
 		return perField(q.Field, q.Fields, func(f string) query.Query {
+			if !c.positions(f) {
+				// one token (checkPositions): a term, as OpenSearch runs it
+				mq := bleve.NewMatchQuery(q.Text)
+				mq.SetField(f)
+				return mq
+			}
 			if q.Slop > 0 {
 				return &slopPhraseQuery{Field: f, Text: q.Text, Slop: q.Slop, boost: 1}
 			}
@@ -153,6 +163,37 @@ func (c *compiler) compile(q search.Query) (query.Query, error) {
 	}
 	return nil, fmt.Errorf("%w: query node %T", search.ErrUnsupported, q)
 }
+
+// positions reports whether field f is indexed with term positions.
+func (c *compiler) positions(f string) bool {
+	fd, ok := c.fields[f]
+	return !ok || fd.Type != search.Text || fd.Positions
+}
+
+// checkPositions refuses a phrase of more than one token on a text field
+// indexed without positions (index_options docs/freqs), as OpenSearch does
+// ("field was indexed without position data"): bleve would silently match
+// nothing.
+func (c *compiler) checkPositions(q search.Phrase) error {
+	fs := q.Fields
+	if q.Field != "" {
+		fs = []string{q.Field}
+	}
+	for _, f := range fs {
+		if c.positions(f) {
+			continue
+		}
+		if len(wordTokenizer.Tokenize([]byte(q.Text))) > 1 {
+			return &search.QueryError{Param: "q", Pos: -1,
+				Msg: fmt.Sprintf("field %s is indexed without positions: phrase and proximity queries are not supported on it", f)}
+		}
+	}
+	return nil
+}
+
+// wordTokenizer is the tokenizer of every text analyzer (UAX#29 words):
+// the filters after it never change the number of tokens.
+var wordTokenizer = unicode.NewUnicodeTokenizer()
 
 func perField(field string, fields []string, mk func(string) query.Query) query.Query {
 	if field != "" {

@@ -8,7 +8,6 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
-	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 
 	"github.com/repokit/repokit/search"
@@ -28,7 +27,8 @@ const (
 )
 
 // Analyzers of text fields, matching OpenSearch's: "standard" is the
-// Unicode (UAX#29) word tokenizer with lowercasing and, unlike bleve's
+// Unicode (UAX#29) word tokenizer (bleve's, with a fast ASCII path, see
+// wordsTokenizerName) with lowercasing and, unlike bleve's
 // standard analyzer, no stop-word removal and no stemming; custom analyzers
 // of the standard tokenizer with the lowercase and/or asciifolding filters
 // map to the variants below.
@@ -59,7 +59,7 @@ func addAnalyzers(im *mapping.IndexMappingImpl) error {
 		name        string
 		lower, fold bool
 	}{{AnalyzerStandard, true, false}, {AnalyzerStandardFold, true, true}, {analyzerCase, false, false}, {analyzerCaseFold, false, true}} {
-		cfg := map[string]any{"type": custom.Name, "tokenizer": unicode.Name}
+		cfg := map[string]any{"type": custom.Name, "tokenizer": wordsTokenizerName}
 		if a.lower {
 			cfg["token_filters"] = []any{lowercase.Name}
 		}

@@ -32,6 +32,7 @@ var SemanticsDefinition = search.Definition{
 	Mappings: json.RawMessage(`{"properties": {
     "title": {"type": "text"},
     "folded": {"type": "text", "analyzer": "folding"},
+    "abstract": {"type": "text", "index_options": "freqs"},
     "doi": {"type": "keyword"},
     "tags": {"type": "keyword"},
     "size": {"type": "long"},
@@ -49,8 +50,8 @@ var semanticsDocs = map[string]string{
 	"d02": `{"title": "The history of modern science", "size": 1500000, "date": "2012-05", "tags": []}`,
 	"d03": `{"title": "Science of history", "doi": "", "size": 1000000, "date": "2016-07-14", "open": false}`,
 	"d04": `{"title": "Hans Müller on quantum theory", "folded": "Hans Müller on quantum theory", "doi": "10.1234/b", "date": "2016-01-01T10:00:00Z", "tags": ["physics", "quantum"]}`,
-	"d05": `{"title": "Dark matter in galaxies", "doi": null, "size": 2000, "date": "2017-01-01", "tags": ["astro"]}`,
-	"d06": `{"title": "Matter, dark", "size": 2000, "date": "2018-01-01T23:00:00Z", "tags": ["astro"]}`,
+	"d05": `{"title": "Dark matter in galaxies", "abstract": "Dark matter holds galaxies together", "doi": null, "size": 2000, "date": "2017-01-01", "tags": ["astro"]}`,
+	"d06": `{"title": "Matter, dark", "abstract": "Matter that is dark", "size": 2000, "date": "2018-01-01T23:00:00Z", "tags": ["astro"]}`,
 	"d07": `{"title": "Dark energy and matter", "size": 3000, "date": "2018-01-02", "tags": ["astro"]}`,
 	"d08": `{"title": "A quantum theroy", "folded": "Ærø Straße", "date": null}`,
 	"d09": `{"title": "The", "date": "2017-06", "size": 2000}`,
@@ -63,7 +64,7 @@ var semanticsNow = time.Date(2019, 3, 15, 12, 0, 0, 0, time.UTC)
 func semanticsConfig() search.SearchConfig {
 	return search.SearchConfig{
 		Schema: search.Schema{
-			Fields: map[string]string{"title": "title", "folded": "folded", "doi": "doi", "tags": "tags",
+			Fields: map[string]string{"title": "title", "folded": "folded", "abstract": "abstract", "doi": "doi", "tags": "tags",
 				"size": "size", "date": "date", "open": "open"},
 			Default: []string{"title"},
 			Now:     func() time.Time { return semanticsNow },
@@ -180,6 +181,17 @@ var SemanticsCases = []SemanticsCase{
 	{Q: strings.Repeat("title:*ab ", 200), Bad: true},
 	{Q: strings.Repeat("a* OR ", 600) + "b", Bad: true},
 	{Q: `"a b"~1000`, Bad: true},
+	// a text field indexed without positions (index_options freqs) finds
+	// words, and a one-word phrase as a word; a longer phrase or a
+	// proximity query is refused (OpenSearch: "field was indexed without
+	// position data"), never answered as if the words were adjacent
+	{Q: "abstract:dark", Want: []string{"d05", "d06"}},
+	{Q: `abstract:"Dark"`, Want: []string{"d05", "d06"}},
+	{Q: "abstract:(dark AND galaxies)", Want: []string{"d05"}},
+	{Q: `abstract:"dark matter"`, Bad: true},
+	{Q: `abstract:"matter dark"~3`, Bad: true},
+	{Q: `title:galaxies OR abstract:"dark matter"`, Bad: true},
+	{Q: `abstract:"dark-matter"`, Bad: true},
 }
 
 // SemanticsIndex creates index "things" of the semantics suite on e, fills
@@ -285,6 +297,20 @@ func testSemantics(t *testing.T, h Harness) {
 		if _, err := ix.Query(ctx, sp); !errors.Is(err, search.ErrInvalid) {
 			t.Errorf("spec from %d size %d: %v, want ErrInvalid", sp.From, sp.Size, err)
 		}
+	}
+	// a phrase built in code on a field without positions is refused by
+	// the engine too, alone or among other fields
+	for _, q := range []search.Query{
+		search.Phrase{Field: "abstract", Text: "dark matter"},
+		search.Phrase{Fields: []string{"title", "abstract"}, Text: "dark matter"},
+		search.Bool{Filter: []search.Query{search.Term{Field: "tags", Value: "astro"}}, Must: []search.Query{search.Phrase{Field: "abstract", Text: "that is", Slop: 2}}},
+	} {
+		if _, err := ix.Query(ctx, &search.Spec{Query: q, Size: 10}); !errors.Is(err, search.ErrBadQuery) {
+			t.Errorf("%+v on a field without positions: %v, want ErrBadQuery", q, err)
+		}
+	}
+	if res, err := ix.Query(ctx, &search.Spec{Query: search.Phrase{Field: "abstract", Text: "galaxies"}, Size: 10}); err != nil || len(res.Hits) != 1 || res.Hits[0].ID != "d05" {
+		t.Errorf("one-word phrase on a field without positions: %v %v, want d05", res, err)
 	}
 	// a facet on a text field is a configuration error
 	cfg := semanticsConfig()

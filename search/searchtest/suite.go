@@ -403,6 +403,9 @@ func testQueries(t *testing.T, h Harness) {
 		{"title:gamma", func(d TestDoc) bool { return has(d.Title, "gamma") }},
 		{`title:"gamma beta"`, func(d TestDoc) bool { return strings.Contains(strings.ToLower(d.Title), "gamma beta") }},
 		{`"beta gamma"`, func(d TestDoc) bool { return strings.Contains(strings.ToLower(d.Title), "beta gamma") }},
+		// an unqualified phrase searches the default fields indexed with
+		// positions (title), not description (index_options freqs)
+		{`"about beta"`, func(d TestDoc) bool { return false }},
 		{"title:gamma AND type:dataset", func(d TestDoc) bool { return has(d.Title, "gamma") && d.Type == "dataset" }},
 		{"title:gamma type:dataset", func(d TestDoc) bool { return has(d.Title, "gamma") && d.Type == "dataset" }},
 		{"title:gamma OR title:delta", func(d TestDoc) bool { return has(d.Title, "gamma") || has(d.Title, "delta") }},
@@ -465,7 +468,7 @@ func testBadQueries(t *testing.T, h Harness) {
 	}{
 		{"secret:s3cret", 0}, {"metadata.secret:x", 0}, {"title:(a", 8}, {`"open phrase`, 0},
 		{"a AND", 5}, {"OR b", 0}, {"year:abc", 5}, {"year:[1 TO", 10}, {"title:[a TO b]", 6},
-		{"a ) b", 2}, {"open:maybe", 5},
+		{"a ) b", 2}, {"open:maybe", 5}, {`description:"about alpha"`, 12}, {`title:x OR description:"a b"~2`, 23},
 	} {
 		_, err := s.Search(ctxT(t), &search.Request{Q: c.q})
 		var qe *search.QueryError

@@ -15,6 +15,8 @@ import (
 // standard tokenizer with the lowercase and asciifolding filters.
 type anaSpec struct {
 	lower, fold bool
+	// noPositions: index_options docs or freqs (no phrase queries)
+	noPositions bool
 }
 
 var standardAnalyzer = anaSpec{lower: true}
@@ -79,16 +81,21 @@ func analyzersOf(props map[string]any, prefix string, settings json.RawMessage, 
 				continue
 			}
 			an, _ := p["analyzer"].(string)
-			switch {
-			case an == "" || an == "standard":
-				out[path] = standardAnalyzer
-			default:
-				sp, ok := custom[an]
-				if !ok {
+			sp := standardAnalyzer
+			if an != "" && an != "standard" {
+				var ok bool
+				if sp, ok = custom[an]; !ok {
 					return errf(400, "mapper_parsing_exception", "analyzer [%s] has not been configured in mappings", an)
 				}
-				out[path] = sp
 			}
+			switch io, _ := p["index_options"].(string); io {
+			case "docs", "freqs":
+				sp.noPositions = true
+			case "", "positions", "offsets":
+			default:
+				return errf(400, "mapper_parsing_exception", "Unknown value [%s] for field [index_options] - accepted values are [docs, freqs, positions, offsets]", io)
+			}
+			out[path] = sp
 		}
 		return nil
 	}

@@ -86,6 +86,11 @@ func (s *Server) search(name string, q url.Values, body []byte) (int, any, *http
 			return 0, nil, e
 		}
 		for _, ix := range ixs {
+			for _, q := range []map[string]any{req.Query, req.PostFilter} {
+				if err := checkPhrases(q, ix); err != nil {
+					return 0, nil, errf(400, "search_phase_execution_exception", "%v", err)
+				}
+			}
 			ix.autoRefresh(s.RefreshInterval)
 			for _, d := range ix.visible {
 				docs = append(docs, src{d, ix})
@@ -755,6 +760,48 @@ func termMatch(d *doc, ix *index, f, want string) bool {
 		}
 	}
 	return false
+}
+
+// checkPhrases refuses, as OpenSearch does when it builds the query, a
+// phrase of more than one token on a text field indexed without positions
+// (index_options docs or freqs), wherever it sits in the query.
+func checkPhrases(q any, ix *index) error {
+	switch q := q.(type) {
+	case []any:
+		for _, x := range q {
+			if err := checkPhrases(x, ix); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for k, body := range q {
+			var fields []string
+			var text string
+			switch k {
+			case "match_phrase":
+				if f, spec, err := single(body); err == nil {
+					fields, text = []string{f}, toString(param(spec, "query"))
+				}
+			case "multi_match":
+				if m, ok := body.(map[string]any); ok && m["type"] == "phrase" {
+					fs, _ := m["fields"].([]any)
+					for _, f := range fs {
+						fields = append(fields, toString(f))
+					}
+					text = toString(m["query"])
+				}
+			}
+			for _, f := range fields {
+				if isText(ix.fields[f]) && ix.analyzer(f).noPositions && len(ix.terms(f, text)) > 1 {
+					return fmt.Errorf("failed to create query: field:[%s] was indexed without position data; cannot run PhraseQuery (phrase=%s:\"%s\")", f, f, text)
+				}
+			}
+			if err := checkPhrases(body, ix); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // textMatch scores a match (slop < 0, operator and) or a match_phrase with
