@@ -88,10 +88,10 @@ type Driver struct {
 
 type bidx struct {
 	name   string
-	mu     sync.Mutex   // serializes writes (version checks + batch)
-	rw     sync.RWMutex // searches hold it shared; close/reopen exclusive
-	idx    bleve.Index  // for searches: the only shard or an alias over them
-	shards []*shard     // replaced (reopened) holding mu and rw
+	mu     sync.Mutex              // serializes writes (version checks + batch)
+	rw     sync.RWMutex            // searches hold it shared; close/reopen exclusive
+	idx    bleve.Index             // for searches: the only shard or an alias over them
+	shards []*shard                // replaced (reopened) holding mu and rw
 	fields map[string]search.Field // guarded by mu
 }
 
