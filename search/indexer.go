@@ -404,12 +404,7 @@ func (ix *Indexer) consume(ctx context.Context, ts []*tasks.Task[IndexTask]) []e
 					}
 				}
 				ix.notifyIndexed(ctx, index, ps, results)
-				for j, r := range rs {
-					if r.Status == Applied && ops[j].Kind == OpDelete {
-						ix.deletesWritten(index) // tombstones.go
-						break
-					}
-				}
+				ix.afterBulk(index, ops, rs) // tombstones.go
 				continue
 			}
 		}

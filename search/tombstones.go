@@ -87,6 +87,17 @@ func (ix *Indexer) setupPurge(c tombConfig) {
 	ix.tomb = c
 }
 
+// afterBulk arms the purge of index when the bulk request wrote deletes
+// (consume).
+func (ix *Indexer) afterBulk(index string, ops []Op, rs []OpResult) {
+	for j, r := range rs {
+		if r.Status == Applied && ops[j].Kind == OpDelete {
+			ix.deletesWritten(index)
+			return
+		}
+	}
+}
+
 // deletesWritten arms the purge of index after a batch that wrote deletes
 // there (consume).
 func (ix *Indexer) deletesWritten(index string) {
