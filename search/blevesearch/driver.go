@@ -8,8 +8,8 @@
 // as soon as they are searchable (faster, for throw-away indices).
 // shards=N (default 1) creates new indices as N bleve indices, documents
 // routed by a hash of their id and searched in parallel (merged hits,
-// totals, sorting, cursors, facets and aggregations): on a machine with
-// free cores, a search of a large index takes about 1/N of the time.
+// totals, sorting, cursors, facets and aggregations). This pays only where
+// cores are idle during a search (see docs/scale.md).
 // Existing indices keep the number of shards they were created with.
 //
 // Each concrete index is a bleve index in <dir>/<name>; aliases live in
