@@ -17,6 +17,7 @@ type Engine struct {
 	prefix string
 	log    *slog.Logger
 	now    func() time.Time
+	holds  holds // tombstones.go: reindexes in progress
 }
 
 // Option configures an Engine.

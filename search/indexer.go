@@ -70,6 +70,8 @@ type Indexer struct {
 	indices map[string]*Index
 
 	afterIndex AfterIndexFunc // indexer_notify.go
+	tomb       tombConfig     // tombstones.go
+	timers     purgeTimers    // tombstones.go
 }
 
 // IndexerOption configures an Indexer.
@@ -87,6 +89,7 @@ type indexerConfig struct {
 	maxAttempts int
 	log         *slog.Logger
 	afterIndex  AfterIndexFunc // indexer_notify.go
+	tomb        tombConfig     // tombstones.go
 }
 
 // IndexName sets the default index (name without prefix; default "records").
@@ -161,6 +164,7 @@ func NewIndexer(engine *Engine, tc *tasks.Client, opts ...IndexerOption) *Indexe
 	if c.maxAttempts > 0 {
 		ix.enqOpts = append(ix.enqOpts, tasks.MaxAttempts(c.maxAttempts))
 	}
+	ix.setupPurge(c.tomb) // tombstones.go
 	tasks.RegisterBatch(tc, c.taskType, ix.consume,
 		tasks.BatchSize(c.batchSize), tasks.BatchWait(c.batchWait), tasks.Concurrency(c.concurrency))
 	return ix
@@ -400,6 +404,7 @@ func (ix *Indexer) consume(ctx context.Context, ts []*tasks.Task[IndexTask]) []e
 					}
 				}
 				ix.notifyIndexed(ctx, index, ps, results)
+				ix.afterBulk(index, ops, rs) // tombstones.go
 				continue
 			}
 		}

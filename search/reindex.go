@@ -39,6 +39,7 @@ func ReindexBatch(n int) ReindexOption { return func(o *reindexOpts) { o.batch =
 // two copies can leave an orphan in the new one; the drift check of
 // [Indexer] reports and repairs it.
 func (ix *Index) Reindex(ctx context.Context, def Definition, opts ...ReindexOption) error {
+	defer ix.e.holds.hold()() // tombstones.go: the catch-up copies documents read earlier
 	o := reindexOpts{batch: 500}
 	for _, f := range opts {
 		f(&o)

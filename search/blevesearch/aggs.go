@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/geo"
 	"github.com/blevesearch/bleve/v2/numeric"
 	bsearch "github.com/blevesearch/bleve/v2/search"
@@ -86,17 +87,19 @@ func (d *Driver) aggregate(ctx context.Context, name string, q search.Query, agg
 		if err != nil {
 			return nil, 0, err
 		}
-		ds, err := collectValues(ctx, b, notTombstone(bq), fields, search.AggFields(aggs))
-		if err != nil {
-			return nil, 0, err
+		for _, sh := range b.shards { // read under b.rw (held since parts)
+			ds, err := collectValues(ctx, sh.idx, notTombstone(bq), fields, search.AggFields(aggs))
+			if err != nil {
+				return nil, 0, err
+			}
+			docs = append(docs, ds...)
 		}
-		docs = append(docs, ds...)
 	}
 	return search.EvalAggs(aggs, fields, docs), len(docs), nil
 }
 
-func collectValues(ctx context.Context, b *bidx, bq query.Query, fields map[string]search.Field, names []string) ([]*search.AggDoc, error) {
-	adv, err := b.idx.Advanced()
+func collectValues(ctx context.Context, idx bleve.Index, bq query.Query, fields map[string]search.Field, names []string) ([]*search.AggDoc, error) {
+	adv, err := idx.Advanced()
 	if err != nil {
 		return nil, fmt.Errorf("blevesearch: aggregations: %w", err)
 	}
@@ -105,7 +108,7 @@ func collectValues(ctx context.Context, b *bidx, bq query.Query, fields map[stri
 		return nil, fmt.Errorf("blevesearch: aggregations: %w", err)
 	}
 	defer r.Close()
-	sr, err := bq.Searcher(ctx, r, b.idx.Mapping(), bsearch.SearcherOptions{Score: "none"})
+	sr, err := bq.Searcher(ctx, r, idx.Mapping(), bsearch.SearcherOptions{Score: "none"})
 	if err != nil {
 		return nil, fmt.Errorf("blevesearch: aggregations: %w", err)
 	}

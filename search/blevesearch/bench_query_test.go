@@ -40,7 +40,7 @@ func benchIndex(b *testing.B) (*search.Index, bleve.Index) {
 		}
 		docs := makeDocs(benchDocs())
 		start := time.Now()
-		e, err := search.Open(ctx, "bleve://"+dir+"/rk?sync=false")
+		e, err := search.Open(ctx, "bleve://"+dir+"/rk?sync=false"+benchShards())
 		if err != nil {
 			queryIndexErr = err
 			return
@@ -82,7 +82,7 @@ func benchIndex(b *testing.B) (*search.Index, bleve.Index) {
 			queryIndexErr = err
 			return
 		}
-		if e, err = search.Open(ctx, "bleve://"+dir+"/rk"); err != nil {
+		if e, err = search.Open(ctx, "bleve://"+dir+"/rk?"+benchShards()); err != nil {
 			queryIndexErr = err
 			return
 		}
@@ -123,6 +123,16 @@ func percentiles(b *testing.B, lat []time.Duration) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// benchShards is the shards URL option of the RepoKit index of the query
+// benchmarks: REPOKIT_BENCH_SHARDS=N (default 1).
+func benchShards() string {
+	if n := os.Getenv("REPOKIT_BENCH_SHARDS"); n != "" {
+		return "&shards=" + n
+	}
+	return ""
 }
 
 // BenchmarkZenodoQuery: a Zenodo-like search — two words of text, two

@@ -1,11 +1,16 @@
 // Package blevesearch is the embedded search driver over
 // github.com/blevesearch/bleve/v2, registered for URLs
 //
-//	bleve:///abs/path/dir[?prefix=app-][&sync=false]
+//	bleve:///abs/path/dir[?prefix=app-][&sync=false][&shards=N]
 //
 // Writes return once bleve has persisted them (its persisted callback), so
 // that an acknowledged index operation survives a crash; sync=false returns
 // as soon as they are searchable (faster, for throw-away indices).
+// shards=N (default 1) creates new indices as N bleve indices, documents
+// routed by a hash of their id and searched in parallel (merged hits,
+// totals, sorting, cursors, facets and aggregations). This pays only where
+// cores are idle during a search (see docs/scale.md).
+// Existing indices keep the number of shards they were created with.
 //
 // Each concrete index is a bleve index in <dir>/<name>; aliases live in
 // <dir>/manifest.json (bleve has none) and reads through an alias use a
@@ -13,8 +18,10 @@
 // every document, and a delete leaves a tombstone document with its revision
 // (excluded from every search), both written in the same bleve batch as the
 // change and checked under a per-index lock, so the external_gte rule of
-// OpenSearch holds. Tombstones are kept until the index is deleted or
-// reindexed (OpenSearch forgets them after index.gc_deletes).
+// OpenSearch holds. Tombstones carry the time they were written and are
+// deleted by PurgeTombstones once no older write can arrive (the outbox
+// indexer calls it, see search.Indexer); while an index holds none, searches
+// skip the tombstone exclusion.
 package blevesearch
 
 import (
@@ -50,6 +57,13 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
+		if v := u.Query().Get("shards"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 64 {
+				return nil, fmt.Errorf("%w: shards=%q (a number from 1 to 64)", search.ErrInvalid, v)
+			}
+			d.shards = n
+		}
 		if v := u.Query().Get("sync"); v != "" {
 			on, err := strconv.ParseBool(v)
 			if err != nil {
@@ -64,6 +78,7 @@ func init() {
 // Driver is the bleve search driver.
 type Driver struct {
 	noSync bool // sync=false: acknowledge writes before they are on disk
+	shards int  // shards of new indices (0 or 1: one bleve index)
 	root   string
 	mu     sync.Mutex // guards man, open, closed
 	man    *manifest
@@ -73,10 +88,15 @@ type Driver struct {
 
 type bidx struct {
 	name   string
-	mu     sync.Mutex   // serializes writes (version checks + batch)
-	rw     sync.RWMutex // searches hold it shared; close/reopen exclusive
-	idx    bleve.Index
+	mu     sync.Mutex              // serializes writes (version checks + batch)
+	rw     sync.RWMutex            // searches hold it shared; close/reopen exclusive
+	idx    bleve.Index             // for searches: the only shard or an alias over them
+	shards []*shard                // replaced (reopened) holding mu and rw
 	fields map[string]search.Field // guarded by mu
+}
+
+func newBidx(name string, ss []*shard, fields map[string]search.Field) *bidx {
+	return &bidx{name: name, idx: searchIndex(name, ss), shards: ss, fields: fields}
 }
 
 // New opens (creating if needed) a bleve search root directory.
@@ -106,16 +126,15 @@ func (d *Driver) getLocked(name string) (*bidx, error) {
 	if _, ok := d.man.Indices[name]; !ok {
 		return nil, fmt.Errorf("%w: index %s", search.ErrNotFound, name)
 	}
-	idx, err := bleve.Open(d.path(name))
+	fm, err := d.man.Indices[name].FieldMap()
+	if err != nil {
+		return nil, err
+	}
+	ss, err := openShards(d.path(name), d.man.Shards[name])
 	if err != nil {
 		return nil, fmt.Errorf("blevesearch: open %s: %w", name, err)
 	}
-	fm, err := d.man.Indices[name].FieldMap()
-	if err != nil {
-		idx.Close()
-		return nil, err
-	}
-	b := &bidx{name: name, idx: idx, fields: fm}
+	b := newBidx(name, ss, fm)
 	d.open[name] = b
 	return b, nil
 }
@@ -175,19 +194,23 @@ func (d *Driver) CreateIndex(ctx context.Context, name string, def search.Defini
 		return fmt.Errorf("%w: alias %s", search.ErrExists, name)
 	}
 	_ = os.RemoveAll(d.path(name)) // leftovers of a crash before the manifest was saved
-	idx, err := bleve.New(d.path(name), im)
+	ss, err := createShards(d.path(name), d.shards, im)
 	if err != nil {
+		os.RemoveAll(d.path(name))
 		return fmt.Errorf("blevesearch: create %s: %w", name, err)
 	}
 	m := d.man.clone()
 	m.Indices[name] = def
+	if d.shards > 1 {
+		m.Shards[name] = d.shards
+	}
 	if err := m.save(d.root); err != nil {
-		idx.Close()
+		closeShards(ss)
 		os.RemoveAll(d.path(name))
 		return err
 	}
 	d.man = m
-	d.open[name] = &bidx{name: name, idx: idx, fields: fm}
+	d.open[name] = newBidx(name, ss, fm)
 	return nil
 }
 
@@ -203,6 +226,7 @@ func (d *Driver) DeleteIndex(ctx context.Context, name string) error {
 	}
 	m := d.man.clone()
 	delete(m.Indices, name)
+	delete(m.Shards, name)
 	for a, cs := range m.Aliases {
 		var keep []string
 		for _, c := range cs {
@@ -223,7 +247,7 @@ func (d *Driver) DeleteIndex(ctx context.Context, name string) error {
 	if b, ok := d.open[name]; ok {
 		b.mu.Lock()
 		b.rw.Lock()
-		b.idx.Close()
+		closeShards(b.shards)
 		b.rw.Unlock()
 		b.mu.Unlock()
 		delete(d.open, name)
@@ -316,18 +340,20 @@ func (d *Driver) PutMapping(ctx context.Context, name string, def search.Definit
 	defer b.mu.Unlock()
 	b.rw.Lock()
 	defer b.rw.Unlock()
-	if err := b.idx.SetInternal(util.MappingInternalKey, mb); err != nil {
-		return fmt.Errorf("blevesearch: store mapping: %w", err)
+	for _, s := range b.shards {
+		if err := s.idx.SetInternal(util.MappingInternalKey, mb); err != nil {
+			return fmt.Errorf("blevesearch: store mapping: %w", err)
+		}
 	}
-	if err := b.idx.Close(); err != nil {
+	if err := closeShards(b.shards); err != nil {
 		return err
 	}
-	idx, err := bleve.Open(d.path(name))
+	ss, err := openShards(d.path(name), d.man.Shards[name])
 	if err != nil {
 		delete(d.open, name)
 		return fmt.Errorf("blevesearch: reopen %s after mapping update: %w", name, err)
 	}
-	b.idx, b.fields = idx, fm
+	b.idx, b.shards, b.fields = searchIndex(name, ss), ss, fm
 	m := d.man.clone()
 	m.Indices[name] = def
 	if err := m.save(d.root); err != nil {
@@ -356,7 +382,7 @@ func (d *Driver) Close() error {
 	for _, b := range d.open {
 		b.mu.Lock()
 		b.rw.Lock()
-		errs = append(errs, b.idx.Close())
+		errs = append(errs, closeShards(b.shards))
 		b.rw.Unlock()
 		b.mu.Unlock()
 	}

@@ -15,12 +15,15 @@ import (
 type manifest struct {
 	Indices map[string]search.Definition `json:"indices"`
 	Aliases map[string][]string          `json:"aliases"`
+	// Shards is the number of bleve indices of a concrete index created
+	// with shards=N (absent: one)
+	Shards map[string]int `json:"shards,omitempty"`
 }
 
 const manifestFile = "manifest.json"
 
 func loadManifest(root string) (*manifest, error) {
-	m := &manifest{Indices: map[string]search.Definition{}, Aliases: map[string][]string{}}
+	m := &manifest{Indices: map[string]search.Definition{}, Aliases: map[string][]string{}, Shards: map[string]int{}}
 	b, err := os.ReadFile(filepath.Join(root, manifestFile))
 	if os.IsNotExist(err) {
 		return m, nil
@@ -36,6 +39,9 @@ func loadManifest(root string) (*manifest, error) {
 	}
 	if m.Aliases == nil {
 		m.Aliases = map[string][]string{}
+	}
+	if m.Shards == nil {
+		m.Shards = map[string]int{}
 	}
 	return m, nil
 }
@@ -76,12 +82,15 @@ func (m *manifest) save(root string) error {
 }
 
 func (m *manifest) clone() *manifest {
-	c := &manifest{Indices: map[string]search.Definition{}, Aliases: map[string][]string{}}
+	c := &manifest{Indices: map[string]search.Definition{}, Aliases: map[string][]string{}, Shards: map[string]int{}}
 	for k, v := range m.Indices {
 		c.Indices[k] = v
 	}
 	for k, v := range m.Aliases {
 		c.Aliases[k] = append([]string(nil), v...)
+	}
+	for k, v := range m.Shards {
+		c.Shards[k] = v
 	}
 	return c
 }

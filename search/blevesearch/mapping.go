@@ -121,6 +121,7 @@ func Mapping(def search.Definition) (*mapping.IndexMappingImpl, error) {
 	tomb.IncludeInAll = false
 	tomb.DocValues = false
 	root.AddFieldMappingsAt(TombstoneField, tomb)
+	addTombstoneTime(root) // tombstones.go
 
 	ex := mapping.NewKeywordFieldMapping()
 	ex.Analyzer = keyword.Name

@@ -7,57 +7,100 @@ import (
 	"strconv"
 
 	"github.com/blevesearch/bleve/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/repokit/repokit/search"
 )
 
-// searcher returns a bleve.Index to search name through: the index itself,
-// or a bleve IndexAlias over the concrete indices of an alias.
-// The indices are read-locked until release is called, so that deleting an
-// index (after a reindex switched the alias away) or reopening it (mapping
-// update) waits for the searches in flight: no search fails during a
-// reindex.
-func (d *Driver) searcher(name string) (idx bleve.Index, release func(), err error) {
-	idx, _, release, err = d.searcherFields(name)
-	return idx, release, err
+// target is what one search reads: a bleve.Index (the index itself, its
+// shards through a bleve IndexAlias, or an alias over the concrete indices
+// of an alias), the mapped fields (of the first concrete index) and the
+// tombstone state. The indices are read-locked until release is called, so
+// that deleting an index (after a reindex switched the alias away) or
+// reopening it (mapping update) waits for the searches in flight: no
+// search fails during a reindex.
+type target struct {
+	idx     bleve.Index
+	fields  map[string]search.Field
+	tombs   tombView
+	multi   bool // more than one bleve index: facets are merged
+	release func()
 }
 
-// searcherFields is searcher that also returns the mapped fields (of the
-// first concrete index).
-func (d *Driver) searcherFields(name string) (idx bleve.Index, fields map[string]search.Field, release func(), err error) {
+func (d *Driver) target(name string, wrap bool) (*target, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
-		return nil, nil, nil, search.ErrClosed
+		return nil, search.ErrClosed
 	}
 	cs, err := d.resolveLocked(name)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	bs := make([]*bidx, 0, len(cs))
 	for _, c := range cs {
 		b, err := d.getLocked(c)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
 		bs = append(bs, b)
 	}
-	fields = bs[0].fields
+	t := &target{fields: bs[0].fields}
 	is := make([]bleve.Index, len(bs))
 	for i, b := range bs {
 		b.rw.RLock()
 		is[i] = b.idx // read under d.mu and b.rw: PutMapping swaps it holding both
+		t.multi = t.multi || len(b.shards) > 1
 	}
-	release = func() {
+	t.release = func() {
 		for _, b := range bs {
 			b.rw.RUnlock()
 		}
 	}
+	t.tombs = viewOf(bs, wrap)
 	if len(is) == 1 {
-		return is[0], fields, release, nil
+		t.idx = is[0]
+	} else {
+		t.idx, t.multi = bleve.NewIndexAlias(is...), true
 	}
-	return bleve.NewIndexAlias(is...), fields, release, nil
+	return t, nil
+}
+
+// shardFacetSize is the number of terms each shard of a sharded index
+// returns for a facet, so that the merged counts are exact for fields with
+// up to that many distinct values (the merge keeps the top Size).
+const shardFacetSize = 10000
+
+// run searches t, returning the error of any shard (bleve's alias reports
+// them in the status only).
+func (t *target) run(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
+	if t.multi {
+		for _, fr := range req.Facets {
+			if fr.Size < shardFacetSize {
+				fr.Size = shardFacetSize
+			}
+		}
+	}
+	res, err := t.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, searchErr(err)
+	}
+	if res.Status != nil && len(res.Status.Errors) > 0 {
+		for _, e := range res.Status.Errors {
+			return nil, searchErr(e)
+		}
+	}
+	return res, nil
+}
+
+// buckets converts a facet result, keeping the top f.Size buckets.
+func buckets(f search.FacetSpec, fl search.Field, fr *bsearch.FacetResult) *search.FacetResult {
+	out := bucketsOf(fl, fr)
+	if f.Size > 0 && len(out.Buckets) > f.Size {
+		out.Buckets = out.Buckets[:f.Size]
+	}
+	return out
 }
 
 // Search implements search.Driver. The post filter restricts hits only; each
@@ -71,11 +114,30 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 	if len(s.Aggs) > 0 {
 		return d.searchWithAggs(ctx, name, s)
 	}
-	idx, fields, release, err := d.searcherFields(name)
-	if err != nil {
-		return nil, err
+	res, raced, err := d.search(ctx, name, s, false)
+	if raced {
+		// a batch adding tombstones ran while the search skipped their
+		// exclusion: search again excluding them
+		res, _, err = d.search(ctx, name, s, true)
 	}
-	defer release()
+	return res, err
+}
+
+func (d *Driver) search(ctx context.Context, name string, s *search.Spec, wrap bool) (_ *search.Results, raced bool, _ error) {
+	t, err := d.target(name, wrap)
+	if err != nil {
+		return nil, false, err
+	}
+	defer t.release()
+	out, err := d.searchTarget(ctx, t, s)
+	if err == nil && t.tombs.raced() {
+		return nil, true, nil
+	}
+	return out, false, err
+}
+
+func (d *Driver) searchTarget(ctx context.Context, t *target, s *search.Spec) (*search.Results, error) {
+	fields := t.fields
 	for _, f := range s.Facets {
 		if err := checkFacetField(fields, f); err != nil {
 			return nil, err
@@ -87,7 +149,7 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 	if err != nil {
 		return nil, err
 	}
-	base = notTombstone(base)
+	base = t.tombs.exclude(base)
 	hitsQ := base
 	if s.PostFilter != nil {
 		pf, err := compile(s.PostFilter)
@@ -132,9 +194,9 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 		}
 		plain = nil
 	}
-	res, err := idx.SearchInContext(ctx, req)
+	res, err := t.run(ctx, req)
 	if err != nil {
-		return nil, searchErr(err)
+		return nil, err
 	}
 	out := &search.Results{Total: int64(res.Total), Facets: map[string]*search.FacetResult{}}
 	for _, h := range res.Hits {
@@ -158,11 +220,11 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 	}
 	for _, f := range s.Facets {
 		if fr, ok := res.Facets[f.Name]; ok && s.PostFilter == nil {
-			out.Facets[f.Name] = bucketsOf(fields[f.Field], fr)
+			out.Facets[f.Name] = buckets(f, fields[f.Field], fr)
 		}
 	}
 	if len(plain) > 0 {
-		if err := d.facetRequest(ctx, idx, fields, base, plain, out); err != nil {
+		if err := d.facetRequest(ctx, t, base, plain, out); err != nil {
 			return nil, err
 		}
 	}
@@ -171,7 +233,7 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 		if err != nil {
 			return nil, err
 		}
-		if err := d.facetRequest(ctx, idx, fields, bleve.NewConjunctionQuery(base, fq), []search.FacetSpec{f}, out); err != nil {
+		if err := d.facetRequest(ctx, t, bleve.NewConjunctionQuery(base, fq), []search.FacetSpec{f}, out); err != nil {
 			return nil, err
 		}
 	}
@@ -200,7 +262,7 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 			sub := *f.Sub
 			sub.Name = "sub"
 			tmp := &search.Results{Facets: map[string]*search.FacetResult{}}
-			if err := d.facetRequest(ctx, idx, fields, bleve.NewConjunctionQuery(scope, tq), []search.FacetSpec{sub}, tmp); err != nil {
+			if err := d.facetRequest(ctx, t, bleve.NewConjunctionQuery(scope, tq), []search.FacetSpec{sub}, tmp); err != nil {
 				return nil, err
 			}
 			fr.Buckets[i].Sub = tmp.Facets["sub"]
@@ -209,18 +271,19 @@ func (d *Driver) Search(ctx context.Context, name string, s *search.Spec) (*sear
 	return out, nil
 }
 
-func (d *Driver) facetRequest(ctx context.Context, idx bleve.Index, fields map[string]search.Field, q query.Query, fs []search.FacetSpec, out *search.Results) error {
+func (d *Driver) facetRequest(ctx context.Context, t *target, q query.Query, fs []search.FacetSpec, out *search.Results) error {
+	fields := t.fields
 	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
 	for _, f := range fs {
 		req.AddFacet(f.Name, facetRequest(fields, f))
 	}
-	res, err := idx.SearchInContext(ctx, req)
+	res, err := t.run(ctx, req)
 	if err != nil {
-		return searchErr(err)
+		return err
 	}
 	for _, f := range fs {
 		if fr, ok := res.Facets[f.Name]; ok {
-			out.Facets[f.Name] = bucketsOf(fields[f.Field], fr)
+			out.Facets[f.Name] = buckets(f, fields[f.Field], fr)
 		} else {
 			out.Facets[f.Name] = &search.FacetResult{}
 		}
@@ -230,25 +293,36 @@ func (d *Driver) facetRequest(ctx context.Context, idx bleve.Index, fields map[s
 
 // Refs implements search.Driver: live documents by id (search_after on _id).
 func (d *Driver) Refs(ctx context.Context, name string, after string, n int) ([]search.DocRef, error) {
-	idx, release, err := d.searcher(name)
-	if err != nil {
-		return nil, err
+	out, raced, err := d.refs(ctx, name, after, n, false)
+	if raced {
+		out, _, err = d.refs(ctx, name, after, n, true)
 	}
-	defer release()
-	req := bleve.NewSearchRequestOptions(notTombstone(bleve.NewMatchAllQuery()), n, 0, false)
+	return out, err
+}
+
+func (d *Driver) refs(ctx context.Context, name string, after string, n int, wrap bool) (_ []search.DocRef, raced bool, _ error) {
+	t, err := d.target(name, wrap)
+	if err != nil {
+		return nil, false, err
+	}
+	defer t.release()
+	req := bleve.NewSearchRequestOptions(t.tombs.exclude(bleve.NewMatchAllQuery()), n, 0, false)
 	req.SortBy([]string{"_id"})
 	req.Fields = []string{RevisionField}
 	if after != "" {
 		req.SearchAfter = []string{after}
 	}
-	res, err := idx.SearchInContext(ctx, req)
+	res, err := t.run(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("blevesearch: refs: %w", err)
+		return nil, false, fmt.Errorf("blevesearch: refs: %w", err)
+	}
+	if t.tombs.raced() {
+		return nil, true, nil
 	}
 	out := make([]search.DocRef, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		rev, _ := h.Fields[RevisionField].(float64)
 		out = append(out, search.DocRef{ID: h.ID, Revision: int64(rev)})
 	}
-	return out, nil
+	return out, false, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/numeric"
@@ -21,6 +22,8 @@ import (
 // term lookup plus a doc-value read (no stored-field decoding), with no
 // per-batch cost growing with the index (bleve's internal key space is
 // copied on every snapshot and would make bulk indexing quadratic).
+// Tombstones also carry the time they were written (TombstoneAtField), by
+// which PurgeTombstones deletes them once no older write can arrive.
 
 // revisions reads current revisions from one index reader.
 type revisions struct {
@@ -29,31 +32,35 @@ type revisions struct {
 }
 
 func newRevisions(r index.IndexReader) (*revisions, error) {
-	dvr, err := r.DocValueReader([]string{RevisionField})
+	dvr, err := r.DocValueReader([]string{RevisionField, TombstoneAtField})
 	if err != nil {
 		return nil, err
 	}
 	return &revisions{r: r, dvr: dvr}, nil
 }
 
-// get returns the stored revision of id (live or tombstone).
-func (v *revisions) get(id string) (int64, bool, error) {
+// get returns the stored revision of id (live or tombstone) and whether
+// the document is a dated tombstone.
+func (v *revisions) get(id string) (rev int64, tomb, found bool, err error) {
 	iid, err := v.r.InternalID(id)
 	if err != nil || len(iid) == 0 {
-		return 0, false, err
+		return 0, false, false, err
 	}
-	var rev int64
-	found := false
 	err = v.dvr.VisitDocValues(iid, func(field string, term []byte) {
 		pc := numeric.PrefixCoded(term)
 		if s, err := pc.Shift(); err != nil || s != 0 {
 			return
 		}
-		if i, err := pc.Int64(); err == nil {
-			rev, found = int64(numeric.Int64ToFloat64(i)), true
+		switch field {
+		case TombstoneAtField:
+			tomb = true
+		case RevisionField:
+			if i, err := pc.Int64(); err == nil {
+				rev, found = int64(numeric.Int64ToFloat64(i)), true
+			}
 		}
 	})
-	return rev, found, err
+	return rev, tomb, found, err
 }
 
 // notTombstone wraps q so that tombstone documents never match.
@@ -67,8 +74,9 @@ func notTombstone(q query.Query) query.Query {
 }
 
 type pendingRev struct {
-	rev int64
-	ok  bool
+	rev  int64
+	ok   bool
+	tomb bool
 }
 
 // Bulk implements search.Driver with the external_gte rule: an op is applied
@@ -84,57 +92,89 @@ func (d *Driver) Bulk(ctx context.Context, name string, ops []search.Op, refresh
 	}
 	b := ts[0]
 	res, persisted, err := d.apply(ctx, b, ops)
-	if err != nil || persisted == nil {
+	if err != nil {
 		return res, err
 	}
 	// acknowledge only what is on disk: a crash after Batch returns but
 	// before bleve's persister wrote the segment would lose the batch
-	select {
-	case err := <-persisted:
-		if err != nil {
-			return nil, fmt.Errorf("blevesearch: persist batch: %w", err)
+	for _, p := range persisted {
+		select {
+		case err := <-p:
+			if err != nil {
+				return nil, fmt.Errorf("blevesearch: persist batch: %w", err)
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 	return res, nil
 }
 
-// apply checks versions and introduces the batch under the index's write
-// lock; persisted receives the outcome of writing it to disk (nil when
-// nothing was written or the driver is not durable).
-func (d *Driver) apply(ctx context.Context, b *bidx, ops []search.Op) ([]search.OpResult, chan error, error) {
+// shardWrite is the part of a bulk request going to one shard.
+type shardWrite struct {
+	revs      *revisions
+	close     func() error
+	batch     *bleve.Batch
+	add, drop int64 // tombstones added and removed
+}
+
+// apply checks versions and introduces the batch (one per shard written)
+// under the index's write lock; persisted receives the outcome of writing
+// each batch to disk (none when nothing was written or the driver is not
+// durable).
+func (d *Driver) apply(ctx context.Context, b *bidx, ops []search.Op) (_ []search.OpResult, persisted []chan error, _ error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	adv, err := b.idx.Advanced()
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return nil, nil, err
-	}
-	defer r.Close()
-	revs, err := newRevisions(r)
-	if err != nil {
-		return nil, nil, err
+	ws := make([]*shardWrite, len(b.shards))
+	defer func() {
+		for _, w := range ws {
+			if w != nil {
+				w.close()
+			}
+		}
+	}()
+	write := func(i int) (*shardWrite, error) {
+		if ws[i] != nil {
+			return ws[i], nil
+		}
+		s := b.shards[i]
+		adv, err := s.idx.Advanced()
+		if err != nil {
+			return nil, err
+		}
+		r, err := adv.Reader()
+		if err != nil {
+			return nil, err
+		}
+		revs, err := newRevisions(r)
+		if err != nil {
+			r.Close()
+			return nil, err
+		}
+		ws[i] = &shardWrite{revs: revs, close: r.Close, batch: s.idx.NewBatch()}
+		return ws[i], nil
 	}
 
 	res := make([]search.OpResult, len(ops))
 	pending := map[string]pendingRev{}
-	batch := b.idx.NewBatch()
+	now := float64(time.Now().UnixMilli())
 	for i, op := range ops {
 		res[i].ID = op.ID
+		si := shardOf(op.ID, len(b.shards))
+		w, err := write(si)
+		if err != nil {
+			return nil, nil, err
+		}
 		cur, ok := pending[op.ID]
 		if !ok {
-			rev, found, err := revs.get(op.ID)
+			rev, tomb, found, err := w.revs.get(op.ID)
 			if err != nil {
 				return nil, nil, err
 			}
-			cur = pendingRev{rev: rev, ok: found}
+			cur = pendingRev{rev: rev, ok: found, tomb: tomb}
 		}
 		if cur.ok && cur.rev > op.Revision && !op.Force {
 			res[i].Status = search.Stale
@@ -148,25 +188,42 @@ func (d *Driver) apply(ctx context.Context, b *bidx, ops []search.Op) ([]search.
 				continue
 			}
 		case search.OpDelete:
-			doc = map[string]any{RevisionField: float64(op.Revision), TombstoneField: true}
+			doc = map[string]any{RevisionField: float64(op.Revision), TombstoneField: true, TombstoneAtField: now}
 		}
-		if err := batch.Index(op.ID, doc); err != nil {
+		if err := w.batch.Index(op.ID, doc); err != nil {
 			res[i].Status, res[i].Reason = search.Failed, err.Error()
 			continue
 		}
-		pending[op.ID] = pendingRev{rev: op.Revision, ok: true}
+		tomb := op.Kind == search.OpDelete
+		switch {
+		case tomb && !cur.tomb:
+			w.add++
+		case !tomb && cur.tomb:
+			w.drop++
+		}
+		pending[op.ID] = pendingRev{rev: op.Revision, ok: true, tomb: tomb}
 		res[i].Status = search.Applied
 	}
-	if batch.Size() == 0 {
-		return res, nil, nil
-	}
-	var persisted chan error
-	if !d.noSync {
-		persisted = make(chan error, 1)
-		batch.SetPersistedCallback(func(err error) { persisted <- err })
-	}
-	if err := b.idx.Batch(batch); err != nil {
-		return nil, nil, fmt.Errorf("blevesearch: batch: %w", err)
+	for i, w := range ws {
+		if w == nil || w.batch.Size() == 0 {
+			continue
+		}
+		s := b.shards[i]
+		if w.add > 0 { // before the batch, then gen: see shard.tombs and shard.gen
+			s.tombs.Add(w.add)
+			s.gen.Add(1)
+		}
+		if !d.noSync {
+			p := make(chan error, 1)
+			w.batch.SetPersistedCallback(func(err error) { p <- err })
+			persisted = append(persisted, p)
+		}
+		if err := s.idx.Batch(w.batch); err != nil {
+			return nil, nil, fmt.Errorf("blevesearch: batch: %w", err)
+		}
+		if w.drop > 0 {
+			s.tombs.Add(-w.drop)
+		}
 	}
 	return res, persisted, nil
 }
@@ -186,6 +243,7 @@ func toDoc(op search.Op, fields map[string]search.Field) (map[string]any, error)
 		return nil, fmt.Errorf("mapper_parsing_exception: %v", err)
 	}
 	delete(m, TombstoneField)
+	delete(m, TombstoneAtField)
 	if len(exists) > 0 {
 		m[ExistsField] = exists
 	} else {
