@@ -15,16 +15,23 @@ type batcher struct {
 
 func (b *batcher) run(ctx context.Context) {
 	size := b.h.opts.batchSize
+	var rechecks []time.Duration // see Client.rechecks
 	for ctx.Err() == nil {
 		jobs, err := b.c.st.claim(ctx, claimFilter{onlyType: b.h.typ}, size, b.c.cfg.lease)
 		if err != nil && ctx.Err() == nil {
 			b.c.log.Error("fetch batch", "task_type", b.h.typ, "err", err)
 		}
 		if len(jobs) == 0 {
+			wait := b.c.cfg.pollInterval
+			if len(rechecks) > 0 {
+				wait, rechecks = min(wait, rechecks[0]), rechecks[1:]
+			}
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(b.c.cfg.pollInterval):
+			case <-time.After(wait):
+			case <-b.h.poke:
+				rechecks = b.c.rechecks()
 			}
 			continue
 		}
@@ -69,7 +76,7 @@ func (b *batcher) runBatch(jobs []*Job) {
 		defer tc()
 	}
 	ctx = context.WithValue(ctx, execKey{}, &execState{c: b.c, job: jobs[0], batch: true})
-	errs := safeBatch(ctx, b.h, jobs)
+	errs := b.c.runBatch(ctx, b.h, jobs)
 	for i, j := range jobs {
 		b.c.recordOutcome(j, nil, errs[i], nil)
 	}

@@ -23,6 +23,7 @@ func (p *producer) run(ctx context.Context) {
 	defer timer.Stop()
 	threshold := max(1, p.max/4)
 	fetchNow := true
+	var rechecks []time.Duration // see Client.rechecks
 	for {
 		if fetchNow && running < p.max && ctx.Err() == nil {
 			want := min(p.max-running, p.c.cfg.fetchBatch)
@@ -50,7 +51,11 @@ func (p *producer) run(ctx context.Context) {
 			default:
 			}
 		}
-		timer.Reset(p.c.cfg.pollInterval)
+		wait := p.c.cfg.pollInterval
+		if len(rechecks) > 0 {
+			wait, rechecks = min(wait, rechecks[0]), rechecks[1:]
+		}
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			// In-flight tasks finish on their own; Stop waits for them.
@@ -69,6 +74,7 @@ func (p *producer) run(ctx context.Context) {
 			fetchNow = p.max-running >= threshold
 		case <-p.poke:
 			fetchNow = true
+			rechecks = p.c.rechecks()
 		case <-timer.C:
 			fetchNow = true
 		}
