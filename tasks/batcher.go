@@ -15,26 +15,27 @@ type batcher struct {
 
 func (b *batcher) run(ctx context.Context) {
 	size := b.h.opts.batchSize
-	var rechecks []time.Duration // see Client.rechecks
+	var again time.Duration // > 0: due tasks were skipped, look again then
 	for ctx.Err() == nil {
 		jobs, err := b.c.st.claim(ctx, claimFilter{onlyType: b.h.typ}, size, b.c.cfg.lease)
 		if err != nil && ctx.Err() == nil {
 			b.c.log.Error("fetch batch", "task_type", b.h.typ, "err", err)
 		}
 		if len(jobs) == 0 {
+			again = b.c.againAfter(ctx, claimFilter{onlyType: b.h.typ}, err == nil, again)
 			wait := b.c.cfg.pollInterval
-			if len(rechecks) > 0 {
-				wait, rechecks = min(wait, rechecks[0]), rechecks[1:]
+			if again > 0 {
+				wait = min(wait, again)
 			}
 			select {
 			case <-ctx.Done():
 				return
 			case <-time.After(wait):
 			case <-b.h.poke:
-				rechecks = b.c.rechecks()
 			}
 			continue
 		}
+		again = 0
 		if wait := b.h.opts.batchWait; wait > 0 && len(jobs) < size {
 			deadline := time.Now().Add(wait)
 			for len(jobs) < size && time.Now().Before(deadline) && ctx.Err() == nil {

@@ -299,21 +299,20 @@ func (c *Client) wake(queue, typ string) {
 	}
 }
 
-// rechecks are the delays of the extra fetches a fetcher makes after a
-// wake-up, besides the one at once. MySQL's SELECT ... FOR UPDATE SKIP
-// LOCKED locks every row its index scan passes, so a fetcher of one queue
-// or batch type may skip a due task of another that a concurrent fetcher
-// has locked without claiming it; without these rechecks that task would
-// wait for the next poll. PostgreSQL locks only the rows it returns and
-// SQLite does not skip, so they need none.
-func (c *Client) rechecks() []time.Duration {
-	if c.st.d != sqldb.MySQL {
-		return nil
+// againAfter returns how soon a fetcher that claimed fewer tasks than it
+// asked for (short) looks again, given the previous delay prev: 0 (at the
+// next poll or wake-up) unless due tasks were left behind under another
+// fetcher's row locks (store.skippedDue), then a delay growing from 10ms
+// while they stay locked.
+func (c *Client) againAfter(ctx context.Context, f claimFilter, short bool, prev time.Duration) time.Duration {
+	if !short || ctx.Err() != nil || !c.st.skippedDue(ctx, f) {
+		return 0
 	}
-	return mysqlRechecks
+	if prev <= 0 {
+		return 10 * time.Millisecond
+	}
+	return min(2*prev, c.cfg.pollInterval)
 }
-
-var mysqlRechecks = []time.Duration{20 * time.Millisecond, 100 * time.Millisecond, 500 * time.Millisecond}
 
 // wakeAll wakes every queue's workers, the relay and every batch fetcher.
 func (c *Client) wakeAll() {

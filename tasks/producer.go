@@ -23,7 +23,7 @@ func (p *producer) run(ctx context.Context) {
 	defer timer.Stop()
 	threshold := max(1, p.max/4)
 	fetchNow := true
-	var rechecks []time.Duration // see Client.rechecks
+	var again time.Duration // > 0: due tasks were skipped, look again then
 	for {
 		if fetchNow && running < p.max && ctx.Err() == nil {
 			want := min(p.max-running, p.c.cfg.fetchBatch)
@@ -43,6 +43,7 @@ func (p *producer) run(ctx context.Context) {
 			if len(jobs) == want && running < p.max {
 				continue // more may be due
 			}
+			again = p.c.againAfter(ctx, p.filter, len(jobs) < want, again)
 		}
 		fetchNow = false
 		if !timer.Stop() {
@@ -52,8 +53,8 @@ func (p *producer) run(ctx context.Context) {
 			}
 		}
 		wait := p.c.cfg.pollInterval
-		if len(rechecks) > 0 {
-			wait, rechecks = min(wait, rechecks[0]), rechecks[1:]
+		if again > 0 {
+			wait = min(wait, again)
 		}
 		timer.Reset(wait)
 		select {
@@ -74,7 +75,6 @@ func (p *producer) run(ctx context.Context) {
 			fetchNow = p.max-running >= threshold
 		case <-p.poke:
 			fetchNow = true
-			rechecks = p.c.rechecks()
 		case <-timer.C:
 			fetchNow = true
 		}
