@@ -117,9 +117,15 @@ func (s *store) skippedDue(ctx context.Context, f claimFilter) bool {
 		return false
 	}
 	where, args := s.claimWhere(f, s.now())
+	return s.anyRow(ctx, where, args)
+}
+
+// anyRow reports whether a task matches where, reading without locks; on
+// error it says no (the next poll finds them).
+func (s *store) anyRow(ctx context.Context, where string, args []any) bool {
 	var one []int
-	if err := s.db.SelectContext(ctx, &one, "SELECT 1 FROM tasks_jobs WHERE "+where+" LIMIT 1", args...); err != nil {
-		return false // the next poll finds them
+	if err := s.db.SelectContext(ctx, &one, s.db.Rebind("SELECT 1 FROM tasks_jobs WHERE "+where+" LIMIT 1"), args...); err != nil {
+		return false
 	}
 	return len(one) > 0
 }
