@@ -25,6 +25,7 @@ func (c *Client) runBatch(ctx context.Context, h *handlerEntry, jobs []*Job) []e
 	b := &batchRun{
 		pending: len(jobs),
 		arrived: make([]bool, len(jobs)),
+		gone:    make([]bool, len(jobs)),
 		results: make([]chan error, len(jobs)),
 		ready:   make(chan struct{}),
 	}
@@ -39,9 +40,9 @@ func (c *Client) runBatch(ctx context.Context, h *handlerEntry, jobs []*Job) []e
 	inner := func(_ context.Context, j *Job) error {
 		i, ok := index[j]
 		b.mu.Lock()
-		if !ok || b.ran || b.pending == 0 || b.arrived[i] {
-			// Not one of this batch's jobs, or next called again
-			// after the batch ran: a batch of one.
+		if !ok || b.ran || b.pending == 0 || b.arrived[i] || b.gone[i] {
+			// Not one of this batch's jobs, or next called again or
+			// after its chain returned: a batch of one.
 			b.mu.Unlock()
 			return safeBatch(ctx, h, []*Job{j})[0]
 		}
@@ -60,6 +61,7 @@ func (c *Client) runBatch(ctx context.Context, h *handlerEntry, jobs []*Job) []e
 			errs[i] = safeCall(ctx, chained, j)
 			b.mu.Lock()
 			if !b.arrived[i] {
+				b.gone[i] = true
 				b.settle() // returned without reaching the batch
 			}
 			b.mu.Unlock()
@@ -93,6 +95,7 @@ type batchRun struct {
 	mu      sync.Mutex
 	pending int    // chains that have neither arrived nor returned
 	arrived []bool // chain i reached the innermost handler
+	gone    []bool // chain i returned without reaching it
 	ran     bool   // the batch handler has been called
 	results []chan error
 	ready   chan struct{} // closed when pending reaches 0
