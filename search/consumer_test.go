@@ -40,7 +40,7 @@ func TestHelperProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc, err := tasks.NewClient(ctx, db, fastTasks(tasks.WithLease(time.Second))...)
+	tc, err := tasks.New(ctx, db, fastTasks(tasks.WithLease(time.Second))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestHelperProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx := search.NewIndexer(eng, tc, search.Batch(100, 20*time.Millisecond))
+	idx := search.NewIndexer(eng, tc, search.WithBatch(100, 20*time.Millisecond))
 	idx.ReadFrom(store)
 	if err := tc.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestConcurrentConsumers(t *testing.T) {
 		// Nothing is killed here: a long lease keeps five clients
 		// heartbeating through one SQLite writer on a loaded machine from
 		// having their live runs rescued as crashes.
-		tc, err := tasks.NewClient(ctx, db, fastTasks(tasks.WithLease(30*time.Second))...)
+		tc, err := tasks.New(ctx, db, fastTasks(tasks.WithLease(30*time.Second))...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +177,7 @@ func TestConcurrentConsumers(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { eng.Close() })
-		idx := search.NewIndexer(eng, tc, search.Batch(200, 10*time.Millisecond))
+		idx := search.NewIndexer(eng, tc, search.WithBatch(200, 10*time.Millisecond))
 		idx.ReadFrom(prod.store)
 		if err := tc.Start(ctx); err != nil {
 			t.Fatal(err)

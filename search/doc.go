@@ -60,5 +60,11 @@
 // changes enqueue index operations in the record's own transaction (an outbox
 // through package tasks), batch consumers read the current revision of each
 // record and ack only what the engine confirmed, and [Indexer.CheckDrift]
-// compares database and index by streaming both in id order.
+// compares database and index by streaming both in id order. A host that
+// queues index operations itself does so in its own transaction through
+// [Indexer.WithTx], as with the WithTx views of records, tasks and files.
+//
+// [New] wraps a driver in an [Engine] and [Open] opens both from a URL; the
+// engine takes [Option]s and [NewIndexer] takes [IndexerOption]s, and
+// [WithLogger] is both.
 package search

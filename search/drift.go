@@ -205,7 +205,7 @@ func (ix *Indexer) CheckDrift(ctx context.Context, opts DriftOptions) (*DriftRep
 				rebuild[index] = true
 				return nil
 			}
-			if err := ix.enqueue(ctx, nil, id, index, hint, ahead); err != nil {
+			if err := ix.enqueue(ctx, id, index, hint, ahead); err != nil {
 				return err
 			}
 			rep.Enqueued++
@@ -307,7 +307,7 @@ func (ix *Indexer) missing(ctx context.Context, rep *DriftReport, opts DriftOpti
 	if !opts.Repair {
 		return nil
 	}
-	if err := ix.enqueue(ctx, nil, id, index, rev, canForce); err != nil {
+	if err := ix.enqueue(ctx, id, index, rev, canForce); err != nil {
 		return err
 	}
 	rep.Enqueued++

@@ -44,7 +44,7 @@ func testDriftAhead(t *testing.T, d sqldb.Dialect, force bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tc, err := tasks.NewClient(ctx, db, fastTasks()...)
+		tc, err := tasks.New(ctx, db, fastTasks()...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,12 +53,15 @@ func testDriftAhead(t *testing.T, d sqldb.Dialect, force bool) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { raw.Close() })
-		eng := search.NewEngine(noForce{raw.Driver()})
+		eng, err := search.New(ctx, noForce{raw.Driver()})
+		if err != nil {
+			t.Fatal(err)
+		}
 		ix, err := eng.EnsureIndex(ctx, "records", recordsDef)
 		if err != nil {
 			t.Fatal(err)
 		}
-		idx := search.NewIndexer(eng, tc, search.Batch(100, 20*time.Millisecond), search.MaxAttempts(3))
+		idx := search.NewIndexer(eng, tc, search.WithBatch(100, 20*time.Millisecond), search.WithMaxAttempts(3))
 		idx.Attach(store)
 		e = &env{db: db, store: store, tc: tc, eng: eng, ix: ix, idx: idx}
 	}

@@ -20,28 +20,59 @@ type Engine struct {
 	holds  holds // tombstones.go: reindexes in progress
 }
 
-// Option configures an Engine.
-type Option func(*Engine)
+// Option configures an Engine (New, Open).
+type Option interface{ applyEngine(*Engine) }
+
+type engineOption func(*Engine)
+
+func (f engineOption) applyEngine(e *Engine) { f(e) }
 
 // WithPrefix sets the index prefix of the application, e.g. "myapp-".
 func WithPrefix(p string) Option {
-	return func(e *Engine) {
+	return engineOption(func(e *Engine) {
 		if p != "" {
 			e.prefix = p
 		}
+	})
+}
+
+// LoggerOption is what WithLogger returns: both an Option (New, Open) and an
+// IndexerOption (NewIndexer), so one spelling sets the logger of either.
+type LoggerOption struct{ l *slog.Logger }
+
+func (o LoggerOption) applyEngine(e *Engine) {
+	if o.l != nil {
+		e.log = o.l
 	}
 }
 
-// WithLogger sets the logger.
-func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
+func (o LoggerOption) applyIndexer(c *indexerConfig) {
+	if o.l != nil {
+		c.log = o.l
+	}
+}
 
-// NewEngine wraps a driver.
-func NewEngine(d Driver, opts ...Option) *Engine {
+// WithLogger sets the logger of an Engine (New, Open) or of an Indexer
+// (NewIndexer); default slog.Default().
+func WithLogger(l *slog.Logger) LoggerOption { return LoggerOption{l: l} }
+
+// New returns an engine on driver d (usually opened by a driver package,
+// or use Open with a URL). It fails with ErrInvalid if d is nil. Close
+// closes d.
+func New(ctx context.Context, d Driver, opts ...Option) (*Engine, error) {
+	if d == nil {
+		return nil, fmt.Errorf("%w: nil driver", ErrInvalid)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	e := &Engine{drv: d, log: slog.Default(), now: time.Now}
 	for _, o := range opts {
-		o(e)
+		if o != nil {
+			o.applyEngine(e)
+		}
 	}
-	return e
+	return e, nil
 }
 
 // Driver returns the underlying driver (for drivers' own extensions).

@@ -30,7 +30,7 @@ func ExampleIndexer_WaitSearchable() {
 		panic(err)
 	}
 	defer store.Close()
-	tc, err := tasks.NewClient(ctx, store.DB(), tasks.WithPollInterval(20*time.Millisecond), tasks.WithLogger(quiet))
+	tc, err := tasks.New(ctx, store.DB(), tasks.WithPollInterval(20*time.Millisecond), tasks.WithLogger(quiet))
 	if err != nil {
 		panic(err)
 	}
@@ -44,7 +44,7 @@ func ExampleIndexer_WaitSearchable() {
 	if err != nil {
 		panic(err)
 	}
-	indexer := search.NewIndexer(engine, tc, search.Batch(50, 10*time.Millisecond), search.IndexerLogger(quiet))
+	indexer := search.NewIndexer(engine, tc, search.WithBatch(50, 10*time.Millisecond), search.WithLogger(quiet))
 	indexer.Attach(store)
 	if err := tc.Start(ctx); err != nil {
 		panic(err)

@@ -41,8 +41,8 @@ type Router func(r *records.Record) (string, error)
 
 // Indexer keeps indices equal to a records store with no drift:
 //
-//   - Attach registers records After hooks that enqueue an IndexTask with
-//     tasks.EnqueueTx in the record's own transaction (outbox: the operation
+//   - Attach registers records After hooks that enqueue an IndexTask through
+//     tasks.Client.WithTx in the record's own transaction (outbox: the operation
 //     commits with the record or not at all);
 //   - a batch consumer (tasks.RegisterBatch) reads the current state of each
 //     record (records.GetMany with IncludeDeleted: deleted or purged → a
@@ -54,7 +54,17 @@ type Router func(r *records.Record) (string, error)
 //     harmless: revisions are external versions.
 //   - CheckDrift compares database and index; RebuildAll reindexes from the
 //     database.
+//
+// WithTx returns a view whose Enqueue writes in the caller's transaction,
+// like the WithTx views of records, tasks and files.
 type Indexer struct {
+	*indexerCore
+	// tx is the caller's transaction of a WithTx view, or nil.
+	tx *sqlx.Tx
+}
+
+// indexerCore is the state an Indexer and its WithTx views share.
+type indexerCore struct {
 	engine   *Engine
 	tc       *tasks.Client
 	store    *records.Store
@@ -74,8 +84,13 @@ type Indexer struct {
 	timers     purgeTimers    // tombstones.go
 }
 
-// IndexerOption configures an Indexer.
-type IndexerOption func(*indexerConfig)
+// IndexerOption configures an Indexer (NewIndexer). WithLogger is both an
+// Option and an IndexerOption.
+type IndexerOption interface{ applyIndexer(*indexerConfig) }
+
+type indexerOption func(*indexerConfig)
+
+func (f indexerOption) applyIndexer(c *indexerConfig) { f(c) }
 
 type indexerConfig struct {
 	taskType    string
@@ -92,39 +107,51 @@ type indexerConfig struct {
 	tomb        tombConfig     // tombstones.go
 }
 
-// IndexName sets the default index (name without prefix; default "records").
-func IndexName(n string) IndexerOption { return func(c *indexerConfig) { c.index = n } }
-
-// WithRouter sets the router hook (default: every record to IndexName).
-func WithRouter(r Router) IndexerOption { return func(c *indexerConfig) { c.router = r } }
-
-// WithDumper sets the dumper hook (default DefaultDumper).
-func WithDumper(d Dumper) IndexerOption { return func(c *indexerConfig) { c.dumper = d } }
-
-// TaskType sets the task type (default DefaultTaskType); use distinct types
-// for indexers of different stores sharing one tasks database.
-func TaskType(t string) IndexerOption { return func(c *indexerConfig) { c.taskType = t } }
-
-// TaskQueue sets the tasks queue of index operations (default: the tasks
-// default queue).
-func TaskQueue(q string) IndexerOption { return func(c *indexerConfig) { c.queue = q } }
-
-// Batch sets the consumer batch size (default 500) and how long it waits to
-// fill a batch (default 200ms).
-func Batch(size int, wait time.Duration) IndexerOption {
-	return func(c *indexerConfig) { c.batchSize, c.batchWait = size, wait }
+// WithIndexName sets the default index (name without prefix; default
+// "records").
+func WithIndexName(n string) IndexerOption {
+	return indexerOption(func(c *indexerConfig) { c.index = n })
 }
 
-// Consumers sets how many batches this process consumes at once (default 1;
-// several processes may consume concurrently too).
-func Consumers(n int) IndexerOption { return func(c *indexerConfig) { c.concurrency = n } }
+// WithRouter sets the router hook (default: every record to WithIndexName).
+func WithRouter(r Router) IndexerOption {
+	return indexerOption(func(c *indexerConfig) { c.router = r })
+}
 
-// MaxAttempts sets how many times a failing index operation is tried before
-// it is dead (default: the tasks client's default).
-func MaxAttempts(n int) IndexerOption { return func(c *indexerConfig) { c.maxAttempts = n } }
+// WithDumper sets the dumper hook (default DefaultDumper).
+func WithDumper(d Dumper) IndexerOption {
+	return indexerOption(func(c *indexerConfig) { c.dumper = d })
+}
 
-// IndexerLogger sets the logger.
-func IndexerLogger(l *slog.Logger) IndexerOption { return func(c *indexerConfig) { c.log = l } }
+// WithTaskType sets the task type (default DefaultTaskType); use distinct
+// types for indexers of different stores sharing one tasks database.
+func WithTaskType(t string) IndexerOption {
+	return indexerOption(func(c *indexerConfig) { c.taskType = t })
+}
+
+// WithTaskQueue sets the tasks queue of index operations (default: the tasks
+// default queue).
+func WithTaskQueue(q string) IndexerOption {
+	return indexerOption(func(c *indexerConfig) { c.queue = q })
+}
+
+// WithBatch sets the consumer batch size (default 500) and how long it waits
+// to fill a batch (default 200ms).
+func WithBatch(size int, wait time.Duration) IndexerOption {
+	return indexerOption(func(c *indexerConfig) { c.batchSize, c.batchWait = size, wait })
+}
+
+// WithConsumers sets how many batches this process consumes at once (default
+// 1; several processes may consume concurrently too).
+func WithConsumers(n int) IndexerOption {
+	return indexerOption(func(c *indexerConfig) { c.concurrency = n })
+}
+
+// WithMaxAttempts sets how many times a failing index operation is tried
+// before it is dead (default: the tasks client's default).
+func WithMaxAttempts(n int) IndexerOption {
+	return indexerOption(func(c *indexerConfig) { c.maxAttempts = n })
+}
 
 // DefaultDumper indexes the record's JSON object plus "id", "revision",
 // "created" and "updated" (RFC 3339, UTC); keys of the record with those
@@ -151,9 +178,11 @@ func DefaultDumper(_ context.Context, r *records.Record) (json.RawMessage, error
 func NewIndexer(engine *Engine, tc *tasks.Client, opts ...IndexerOption) *Indexer {
 	c := indexerConfig{taskType: DefaultTaskType, index: "records", batchSize: 500, batchWait: 200 * time.Millisecond, concurrency: 1, log: slog.Default()}
 	for _, o := range opts {
-		o(&c)
+		if o != nil {
+			o.applyIndexer(&c)
+		}
 	}
-	ix := &Indexer{engine: engine, tc: tc, taskType: c.taskType, queue: c.queue, index: c.index,
+	ix := &indexerCore{engine: engine, tc: tc, taskType: c.taskType, queue: c.queue, index: c.index,
 		router: c.router, dumper: c.dumper, log: c.log, indices: map[string]*Index{}, afterIndex: c.afterIndex}
 	if ix.dumper == nil {
 		ix.dumper = DefaultDumper
@@ -164,11 +193,18 @@ func NewIndexer(engine *Engine, tc *tasks.Client, opts ...IndexerOption) *Indexe
 	if c.maxAttempts > 0 {
 		ix.enqOpts = append(ix.enqOpts, tasks.MaxAttempts(c.maxAttempts))
 	}
+	x := &Indexer{indexerCore: ix}
 	ix.setupPurge(c.tomb) // tombstones.go
-	tasks.RegisterBatch(tc, c.taskType, ix.consume,
+	tasks.RegisterBatch(tc, c.taskType, x.consume,
 		tasks.BatchSize(c.batchSize), tasks.BatchWait(c.batchWait), tasks.Concurrency(c.concurrency))
-	return ix
+	return x
 }
+
+// WithTx returns a view of the indexer whose Enqueue writes its index
+// operation in tx (the caller commits or rolls back): the operation exists
+// only if tx commits, and the consumers are woken once it has (see
+// tasks.Client.WithTx). Every other method of the view works as on ix.
+func (ix *Indexer) WithTx(tx *sqlx.Tx) *Indexer { return &Indexer{indexerCore: ix.indexerCore, tx: tx} }
 
 // Attach registers After hooks on store for every operation, enqueueing an
 // IndexTask in the operation's transaction, and makes store the source the
@@ -202,7 +238,7 @@ func (ix *Indexer) hook(ctx context.Context, tx *sqlx.Tx, ev *records.Event) err
 		return err
 	}
 	t.Index = name
-	if _, err := ix.tc.EnqueueTx(ctx, tx, ix.taskType, t, ix.enqOpts...); err != nil {
+	if _, err := ix.tc.WithTx(tx).Enqueue(ctx, ix.taskType, t, ix.enqOpts...); err != nil {
 		return fmt.Errorf("search: enqueue index operation for %s: %w", t.ID, err)
 	}
 	// routed elsewhere than before: one more task naming the old index, so
@@ -214,7 +250,7 @@ func (ix *Indexer) hook(ctx context.Context, tx *sqlx.Tx, ev *records.Event) err
 		}
 		if prev != name {
 			t.Index = prev
-			if _, err := ix.tc.EnqueueTx(ctx, tx, ix.taskType, t, ix.enqOpts...); err != nil {
+			if _, err := ix.tc.WithTx(tx).Enqueue(ctx, ix.taskType, t, ix.enqOpts...); err != nil {
 				return fmt.Errorf("search: enqueue index operation for %s: %w", t.ID, err)
 			}
 		}
@@ -233,26 +269,22 @@ func (ix *Indexer) route(r *records.Record) (string, error) {
 	return n, nil
 }
 
-// Enqueue queues an index operation for record id (in tx when not nil);
-// the consumer reads the record's current state and writes it where the
-// router sends it. index names where the record may be indexed now ("" = the
-// default index): a copy there is deleted if the record routes elsewhere;
-// hint is the revision to delete with if the record no longer exists.
-func (ix *Indexer) Enqueue(ctx context.Context, tx *sqlx.Tx, id, index string, hint int64) error {
-	return ix.enqueue(ctx, tx, id, index, hint, false)
+// Enqueue queues an index operation for record id (in the caller's
+// transaction on a WithTx view); the consumer reads the record's current
+// state and writes it where the router sends it. index names where the
+// record may be indexed now ("" = the default index): a copy there is
+// deleted if the record routes elsewhere; hint is the revision to delete
+// with if the record no longer exists.
+func (ix *Indexer) Enqueue(ctx context.Context, id, index string, hint int64) error {
+	return ix.enqueue(ctx, id, index, hint, false)
 }
 
-func (ix *Indexer) enqueue(ctx context.Context, tx *sqlx.Tx, id, index string, hint int64, force bool) error {
+func (ix *Indexer) enqueue(ctx context.Context, id, index string, hint int64, force bool) error {
 	if index == "" {
 		index = ix.index
 	}
 	t := IndexTask{ID: id, Op: OpIndex, Revision: hint, Index: index, Force: force}
-	var err error
-	if tx != nil {
-		_, err = ix.tc.EnqueueTx(ctx, tx, ix.taskType, t, ix.enqOpts...)
-	} else {
-		_, err = ix.tc.Enqueue(ctx, ix.taskType, t, ix.enqOpts...)
-	}
+	_, err := ix.tc.WithTx(ix.tx).Enqueue(ctx, ix.taskType, t, ix.enqOpts...)
 	return err
 }
 

@@ -12,7 +12,7 @@ type AfterIndexFunc func(ctx context.Context, index string, ids []string)
 // WithAfterIndex sets a function called after each confirmed bulk request
 // (see AfterIndexFunc), from the consumer's goroutine: keep it short.
 func WithAfterIndex(fn AfterIndexFunc) IndexerOption {
-	return func(c *indexerConfig) { c.afterIndex = fn }
+	return indexerOption(func(c *indexerConfig) { c.afterIndex = fn })
 }
 
 // notifyIndexed calls the AfterIndexFunc with the ids of ps that succeeded.

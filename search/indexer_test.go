@@ -32,8 +32,8 @@ type env struct {
 	idx   *search.Indexer
 }
 
-func fastTasks(extra ...tasks.ClientOption) []tasks.ClientOption {
-	return append([]tasks.ClientOption{
+func fastTasks(extra ...tasks.Option) []tasks.Option {
+	return append([]tasks.Option{
 		tasks.WithLease(2 * time.Second),
 		tasks.WithPollInterval(20 * time.Millisecond),
 		tasks.WithRetryPolicy(tasks.RetryPolicyFunc(func(int, error) time.Duration { return 30 * time.Millisecond })),
@@ -49,7 +49,7 @@ func newEnv(t *testing.T, db *sqlx.DB, engineURL string, iopts ...search.Indexer
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc, err := tasks.NewClient(ctx, db, fastTasks()...)
+	tc, err := tasks.New(ctx, db, fastTasks()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func newEnv(t *testing.T, db *sqlx.DB, engineURL string, iopts ...search.Indexer
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx := search.NewIndexer(eng, tc, append([]search.IndexerOption{search.Batch(100, 20*time.Millisecond), search.MaxAttempts(3)}, iopts...)...)
+	idx := search.NewIndexer(eng, tc, append([]search.IndexerOption{search.WithBatch(100, 20*time.Millisecond), search.WithMaxAttempts(3)}, iopts...)...)
 	idx.Attach(store)
 	return &env{db: db, store: store, tc: tc, eng: eng, ix: ix, idx: idx}
 }

@@ -49,16 +49,19 @@ func TestHelperBleveConsumer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc, err := tasks.NewClient(ctx, db, fastTasks(tasks.WithLease(time.Second))...)
+	tc, err := tasks.New(ctx, db, fastTasks(tasks.WithLease(time.Second))...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	drv, err := blevesearch.New(os.Getenv("HELPER_DIR"))
+	drv, err := blevesearch.New(ctx, os.Getenv("HELPER_DIR"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := search.NewEngine(&stallingDriver{Driver: drv, marker: os.Getenv("HELPER_MARKER")})
-	idx := search.NewIndexer(eng, tc, search.Batch(100, 20*time.Millisecond))
+	eng, err := search.New(ctx, &stallingDriver{Driver: drv, marker: os.Getenv("HELPER_MARKER")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := search.NewIndexer(eng, tc, search.WithBatch(100, 20*time.Millisecond))
 	idx.ReadFrom(store)
 	if err := tc.Start(ctx); err != nil {
 		t.Fatal(err)

@@ -63,5 +63,10 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewEngine(d, append([]Option{WithPrefix(prefix)}, opts...)...), nil
+	e, err := New(ctx, d, append([]Option{WithPrefix(prefix)}, opts...)...)
+	if err != nil {
+		_ = d.Close()
+		return nil, err
+	}
+	return e, nil
 }

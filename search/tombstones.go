@@ -38,7 +38,7 @@ type TombstonePurger interface {
 // index.
 //
 // After a batch that wrote deletes, the consumer arms a timer per index
-// (TombstonePurge's delay); when it fires, the indexer purges what it can
+// (WithTombstonePurge's delay); when it fires, the indexer purges what it can
 // and arms it again while tombstones are left. The timer runs in the
 // process that wrote the index (an embedded index has one writer process);
 // it adds no task, so an idle queue stays idle.
@@ -46,23 +46,25 @@ type TombstonePurger interface {
 // tombConfig configures tombstone purging.
 type tombConfig struct {
 	delay, margin time.Duration
-	set           bool // TombstonePurge given: margin 0 is meant
+	set           bool // WithTombstonePurge given: margin 0 is meant
 	off           bool
 }
 
-// TombstonePurge sets how long after a batch that deleted documents the
+// WithTombstonePurge sets how long after a batch that deleted documents the
 // indexer purges their tombstones (and how often it tries again while some
 // are left; default 30s), and the margin allowed for clock skew between the
 // processes that enqueue index operations and the one writing the index
 // (default 1 minute). Only drivers that keep tombstones ([TombstonePurger])
 // have any.
-func TombstonePurge(delay, margin time.Duration) IndexerOption {
-	return func(c *indexerConfig) { c.tomb.delay, c.tomb.margin, c.tomb.set = delay, margin, true }
+func WithTombstonePurge(delay, margin time.Duration) IndexerOption {
+	return indexerOption(func(c *indexerConfig) { c.tomb.delay, c.tomb.margin, c.tomb.set = delay, margin, true })
 }
 
-// KeepTombstones turns the automatic tombstone purge off
+// WithoutTombstonePurge turns the automatic tombstone purge off
 // ([Indexer.PurgeTombstones] still purges on demand).
-func KeepTombstones() IndexerOption { return func(c *indexerConfig) { c.tomb.off = true } }
+func WithoutTombstonePurge() IndexerOption {
+	return indexerOption(func(c *indexerConfig) { c.tomb.off = true })
+}
 
 // purgeTimers holds the armed purge timer of each index.
 type purgeTimers struct {
@@ -71,7 +73,7 @@ type purgeTimers struct {
 }
 
 // setupPurge applies the configuration (NewIndexer).
-func (ix *Indexer) setupPurge(c tombConfig) {
+func (ix *indexerCore) setupPurge(c tombConfig) {
 	if c.delay <= 0 {
 		c.delay = 30 * time.Second
 	}
@@ -89,7 +91,7 @@ func (ix *Indexer) setupPurge(c tombConfig) {
 
 // afterBulk arms the purge of index when the bulk request wrote deletes
 // (consume).
-func (ix *Indexer) afterBulk(index string, ops []Op, rs []OpResult) {
+func (ix *indexerCore) afterBulk(index string, ops []Op, rs []OpResult) {
 	for j, r := range rs {
 		if r.Status == Applied && ops[j].Kind == OpDelete {
 			ix.deletesWritten(index)
@@ -100,7 +102,7 @@ func (ix *Indexer) afterBulk(index string, ops []Op, rs []OpResult) {
 
 // deletesWritten arms the purge of index after a batch that wrote deletes
 // there (consume).
-func (ix *Indexer) deletesWritten(index string) {
+func (ix *indexerCore) deletesWritten(index string) {
 	if ix.tomb.off {
 		return
 	}
@@ -117,13 +119,13 @@ func (ix *Indexer) deletesWritten(index string) {
 	time.AfterFunc(ix.tomb.delay, func() { ix.purgeLater(index) })
 }
 
-func (ix *Indexer) purgeLater(index string) {
+func (ix *indexerCore) purgeLater(index string) {
 	ix.timers.mu.Lock()
 	delete(ix.timers.armed, index)
 	ix.timers.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	purged, left, err := ix.PurgeTombstones(ctx, index)
+	purged, left, err := (&Indexer{indexerCore: ix}).PurgeTombstones(ctx, index)
 	switch {
 	case errors.Is(err, ErrClosed):
 		return

@@ -48,7 +48,7 @@ func indexed(t *testing.T, e *env, id string) bool {
 // arrive, and is refused), and purged once that task is finished.
 func TestTombstonePurgeWaitsForOlderTasks(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, sqldbtest.Fresh(t, sqldb.SQLite), "bleve://"+t.TempDir(), search.TombstonePurge(20*time.Millisecond, 0))
+	e := newEnv(t, sqldbtest.Fresh(t, sqldb.SQLite), "bleve://"+t.TempDir(), search.WithTombstonePurge(20*time.Millisecond, 0))
 	r, err := e.store.Create(ctx, doc(1))
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +96,7 @@ func TestTombstonePurgeWaitsForOlderTasks(t *testing.T) {
 func TestTombstonePurgeAfterDrain(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := context.Background()
-		e := newEnv(t, sqldbtest.Fresh(t, d), "bleve://"+t.TempDir(), search.TombstonePurge(30*time.Millisecond, 0))
+		e := newEnv(t, sqldbtest.Fresh(t, d), "bleve://"+t.TempDir(), search.WithTombstonePurge(30*time.Millisecond, 0))
 		var recs []*records.Record
 		for i := 0; i < 60; i++ {
 			r, err := e.store.Create(ctx, doc(i))
@@ -141,7 +141,7 @@ func TestTombstonePurgeAfterDrain(t *testing.T) {
 // purge cutoff stays before its start.
 func TestTombstonePurgeHeldByReindex(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, sqldbtest.Fresh(t, sqldb.SQLite), "bleve://"+t.TempDir(), search.TombstonePurge(time.Hour, 0))
+	e := newEnv(t, sqldbtest.Fresh(t, sqldb.SQLite), "bleve://"+t.TempDir(), search.WithTombstonePurge(time.Hour, 0))
 	for i := 0; i < 30; i++ {
 		if _, err := e.store.Create(ctx, doc(i)); err != nil {
 			t.Fatal(err)

@@ -15,19 +15,27 @@ type batcher struct {
 
 func (b *batcher) run(ctx context.Context) {
 	size := b.h.opts.batchSize
+	var again time.Duration // > 0: due tasks were skipped, look again then
 	for ctx.Err() == nil {
 		jobs, err := b.c.st.claim(ctx, claimFilter{onlyType: b.h.typ}, size, b.c.cfg.lease)
 		if err != nil && ctx.Err() == nil {
 			b.c.log.Error("fetch batch", "task_type", b.h.typ, "err", err)
 		}
 		if len(jobs) == 0 {
+			again = b.c.againAfter(ctx, claimFilter{onlyType: b.h.typ}, err == nil, again)
+			wait := b.c.cfg.pollInterval
+			if again > 0 {
+				wait = min(wait, again)
+			}
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(b.c.cfg.pollInterval):
+			case <-time.After(wait):
+			case <-b.h.poke:
 			}
 			continue
 		}
+		again = 0
 		if wait := b.h.opts.batchWait; wait > 0 && len(jobs) < size {
 			deadline := time.Now().Add(wait)
 			for len(jobs) < size && time.Now().Before(deadline) && ctx.Err() == nil {
@@ -69,7 +77,7 @@ func (b *batcher) runBatch(jobs []*Job) {
 		defer tc()
 	}
 	ctx = context.WithValue(ctx, execKey{}, &execState{c: b.c, job: jobs[0], batch: true})
-	errs := safeBatch(ctx, b.h, jobs)
+	errs := b.c.runBatch(ctx, b.h, jobs)
 	for i, j := range jobs {
 		b.c.recordOutcome(j, nil, errs[i], nil)
 	}

@@ -136,7 +136,7 @@ func BenchmarkEnqueue(b *testing.B) {
 	for _, d := range sqldbtest.Dialects {
 		b.Run(string(d), func(b *testing.B) {
 			db := sqldbtest.Fresh(b, d)
-			c, err := tasks.NewClient(context.Background(), db, tasks.WithLogger(quiet))
+			c, err := tasks.New(context.Background(), db, tasks.WithLogger(quiet))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -20,7 +20,18 @@ import (
 // Client enqueues tasks and, once started, runs the registered handlers.
 // One Client per process is the norm; several processes (or several Clients)
 // may share one database.
+//
+// WithTx returns a view of the client whose Enqueue and EnqueueMany write in
+// the caller's transaction, like the WithTx views of records, records/pid
+// and files.
 type Client struct {
+	*core
+	// tx is the caller's transaction of a WithTx view, or nil.
+	tx *sqlx.Tx
+}
+
+// core is the state a Client and its WithTx views share.
+type core struct {
 	db  *sqlx.DB
 	st  *store
 	cfg config
@@ -58,9 +69,10 @@ type runningJob struct {
 	cancel context.CancelFunc
 }
 
-// NewClient returns a client on the host's database (SQLite, PostgreSQL or
-// MySQL/MariaDB), creating or migrating the tasks_ tables.
-func NewClient(ctx context.Context, db *sqlx.DB, opts ...ClientOption) (*Client, error) {
+// New returns a client on the host's database (SQLite, PostgreSQL or
+// MySQL/MariaDB), creating or migrating the tasks_ tables (unless
+// WithoutMigrations).
+func New(ctx context.Context, db *sqlx.DB, opts ...Option) (*Client, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
@@ -97,7 +109,7 @@ func NewClient(ctx context.Context, db *sqlx.DB, opts ...ClientOption) (*Client,
 		cfg.broker = b
 		cfg.ownBroker = true
 	}
-	c := &Client{
+	c := &core{
 		db: db, st: st, cfg: cfg, handlers: map[string]*handlerEntry{},
 		log:       cfg.logger.With("component", "tasks", "client", cfg.clientID),
 		pokes:     map[string]chan struct{}{},
@@ -107,17 +119,17 @@ func NewClient(ctx context.Context, db *sqlx.DB, opts ...ClientOption) (*Client,
 	for q := range cfg.queues {
 		c.pokes[q] = make(chan struct{}, 1)
 	}
-	return c, nil
+	return &Client{core: c}, nil
 }
 
 // Open opens the database at url (see sqldb.Open) and returns a client on it;
 // Close closes both.
-func Open(ctx context.Context, url string, opts ...ClientOption) (*Client, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*Client, error) {
 	db, err := sqldb.Open(ctx, url)
 	if err != nil {
 		return nil, err
 	}
-	c, err := NewClient(ctx, db, opts...)
+	c, err := New(ctx, db, opts...)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -128,6 +140,18 @@ func Open(ctx context.Context, url string, opts ...ClientOption) (*Client, error
 
 // DB returns the database the client works on.
 func (c *Client) DB() *sqlx.DB { return c.db }
+
+// WithTx returns a view of the client whose Enqueue and EnqueueMany insert
+// their tasks in tx: if tx rolls back the tasks never existed and never run.
+// The caller commits or rolls back. When tx was begun by sqltx.InTx or
+// sqltx.Begin, the workers are woken once it commits (sqltx.AfterCommit);
+// in a transaction begun otherwise the tasks are found by the next poll
+// (WithPollInterval). Every other method of the view runs on the database,
+// as on c. Works on PostgreSQL, MySQL/MariaDB and SQLite.
+func (c *Client) WithTx(tx *sqlx.Tx) *Client { return &Client{core: c.core, tx: tx} }
+
+// Tx returns the caller's transaction of a WithTx view, or nil.
+func (c *Client) Tx() *sqlx.Tx { return c.tx }
 
 // Start starts the workers of every configured queue, the batch fetchers,
 // the heartbeat, the rescuer of expired leases, the cleaner, the scheduler
@@ -261,6 +285,50 @@ func (c *Client) Close() error {
 		}
 	}
 	return err
+}
+
+// wake wakes whoever fetches a task of typ just made due on queue: the
+// queue's workers (or the relay) and, for a batch type, its batch fetchers.
+func (c *Client) wake(queue, typ string) {
+	c.poke(queue)
+	if h := c.handler(typ); h != nil && h.poke != nil {
+		select {
+		case h.poke <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// againAfter returns how soon a fetcher that claimed fewer tasks than it
+// asked for (short) looks again, given the previous delay prev: 0 (at the
+// next poll or wake-up) unless due tasks were left behind under another
+// fetcher's row locks (store.skippedDue), then a delay growing from 10ms
+// while they stay locked.
+func (c *Client) againAfter(ctx context.Context, f claimFilter, short bool, prev time.Duration) time.Duration {
+	if !short || ctx.Err() != nil || !c.st.skippedDue(ctx, f) {
+		return 0
+	}
+	if prev <= 0 {
+		return 10 * time.Millisecond
+	}
+	return min(2*prev, c.cfg.pollInterval)
+}
+
+// wakeAll wakes every queue's workers, the relay and every batch fetcher.
+func (c *Client) wakeAll() {
+	for q := range c.pokes {
+		c.poke(q)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, h := range c.handlers {
+		if h.poke != nil {
+			select {
+			case h.poke <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 func (c *Client) poke(queue string) {

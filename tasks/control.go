@@ -95,9 +95,7 @@ func (c *Client) Retry(ctx context.Context, id int64) error {
 	if err := c.st.retry(ctx, id); err != nil {
 		return fmt.Errorf("tasks: retry %d: %w", id, err)
 	}
-	for q := range c.pokes {
-		c.poke(q)
-	}
+	c.wakeAll()
 	return nil
 }
 

@@ -4,8 +4,19 @@
 //
 // The durable store is SQL (SQLite, PostgreSQL, MySQL/MariaDB) through the
 // host's *sqlx.DB. Tasks can be enqueued inside the host's transaction
-// (EnqueueTx), so a record write and its task commit or roll back together:
-// this is the outbox other RepoKit packages build on.
+// through a WithTx view, as with records, records/pid and files, so a record
+// write and its task commit or roll back together: this is the outbox other
+// RepoKit packages build on. In a transaction of sqltx.InTx or sqltx.Begin
+// the workers are woken once it commits:
+//
+//	err := sqltx.InTx(ctx, db, func(tx *sqlx.Tx) error {
+//		rec, err := recs.WithTx(tx).Create(ctx, doc)
+//		if err != nil {
+//			return err
+//		}
+//		_, err = c.WithTx(tx).Enqueue(ctx, "doi.register", rec.ID)
+//		return err
+//	})
 //
 // Workers fetch due tasks in batches (FOR UPDATE SKIP LOCKED on PostgreSQL and
 // MySQL, a single write statement on SQLite) and hold a lease on each task,
@@ -26,7 +37,7 @@
 // many worker machines; the SQL store stays the single source of truth for
 // state, delays, retries, schedules and uniqueness.
 //
-//	c, _ := tasks.NewClient(ctx, db, tasks.WithQueue("default", 20))
+//	c, _ := tasks.New(ctx, db, tasks.WithQueue("default", 20))
 //	tasks.Register(c, "email.send", func(ctx context.Context, t *tasks.Task[Email]) error { ... })
 //	_ = c.Start(ctx)
 //	id, _ := c.Enqueue(ctx, "email.send", Email{To: "a@b.c"}, tasks.MaxAttempts(5))

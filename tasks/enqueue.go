@@ -13,14 +13,25 @@ import (
 
 // Enqueue stores a task of taskType with args encoded as JSON and returns its
 // id. With UniqueKey and a pending or running task holding that key, nothing
-// is inserted and that task's id is returned.
+// is inserted and that task's id is returned. On a WithTx view the task is
+// inserted in the caller's transaction: it exists, and runs, only if that
+// transaction commits.
 func (c *Client) Enqueue(ctx context.Context, taskType string, args any, opts ...EnqueueOption) (int64, error) {
 	r, err := c.newRow(taskType, args, opts)
 	if err != nil {
 		return 0, err
 	}
 	var id int64
-	if c.st.d == sqldb.MySQL {
+	switch {
+	case c.tx != nil:
+		if id, _, err = c.st.insert(ctx, c.tx, r); err != nil {
+			return 0, err
+		}
+		if r.State == StateAvailable {
+			c.wakeAfterCommit(func() { c.wake(r.Queue, r.Type) })
+		}
+		return id, nil
+	case c.st.d == sqldb.MySQL:
 		// Its own transaction, so InnoDB deadlocks with concurrent
 		// claimers are retried.
 		err = sqldb.InTx(ctx, c.db, nil, func(tx *sqlx.Tx) error {
@@ -28,28 +39,23 @@ func (c *Client) Enqueue(ctx context.Context, taskType string, args any, opts ..
 			id, _, err = c.st.insert(ctx, tx, r)
 			return err
 		})
-	} else {
+	default:
 		id, _, err = c.st.insert(ctx, c.db, r)
 	}
 	if err == nil && r.State == StateAvailable {
-		c.poke(r.Queue)
+		c.wake(r.Queue, r.Type)
 	}
 	return id, err
 }
 
-// EnqueueTx stores a task inside the caller's transaction: if tx rolls back
-// the task never existed and never runs. Works on PostgreSQL, MySQL/MariaDB
-// and SQLite.
-func (c *Client) EnqueueTx(ctx context.Context, tx *sqlx.Tx, taskType string, args any, opts ...EnqueueOption) (int64, error) {
-	if tx == nil {
-		return 0, fmt.Errorf("%w: nil transaction", ErrInvalid)
+// wakeAfterCommit runs wake once the caller's transaction commits (never if
+// it rolls back). A transaction not begun by sqltx.InTx or sqltx.Begin has
+// no after-commit hooks: its tasks are found by the next poll instead.
+func (c *Client) wakeAfterCommit(wake func()) {
+	if !sqldb.Managed(c.tx) {
+		return
 	}
-	r, err := c.newRow(taskType, args, opts)
-	if err != nil {
-		return 0, err
-	}
-	id, _, err := c.st.insert(ctx, tx, r)
-	return id, err
+	_ = sqldb.AfterCommit(c.tx, func(context.Context) { wake() })
 }
 
 // Item is one task of EnqueueMany.
@@ -60,9 +66,9 @@ type Item struct {
 }
 
 // EnqueueMany stores many tasks with few statements (multi-row INSERTs), in
-// tx when it is not nil, and returns their ids in order. Items with a
-// UniqueKey are inserted one by one.
-func (c *Client) EnqueueMany(ctx context.Context, tx *sqlx.Tx, items []Item) ([]int64, error) {
+// one transaction (the caller's on a WithTx view), and returns their ids in
+// order. Items with a UniqueKey are inserted one by one.
+func (c *Client) EnqueueMany(ctx context.Context, items []Item) ([]int64, error) {
 	rows := make([]*newRow, len(items))
 	for i, it := range items {
 		r, err := c.newRow(it.Type, it.Args, it.Options)
@@ -72,7 +78,7 @@ func (c *Client) EnqueueMany(ctx context.Context, tx *sqlx.Tx, items []Item) ([]
 		rows[i] = r
 	}
 	ids := make([]int64, len(items))
-	err := sqldb.InTx(ctx, c.db, tx, func(tx *sqlx.Tx) error {
+	err := sqldb.InTx(ctx, c.db, c.tx, func(tx *sqlx.Tx) error {
 		var plain []*newRow
 		var plainIdx []int
 		for i, r := range rows {
@@ -102,10 +108,17 @@ func (c *Client) EnqueueMany(ctx context.Context, tx *sqlx.Tx, items []Item) ([]
 	if err != nil {
 		return nil, err
 	}
-	if tx == nil {
-		for q := range c.pokes {
-			c.poke(q)
+	wake := func() {
+		for _, r := range rows {
+			if r.State == StateAvailable {
+				c.wake(r.Queue, r.Type)
+			}
 		}
+	}
+	if c.tx != nil {
+		c.wakeAfterCommit(wake)
+	} else {
+		wake()
 	}
 	return ids, nil
 }

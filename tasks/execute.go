@@ -46,7 +46,7 @@ func (c *Client) executeThen(j *Job, after func()) {
 	case h.batch != nil:
 		// A batch type fetched one by one (broker delivery): a batch of one.
 		st.batch = true
-		err = safeBatch(ctx, h, []*Job{j})[0]
+		err = c.runBatch(ctx, h, []*Job{j})[0]
 	default:
 		if h.sem != nil {
 			select {

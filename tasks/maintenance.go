@@ -58,9 +58,7 @@ func (c *Client) rescueOnce(ctx context.Context) {
 	}
 	if n > 0 {
 		c.log.Warn("rescued tasks whose worker stopped heartbeating", "count", n)
-		for q := range c.pokes {
-			c.poke(q)
-		}
+		c.wakeAll()
 	}
 }
 

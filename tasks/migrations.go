@@ -17,9 +17,9 @@ func Migrations() fs.FS {
 	return sub
 }
 
-// WithoutMigrations makes NewClient skip creating or upgrading the tasks_
+// WithoutMigrations makes New skip creating or upgrading the tasks_
 // tables (the host runs Migrate or Migrations() itself).
-func WithoutMigrations() ClientOption { return func(c *config) { c.skipMigrations = true } }
+func WithoutMigrations() Option { return func(c *config) { c.skipMigrations = true } }
 
 func migrateUnless(ctx context.Context, db *sqlx.DB, skip bool) error {
 	if skip {

@@ -20,7 +20,7 @@ func TestWithoutMigrations(t *testing.T) {
 		}
 		return n
 	}
-	c, err := tasks.NewClient(ctx, db, tasks.WithoutMigrations())
+	c, err := tasks.New(ctx, db, tasks.WithoutMigrations())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,12 +31,12 @@ func TestWithoutMigrations(t *testing.T) {
 	if m, err := fs.Glob(tasks.Migrations(), "sqlite/*.sql"); err != nil || len(m) == 0 {
 		t.Fatalf("Migrations() has no sqlite migrations: %v %v", m, err)
 	}
-	c, err = tasks.NewClient(ctx, db)
+	c, err = tasks.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
 	if tables() == 0 {
-		t.Fatal("NewClient did not migrate")
+		t.Fatal("New did not migrate")
 	}
 }

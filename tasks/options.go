@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// ClientOption configures a Client.
-type ClientOption func(*config)
+// Option configures a Client (New, Open).
+type Option func(*config)
 
 type config struct {
 	logger            *slog.Logger
@@ -54,90 +54,92 @@ func defaultConfig() config {
 }
 
 // WithLogger sets the slog logger (default slog.Default()).
-func WithLogger(l *slog.Logger) ClientOption { return func(c *config) { c.logger = l } }
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithQueue makes the client work queue name with up to concurrency tasks
 // at once. Without any WithQueue the client works "default" with 10 workers.
-func WithQueue(name string, concurrency int) ClientOption {
+func WithQueue(name string, concurrency int) Option {
 	return func(c *config) { c.queues[name] = concurrency }
 }
 
 // WithPollInterval sets how often an idle worker looks for due tasks
 // (default 1s). Tasks enqueued through this client wake its workers at once.
-func WithPollInterval(d time.Duration) ClientOption { return func(c *config) { c.pollInterval = d } }
+func WithPollInterval(d time.Duration) Option { return func(c *config) { c.pollInterval = d } }
 
 // WithLease sets how long a claimed task stays reserved without a heartbeat
 // (default 30s). The heartbeat extends it every lease/3; a task whose lease
 // expired (its worker died) is rescued and runs again without using an
 // attempt, up to MaxCrashes times.
-func WithLease(d time.Duration) ClientOption { return func(c *config) { c.lease = d } }
+func WithLease(d time.Duration) Option { return func(c *config) { c.lease = d } }
 
 // WithFetchBatch caps how many tasks one fetch claims (default 100).
-func WithFetchBatch(n int) ClientOption { return func(c *config) { c.fetchBatch = n } }
+func WithFetchBatch(n int) Option { return func(c *config) { c.fetchBatch = n } }
 
 // WithRetryPolicy replaces the default exponential backoff with jitter.
-func WithRetryPolicy(p RetryPolicy) ClientOption { return func(c *config) { c.retry = p } }
+func WithRetryPolicy(p RetryPolicy) Option { return func(c *config) { c.retry = p } }
 
 // WithResultRetention sets how long completed tasks and their results are kept
 // (default 24h); WithDeadRetention the same for dead and cancelled tasks
 // (default 7 days); WithCleanInterval how often the cleaner runs (default 1h).
-func WithResultRetention(d time.Duration) ClientOption {
+func WithResultRetention(d time.Duration) Option {
 	return func(c *config) { c.resultRetention = d }
 }
 
 // WithDeadRetention sets how long dead and cancelled tasks are kept.
-func WithDeadRetention(d time.Duration) ClientOption { return func(c *config) { c.deadRetention = d } }
+func WithDeadRetention(d time.Duration) Option { return func(c *config) { c.deadRetention = d } }
 
 // WithCleanInterval sets how often old finished tasks are deleted.
-func WithCleanInterval(d time.Duration) ClientOption { return func(c *config) { c.cleanInterval = d } }
+func WithCleanInterval(d time.Duration) Option { return func(c *config) { c.cleanInterval = d } }
 
 // WithResultCache also writes results to rc and reads them from it first; any
 // cache error falls back to SQL. *cache.Cache satisfies ResultCache.
-func WithResultCache(rc ResultCache) ClientOption { return func(c *config) { c.resultCache = rc } }
+func WithResultCache(rc ResultCache) Option { return func(c *config) { c.resultCache = rc } }
 
 // WithResultCachePrefix sets the cache key prefix of results (default
 // "tasks:result:"); use one per database when several share a cache.
-func WithResultCachePrefix(p string) ClientOption {
+func WithResultCachePrefix(p string) Option {
 	return func(c *config) { c.resultCachePrefix = p }
 }
 
-// WithMiddleware adds middleware around every single-task execution; the
-// first one given is the outermost.
-func WithMiddleware(m ...Middleware) ClientOption {
+// WithMiddleware adds middleware around every task execution; the first one
+// given is the outermost. Tasks of batch handlers go through it one by one
+// too: each task's chain runs, and the batch handler runs once every task of
+// the batch has reached the end of its chain (see RegisterBatch).
+func WithMiddleware(m ...Middleware) Option {
 	return func(c *config) { c.middleware = append(c.middleware, m...) }
 }
 
 // WithBroker delivers due tasks through a message broker instead of polling
 // SQL. Scheduling state stays in SQL; a relay publishes due task ids. The
 // caller keeps ownership of b (Stop does not close it).
-func WithBroker(b Broker) ClientOption { return func(c *config) { c.broker = b } }
+func WithBroker(b Broker) Option { return func(c *config) { c.broker = b } }
 
 // WithBrokerURL opens the broker from a URL through the registered drivers
 // (see RegisterBroker); "" or "sql://" means the SQL store itself. Stop
 // closes a broker opened this way. A broker with a SetLogger(*slog.Logger)
 // method (jetstreambroker) logs through the client's logger.
-func WithBrokerURL(url string) ClientOption { return func(c *config) { c.brokerURL = url } }
+func WithBrokerURL(url string) Option { return func(c *config) { c.brokerURL = url } }
 
 // WithRedeliver sets after how long a published but unfinished task is
 // published again (default: the lease).
-func WithRedeliver(d time.Duration) ClientOption { return func(c *config) { c.redeliver = d } }
+func WithRedeliver(d time.Duration) Option { return func(c *config) { c.redeliver = d } }
 
 // WithDefaultMaxAttempts sets MaxAttempts for tasks enqueued without one
 // (default 25).
-func WithDefaultMaxAttempts(n int) ClientOption { return func(c *config) { c.maxAttempts = n } }
+func WithDefaultMaxAttempts(n int) Option { return func(c *config) { c.maxAttempts = n } }
 
 // WithDefaultMaxCrashes sets MaxCrashes for tasks enqueued without one
 // (default 3).
-func WithDefaultMaxCrashes(n int) ClientOption { return func(c *config) { c.maxCrashes = n } }
+func WithDefaultMaxCrashes(n int) Option { return func(c *config) { c.maxCrashes = n } }
 
 // WithDefaultTimeout sets the run timeout of tasks enqueued without one
 // (default 1 minute; 0 = none).
-func WithDefaultTimeout(d time.Duration) ClientOption {
+func WithDefaultTimeout(d time.Duration) Option {
 	return func(c *config) { c.defaultTimeout = d }
 }
 
 // WithClientID names this client in logs (default host-pid-random).
-func WithClientID(id string) ClientOption { return func(c *config) { c.clientID = id } }
+func WithClientID(id string) Option { return func(c *config) { c.clientID = id } }
 
 func (c *config) validate() error {
 	if c.lease < 100*time.Millisecond {

@@ -23,6 +23,7 @@ func (p *producer) run(ctx context.Context) {
 	defer timer.Stop()
 	threshold := max(1, p.max/4)
 	fetchNow := true
+	var again time.Duration // > 0: due tasks were skipped, look again then
 	for {
 		if fetchNow && running < p.max && ctx.Err() == nil {
 			want := min(p.max-running, p.c.cfg.fetchBatch)
@@ -42,6 +43,7 @@ func (p *producer) run(ctx context.Context) {
 			if len(jobs) == want && running < p.max {
 				continue // more may be due
 			}
+			again = p.c.againAfter(ctx, p.filter, len(jobs) < want, again)
 		}
 		fetchNow = false
 		if !timer.Stop() {
@@ -50,7 +52,11 @@ func (p *producer) run(ctx context.Context) {
 			default:
 			}
 		}
-		timer.Reset(p.c.cfg.pollInterval)
+		wait := p.c.cfg.pollInterval
+		if again > 0 {
+			wait = min(wait, again)
+		}
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			// In-flight tasks finish on their own; Stop waits for them.

@@ -30,7 +30,7 @@ func BenchmarkQueues(b *testing.B) {
 func benchQueues(b *testing.B, d sqldb.Dialect, n int) {
 	ctx := context.Background()
 	db := sqldbtest.Fresh(b, d)
-	c, err := tasks.NewClient(ctx, db, tasks.WithLogger(quiet))
+	c, err := tasks.New(ctx, db, tasks.WithLogger(quiet))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func benchQueues(b *testing.B, d sqldb.Dialect, n int) {
 	for i := 0; i < n; i++ {
 		items = append(items, tasks.Item{Type: "index", Args: map[string]any{"n": i, "record": pad}, Options: []tasks.EnqueueOption{tasks.Queue(fmt.Sprintf("q%d", i%4))}})
 		if len(items) == cap(items) || i == n-1 {
-			if _, err := c.EnqueueMany(ctx, nil, items); err != nil {
+			if _, err := c.EnqueueMany(ctx, items); err != nil {
 				b.Fatal(err)
 			}
 			items = items[:0]

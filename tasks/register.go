@@ -14,6 +14,9 @@ type handlerEntry struct {
 	batch  func(ctx context.Context, jobs []*Job) []error // batch handlers
 	opts   handlerOpts
 	sem    chan struct{}
+	// poke wakes a batch handler's fetchers when a task of its type is
+	// enqueued (nil for single-task handlers).
+	poke chan struct{}
 }
 
 // Register makes c run h for tasks of taskType. Args are decoded from JSON
@@ -41,6 +44,11 @@ func Register[A any](c *Client, taskType string, h func(ctx context.Context, t *
 // own, and tasks whose args do not decode are dead-lettered without reaching
 // h. Concurrency(n) runs n batches at once (default 1). Batch tasks are
 // fetched from every queue that is not paused.
+//
+// Middleware (WithMiddleware) wraps each task of a batch as it wraps a single
+// task: every task's chain runs, and h runs once on the tasks whose chains
+// reached it, with the batch's context (values middleware puts in a task's
+// context do not reach h); each task's error then returns through its chain.
 func RegisterBatch[A any](c *Client, taskType string, h func(ctx context.Context, ts []*Task[A]) []error, opts ...HandlerOption) {
 	o := handlerOpts{batchSize: 100}
 	for _, opt := range opts {
@@ -76,7 +84,7 @@ func RegisterBatch[A any](c *Client, taskType string, h func(ctx context.Context
 		}
 		return errs
 	}
-	c.register(&handlerEntry{typ: taskType, batch: run, opts: o})
+	c.register(&handlerEntry{typ: taskType, batch: run, opts: o, poke: make(chan struct{}, 1)})
 }
 
 // HandleFunc registers a raw handler that receives the encoded args.

@@ -15,6 +15,7 @@ func (c *Client) runRelay(ctx context.Context) {
 	const batch = 1000
 	t := time.NewTicker(c.cfg.pollInterval)
 	defer t.Stop()
+	var again time.Duration // > 0: due tasks were skipped, look again then
 	for {
 		n, err := c.relayOnce(ctx, batch)
 		if err != nil && ctx.Err() == nil {
@@ -23,11 +24,26 @@ func (c *Client) runRelay(ctx context.Context) {
 		if n == batch && err == nil {
 			continue
 		}
+		// As for fetchers (againAfter): on MySQL, tasks left behind under
+		// another transaction's row locks are looked at again soon.
+		switch {
+		case err != nil || ctx.Err() != nil || !c.st.skippedDispatch(ctx, c.cfg.redeliver, c.batchTypes):
+			again = 0
+		case again <= 0:
+			again = 10 * time.Millisecond
+		default:
+			again = min(2*again, c.cfg.pollInterval)
+		}
+		var soon <-chan time.Time
+		if again > 0 {
+			soon = time.After(again)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-c.relayPoke:
+		case <-soon:
 		}
 	}
 }
@@ -171,29 +187,78 @@ func (c *Client) dispatch(ctx context.Context, in <-chan Delivery, n int) {
 			}
 			continue
 		}
-		byID := make(map[int64]*Job, len(jobs))
-		for _, j := range jobs {
-			byID[j.ID] = j
-		}
-		for _, d := range batch {
-			j, ok := byID[d.TaskID()]
-			if ok {
-				delete(byID, d.TaskID()) // a duplicate delivery of the same id is acked below
-			}
-			if !ok {
-				// Finished, running elsewhere, not due, paused or a batch
-				// type (batchers claim those from SQL): the relay
-				// republishes it if it is still pending later.
-				d.Ack()
-				<-slots
-				continue
-			}
+		missed := c.runDelivered(batch, jobs, slots)
+		if len(missed) > 0 {
 			c.execWG.Add(1)
-			go func() {
-				defer c.execWG.Done()
-				c.executeThen(j, func() { d.Ack() })
-				<-slots
-			}()
+			go func() { defer c.execWG.Done(); c.reclaim(ctx, missed, slots) }()
+		}
+	}
+}
+
+// runDelivered runs the claimed jobs of deliveries batch, each holding a
+// slot until its outcome is committed and its delivery acked, and returns
+// the deliveries whose task was not claimed (they still hold their slots).
+func (c *Client) runDelivered(batch []Delivery, jobs []*Job, slots chan struct{}) (missed []Delivery) {
+	byID := make(map[int64]*Job, len(jobs))
+	for _, j := range jobs {
+		byID[j.ID] = j
+	}
+	for _, d := range batch {
+		j, ok := byID[d.TaskID()]
+		if !ok {
+			missed = append(missed, d)
+			continue
+		}
+		delete(byID, d.TaskID()) // a duplicate delivery of the same id is missed
+		c.execWG.Add(1)
+		go func() {
+			defer c.execWG.Done()
+			c.executeThen(j, func() { d.Ack() })
+			<-slots
+		}()
+	}
+	return missed
+}
+
+// reclaim handles deliveries whose task the dispatcher did not claim. Most
+// are finished, running elsewhere, not due, paused or of a batch type
+// (batchers claim those from SQL): they are acked, and the relay
+// republishes any that is still pending later. But on MySQL a claim skips
+// due tasks whose rows another transaction's scan has locked (see
+// store.skippedDue): those are claimed again after a few milliseconds, for
+// up to about a second, instead of waiting for the relay.
+func (c *Client) reclaim(ctx context.Context, missed []Delivery, slots chan struct{}) {
+	defer func() {
+		for _, d := range missed {
+			if ctx.Err() != nil {
+				d.Nack()
+			} else {
+				d.Ack()
+			}
+			<-slots
+		}
+	}()
+	for delay := 10 * time.Millisecond; delay <= time.Second && ctx.Err() == nil; delay *= 2 {
+		ids := make([]int64, len(missed))
+		for i, d := range missed {
+			ids[i] = d.TaskID()
+		}
+		f := claimFilter{ids: ids, excludeTypes: c.batchTypes}
+		if !c.st.skippedDue(ctx, f) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		jobs, err := c.st.claim(ctx, f, len(ids), c.cfg.lease)
+		if err != nil {
+			return
+		}
+		missed = c.runDelivered(missed, jobs, slots)
+		if len(missed) == 0 {
+			return
 		}
 	}
 }

@@ -162,6 +162,6 @@ func (c *Client) fire(ctx context.Context, s *schedule, tick time.Time) {
 	}
 	if fired {
 		c.log.Debug("schedule fired", "schedule", s.name, "tick", tick, "task_id", id)
-		c.poke(queue)
+		c.wake(queue, s.typ)
 	}
 }

@@ -16,7 +16,7 @@ import (
 //go:embed migrations
 var migrationsFS embed.FS
 
-// Migrate creates or updates the tasks_ tables in db. NewClient calls it.
+// Migrate creates or updates the tasks_ tables in db. New calls it.
 func Migrate(ctx context.Context, db *sqlx.DB) error {
 	sub, err := fs.Sub(migrationsFS, "migrations")
 	if err != nil {

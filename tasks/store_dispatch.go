@@ -22,9 +22,7 @@ func (s *store) dispatch(ctx context.Context, n int, redeliver time.Duration, ex
 	var rows []dueRow
 	err := sqldb.InTx(ctx, s.db, nil, func(tx *sqlx.Tx) error {
 		rows = rows[:0]
-		where := "state IN " + pendingStatesSQL + " AND run_at <= ? AND (dispatched_at IS NULL OR dispatched_at < ?) AND queue NOT IN (SELECT name FROM tasks_queues WHERE paused = TRUE)"
-		args := []any{s.t(now), s.t(now.Add(-redeliver))}
-		where, args = notInTypes(where, args, excludeTypes)
+		where, args := s.dispatchWhere(now, redeliver, excludeTypes)
 		q := "SELECT id, queue FROM tasks_jobs WHERE " + where + " ORDER BY priority DESC, run_at, id LIMIT ?" + sqldb.SkipLocked(s.d)
 		if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), append(args, n)...); err != nil {
 			return err
@@ -44,6 +42,24 @@ func (s *store) dispatch(ctx context.Context, n int, redeliver time.Duration, ex
 		return err
 	})
 	return rows, wrapDB("dispatch", err)
+}
+
+// dispatchWhere is the condition of the tasks the relay publishes at now.
+func (s *store) dispatchWhere(now time.Time, redeliver time.Duration, excludeTypes []string) (string, []any) {
+	where := "state IN " + pendingStatesSQL + " AND run_at <= ? AND (dispatched_at IS NULL OR dispatched_at < ?) AND queue NOT IN (SELECT name FROM tasks_queues WHERE paused = TRUE)"
+	args := []any{s.t(now), s.t(now.Add(-redeliver))}
+	return notInTypes(where, args, excludeTypes)
+}
+
+// skippedDispatch is skippedDue for the relay: on MySQL, whether a dispatch
+// that returned fewer tasks than it asked for left some behind under
+// another transaction's row locks.
+func (s *store) skippedDispatch(ctx context.Context, redeliver time.Duration, excludeTypes []string) bool {
+	if s.d != sqldb.MySQL {
+		return false
+	}
+	where, args := s.dispatchWhere(s.now(), redeliver, excludeTypes)
+	return s.anyRow(ctx, where, args)
 }
 
 // undispatch clears the dispatch mark of tasks whose publish failed.

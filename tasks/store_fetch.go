@@ -25,23 +25,7 @@ type claimFilter struct {
 // claimers); MySQL selects with SKIP LOCKED and updates in one transaction.
 func (s *store) claim(ctx context.Context, f claimFilter, n int, lease time.Duration) ([]*Job, error) {
 	now := s.now()
-	where := "state IN " + pendingStatesSQL + " AND run_at <= ?"
-	args := []any{s.t(now)}
-	switch {
-	case len(f.ids) > 0:
-		where += " AND id IN (?" + strings.Repeat(", ?", len(f.ids)-1) + ") AND queue NOT IN (SELECT name FROM tasks_queues WHERE paused = TRUE)"
-		for _, id := range f.ids {
-			args = append(args, id)
-		}
-		where, args = notInTypes(where, args, f.excludeTypes)
-	case f.onlyType != "":
-		where += " AND type = ? AND queue NOT IN (SELECT name FROM tasks_queues WHERE paused = TRUE)"
-		args = append(args, f.onlyType)
-	default:
-		where += " AND queue = ? AND NOT EXISTS (SELECT 1 FROM tasks_queues WHERE name = ? AND paused = TRUE)"
-		args = append(args, f.queue, f.queue)
-		where, args = notInTypes(where, args, f.excludeTypes)
-	}
+	where, args := s.claimWhere(f, now)
 	sub := "SELECT id FROM tasks_jobs WHERE " + where + " ORDER BY priority DESC, run_at, id LIMIT ?" + sqldb.SkipLocked(s.d)
 	args = append(args, n)
 	set := "state = 'running', attempt = attempt + 1, attempted_at = ?, lease_until = ?"
@@ -97,6 +81,53 @@ func (s *store) claim(ctx context.Context, f claimFilter, n int, lease time.Dura
 		jobs[i] = rows[i].job()
 	}
 	return jobs, nil
+}
+
+// claimWhere is the condition of the tasks a fetch with f may claim at now.
+func (s *store) claimWhere(f claimFilter, now time.Time) (string, []any) {
+	where := "state IN " + pendingStatesSQL + " AND run_at <= ?"
+	args := []any{s.t(now)}
+	switch {
+	case len(f.ids) > 0:
+		where += " AND id IN (?" + strings.Repeat(", ?", len(f.ids)-1) + ") AND queue NOT IN (SELECT name FROM tasks_queues WHERE paused = TRUE)"
+		for _, id := range f.ids {
+			args = append(args, id)
+		}
+		where, args = notInTypes(where, args, f.excludeTypes)
+	case f.onlyType != "":
+		where += " AND type = ? AND queue NOT IN (SELECT name FROM tasks_queues WHERE paused = TRUE)"
+		args = append(args, f.onlyType)
+	default:
+		where += " AND queue = ? AND NOT EXISTS (SELECT 1 FROM tasks_queues WHERE name = ? AND paused = TRUE)"
+		args = append(args, f.queue, f.queue)
+		where, args = notInTypes(where, args, f.excludeTypes)
+	}
+	return where, args
+}
+
+// skippedDue reports, on MySQL, whether a claim with f that got fewer tasks
+// than it asked for left due tasks behind: MySQL's SELECT ... FOR UPDATE SKIP
+// LOCKED locks every row its scan passes, so a fetcher of one queue or batch
+// type skips the due tasks of another that a concurrent fetcher's scan has
+// locked without claiming them. The fetcher then looks again soon instead of
+// at the next poll. PostgreSQL locks only the rows it returns and SQLite does
+// not skip, so there it is always false.
+func (s *store) skippedDue(ctx context.Context, f claimFilter) bool {
+	if s.d != sqldb.MySQL {
+		return false
+	}
+	where, args := s.claimWhere(f, s.now())
+	return s.anyRow(ctx, where, args)
+}
+
+// anyRow reports whether a task matches where, reading without locks; on
+// error it says no (the next poll finds them).
+func (s *store) anyRow(ctx context.Context, where string, args []any) bool {
+	var one []int
+	if err := s.db.SelectContext(ctx, &one, s.db.Rebind("SELECT 1 FROM tasks_jobs WHERE "+where+" LIMIT 1"), args...); err != nil {
+		return false
+	}
+	return len(one) > 0
 }
 
 // notInTypes appends "AND type NOT IN (...)" for a non-empty list.

@@ -13,7 +13,7 @@ import (
 func TestOldestUnfinished(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, d sqldb.Dialect) {
 		ctx := context.Background()
-		c, err := tasks.NewClient(ctx, sqldbtest.Fresh(t, d))
+		c, err := tasks.New(ctx, sqldbtest.Fresh(t, d))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -199,13 +199,13 @@ func (a *App) registerHooks() {
 			return err
 		}
 		if ev.Op == records.OpCreate && !actorOf(ctx).System { // imports notify nobody
-			if _, err := a.tasks.EnqueueTx(ctx, tx, taskNotify, notifyArgs{RecordID: ev.Record.ID.String(), Event: "created"},
+			if _, err := a.tasks.WithTx(tx).Enqueue(ctx, taskNotify, notifyArgs{RecordID: ev.Record.ID.String(), Event: "created"},
 				tasks.Queue(queueDefault)); err != nil {
 				return err
 			}
 		}
 		if a.datacite != nil && s.Access.Record == "public" {
-			if _, err := a.tasks.EnqueueTx(ctx, tx, taskDOI, doiArgs{RecordID: ev.Record.ID.String()},
+			if _, err := a.tasks.WithTx(tx).Enqueue(ctx, taskDOI, doiArgs{RecordID: ev.Record.ID.String()},
 				tasks.Queue(queueDefault), tasks.MaxAttempts(10), tasks.UniqueKey("doi:"+ev.Record.ID.String())); err != nil {
 				return err
 			}

@@ -143,7 +143,7 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *
 		pagecache.WithVaryHeaders("Accept", "Accept-Encoding", "Accept-Language"))
 
 	// Tasks: one client per process; the workers start in Start.
-	topts := []tasks.ClientOption{
+	topts := []tasks.Option{
 		tasks.WithLogger(log),
 		tasks.WithResultCache(a.cache.Namespace("tasks")),
 		tasks.WithRetryPolicy(tasks.DefaultRetryPolicy{Base: cfg.RetryBase, Max: 30 * time.Minute, Jitter: 0.2}),
@@ -164,7 +164,7 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *
 	if cfg.BrokerURL != "" {
 		topts = append(topts, tasks.WithBrokerURL(cfg.BrokerURL))
 	}
-	if a.tasks, err = tasks.NewClient(ctx, a.db, topts...); err != nil {
+	if a.tasks, err = tasks.New(ctx, a.db, topts...); err != nil {
 		return nil, fmt.Errorf("tasks: %w", err)
 	}
 
@@ -187,8 +187,8 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *
 			return nil, fmt.Errorf("search configuration: %w", err)
 		}
 	}
-	a.indexer = search.NewIndexer(a.engine, a.tasks, search.IndexName("records"), search.TaskQueue(queueIndexing),
-		search.WithDumper(dumper(cfg.BaseURL)), search.Batch(200, 100*time.Millisecond), search.IndexerLogger(log),
+	a.indexer = search.NewIndexer(a.engine, a.tasks, search.WithIndexName("records"), search.WithTaskQueue(queueIndexing),
+		search.WithDumper(dumper(cfg.BaseURL)), search.WithBatch(200, 100*time.Millisecond), search.WithLogger(log),
 		// Search pages show what the index shows: purge them once the
 		// engine confirmed a change, not when the record committed (the
 		// index lags behind the database).

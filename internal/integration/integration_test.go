@@ -29,8 +29,8 @@ import (
 	_ "github.com/repokit/repokit/tasks/broker/pubsubbroker"
 )
 
-func fastTasks() []tasks.ClientOption {
-	return []tasks.ClientOption{tasks.WithPollInterval(20 * time.Millisecond), tasks.WithLease(5 * time.Second)}
+func fastTasks() []tasks.Option {
+	return []tasks.Option{tasks.WithPollInterval(20 * time.Millisecond), tasks.WithLease(5 * time.Second)}
 }
 
 // TestEmbedded runs the whole host on the embedded defaults: SQLite, local

@@ -116,7 +116,7 @@ func TestTelemetry(t *testing.T) {
 	}
 
 	// Task execution.
-	tc, err := tasks.NewClient(ctx, db, tasks.WithMiddleware(tasks.OTelMiddleware()), tasks.WithPollInterval(20*time.Millisecond))
+	tc, err := tasks.New(ctx, db, tasks.WithMiddleware(tasks.OTelMiddleware()), tasks.WithPollInterval(20*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

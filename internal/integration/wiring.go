@@ -39,7 +39,7 @@ import (
 // Config names every service by URL.
 type Config struct {
 	DB, Files, Search, Cache, Broker string
-	TaskOptions                      []tasks.ClientOption
+	TaskOptions                      []tasks.Option
 }
 
 // Repo is the host: its stores and its HTTP handler.
@@ -116,7 +116,7 @@ func Open(ctx context.Context, cfg Config) (r *Repo, err error) {
 	if r.Files, err = recordfiles.New(ctx, r.Recs, fs); err != nil {
 		return nil, err
 	}
-	if r.Tasks, err = tasks.NewClient(ctx, r.DB, append([]tasks.ClientOption{tasks.WithBrokerURL(cfg.Broker)}, cfg.TaskOptions...)...); err != nil {
+	if r.Tasks, err = tasks.New(ctx, r.DB, append([]tasks.Option{tasks.WithBrokerURL(cfg.Broker)}, cfg.TaskOptions...)...); err != nil {
 		return nil, err
 	}
 	if r.Engine, err = search.Open(ctx, cfg.Search); err != nil {
@@ -129,7 +129,7 @@ func Open(ctx context.Context, cfg Config) (r *Repo, err error) {
 		return nil, err
 	}
 	r.Pages = pagecache.New(r.cache)
-	search.NewIndexer(r.Engine, r.Tasks, search.Batch(50, 20*time.Millisecond),
+	search.NewIndexer(r.Engine, r.Tasks, search.WithBatch(50, 20*time.Millisecond),
 		search.WithAfterIndex(func(ctx context.Context, index string, _ []string) {
 			r.Pages.Purger("index:" + index)(ctx)
 		})).Attach(r.Recs)

@@ -138,7 +138,7 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	tc, err := tasks.NewClient(ctx, db, tasks.WithLogger(log), tasks.WithQueue(indexQueue, 2), tasks.WithPollInterval(200*time.Millisecond))
+	tc, err := tasks.New(ctx, db, tasks.WithLogger(log), tasks.WithQueue(indexQueue, 2), tasks.WithPollInterval(200*time.Millisecond))
 	if err != nil {
 		return err
 	}
@@ -152,8 +152,8 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	ix := search.NewIndexer(engine, tc, search.IndexName("records"), search.TaskQueue(indexQueue),
-		search.Batch(200, 100*time.Millisecond), search.IndexerLogger(log))
+	ix := search.NewIndexer(engine, tc, search.WithIndexName("records"), search.WithTaskQueue(indexQueue),
+		search.WithBatch(200, 100*time.Millisecond), search.WithLogger(log))
 	ix.Attach(recs)
 	searcher, err := search.NewSearcher(index, searchConfig())
 	if err != nil {

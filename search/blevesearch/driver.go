@@ -53,7 +53,7 @@ func init() {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", search.ErrInvalid, err)
 		}
-		d, err := New(dir)
+		d, err := New(ctx, dir)
 		if err != nil {
 			return nil, err
 		}
@@ -99,8 +99,12 @@ func newBidx(name string, ss []*shard, fields map[string]search.Field) *bidx {
 	return &bidx{name: name, idx: searchIndex(name, ss), shards: ss, fields: fields}
 }
 
-// New opens (creating if needed) a bleve search root directory.
-func New(dir string) (*Driver, error) {
+// New opens (creating if needed) a bleve search root directory; wrap it
+// with search.New, or open both with search.Open("bleve://...").
+func New(ctx context.Context, dir string) (*Driver, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("blevesearch: %w", err)
 	}

@@ -18,7 +18,7 @@ import (
 func TestIndexWithUnicodeTokenizerStillWorks(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	d, err := New(dir)
+	d, err := New(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestIndexWithUnicodeTokenizerStillWorks(t *testing.T) {
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
-	d, err = New(dir)
+	d, err = New(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

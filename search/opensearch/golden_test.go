@@ -112,7 +112,10 @@ func TestGolden(t *testing.T) {
 	step("put_mapping", func() error {
 		return d.PutMapping(ctx, "app-records-1700000000", search.Definition{Mappings: json.RawMessage(`{"properties":{"language":{"type":"keyword"}}}`)})
 	})
-	e := search.NewEngine(d, search.WithPrefix("app-"))
+	e, err := search.New(ctx, d, search.WithPrefix("app-"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ix, err := e.OpenIndex(ctx, "records")
 	if err != nil {
 		t.Fatal(err)

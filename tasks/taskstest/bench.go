@@ -18,7 +18,7 @@ import (
 // (untimed), then times workers (extra client options, e.g. a broker) from
 // Start until every task ran, and reports jobs/s. It fails if any task is
 // left uncompleted.
-func Throughput(b *testing.B, db *sqlx.DB, reset string, jobs, workers int, opts ...tasks.ClientOption) {
+func Throughput(b *testing.B, db *sqlx.DB, reset string, jobs, workers int, opts ...tasks.Option) {
 	ctx := context.Background()
 	if err := tasks.Migrate(ctx, db); err != nil {
 		b.Fatal(err)
@@ -28,7 +28,7 @@ func Throughput(b *testing.B, db *sqlx.DB, reset string, jobs, workers int, opts
 		items[i] = tasks.Item{Type: "noop", Args: struct{}{}}
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	opts = append([]tasks.ClientOption{tasks.WithQueue("default", workers), tasks.WithLogger(quiet)}, opts...)
+	opts = append([]tasks.Option{tasks.WithQueue("default", workers), tasks.WithLogger(quiet)}, opts...)
 	var worked atomic.Int64
 	var total time.Duration
 	b.ResetTimer()
@@ -37,7 +37,7 @@ func Throughput(b *testing.B, db *sqlx.DB, reset string, jobs, workers int, opts
 		if _, err := db.Exec(reset); err != nil {
 			b.Fatal(err)
 		}
-		c, err := tasks.NewClient(ctx, db, opts...)
+		c, err := tasks.New(ctx, db, opts...)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -45,7 +45,7 @@ func Throughput(b *testing.B, db *sqlx.DB, reset string, jobs, workers int, opts
 			worked.Add(1)
 			return nil
 		})
-		if _, err := c.EnqueueMany(ctx, nil, items); err != nil {
+		if _, err := c.EnqueueMany(ctx, items); err != nil {
 			b.Fatal(err)
 		}
 		worked.Store(0)

@@ -45,7 +45,7 @@ type Harness struct {
 	AfterTest func(t *testing.T, brokerURL string)
 	// ClientOptions, if set, are added to every suite client's options
 	// (e.g. a longer WithRedeliver for a slow emulator).
-	ClientOptions []tasks.ClientOption
+	ClientOptions []tasks.Option
 }
 
 // env is one test's database (and broker names).
@@ -83,8 +83,8 @@ func newEnv(t *testing.T, h Harness) *env {
 }
 
 // fast are the options every suite client gets: short leases and polls.
-func (e *env) fast() []tasks.ClientOption {
-	o := []tasks.ClientOption{
+func (e *env) fast() []tasks.Option {
+	o := []tasks.Option{
 		tasks.WithLease(time.Second),
 		tasks.WithPollInterval(50 * time.Millisecond),
 		tasks.WithRetryPolicy(tasks.RetryPolicyFunc(func(int, error) time.Duration { return 20 * time.Millisecond })),
@@ -97,11 +97,11 @@ func (e *env) fast() []tasks.ClientOption {
 }
 
 // client returns a client on the env's database; it is stopped at cleanup.
-func (e *env) client(opts ...tasks.ClientOption) *tasks.Client {
+func (e *env) client(opts ...tasks.Option) *tasks.Client {
 	e.t.Helper()
-	c, err := tasks.NewClient(context.Background(), e.db, append(e.fast(), opts...)...)
+	c, err := tasks.New(context.Background(), e.db, append(e.fast(), opts...)...)
 	if err != nil {
-		e.t.Fatalf("NewClient: %v", err)
+		e.t.Fatalf("New: %v", err)
 	}
 	e.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

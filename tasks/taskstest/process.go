@@ -37,7 +37,7 @@ func HelperProcess(t *testing.T) {
 		fmt.Fprintln(os.Stderr, "helper: open db:", err)
 		os.Exit(2)
 	}
-	opts := []tasks.ClientOption{
+	opts := []tasks.Option{
 		tasks.WithLease(time.Second), tasks.WithPollInterval(50 * time.Millisecond), tasks.WithLogger(quietLogger()),
 	}
 	if b := os.Getenv(helperBrokerEnv); b != "" {
@@ -45,7 +45,7 @@ func HelperProcess(t *testing.T) {
 	}
 	switch role {
 	case "worker":
-		c, err := tasks.NewClient(ctx, db, opts...)
+		c, err := tasks.New(ctx, db, opts...)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "helper:", err)
 			os.Exit(2)
@@ -73,7 +73,7 @@ func HelperProcess(t *testing.T) {
 			os.Exit(2)
 		}
 		tick := time.UnixMicro(us)
-		c, err := tasks.NewClient(ctx, db, append(opts, tasks.WithQueue("unused", 1))...)
+		c, err := tasks.New(ctx, db, append(opts, tasks.WithQueue("unused", 1))...)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "helper:", err)
 			os.Exit(2)

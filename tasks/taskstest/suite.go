@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
+	"github.com/repokit/repokit/sqltx"
 	"github.com/repokit/repokit/tasks"
 )
 
@@ -23,6 +26,7 @@ func Run(t *testing.T, h Harness) {
 		{"EnqueueAndRun", testEnqueueAndRun},
 		{"EnqueueManyAndResults", testEnqueueManyAndResults},
 		{"TxRolledBackNeverRuns", testTxRollback},
+		{"TxCommitWakesWorkers", testTxWakes},
 		{"UniqueKey", testUniqueKey},
 		{"RetryBackoffDeadAndManualRetry", testRetryDead},
 		{"PanicIsFailure", testPanic},
@@ -34,6 +38,7 @@ func Run(t *testing.T, h Harness) {
 		{"Priority", testPriority},
 		{"PerQueueConcurrency", testConcurrency},
 		{"BatchHandler", testBatch},
+		{"BatchHandlerMiddleware", testBatchMiddleware},
 		{"ProgressResultCacheAndMiddleware", testProgressCacheMiddleware},
 		{"ResultRetentionAndCleaner", testRetention},
 		{"HeartbeatKeepsLease", testHeartbeat},
@@ -116,7 +121,7 @@ func testEnqueueManyAndResults(t *testing.T, e *env) {
 		items[i] = tasks.Item{Type: "count", Args: i}
 		want += int64(i)
 	}
-	ids, err := c.EnqueueMany(ctx, nil, items)
+	ids, err := c.EnqueueMany(ctx, items)
 	if err != nil || len(ids) != len(items) {
 		t.Fatalf("EnqueueMany: %d ids, %v", len(ids), err)
 	}
@@ -158,7 +163,7 @@ func testTxRollback(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rolledID, err := c.EnqueueTx(ctx, tx, "tx", "rolled-back")
+	rolledID, err := c.WithTx(tx).Enqueue(ctx, "tx", "rolled-back")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,15 +174,12 @@ func testTxRollback(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	okID, err := c.EnqueueTx(ctx, tx, "tx", "committed")
+	okID, err := c.WithTx(tx).Enqueue(ctx, "tx", "committed")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
-	}
-	if _, err := c.EnqueueTx(ctx, nil, "tx", "x"); !errors.Is(err, tasks.ErrInvalid) {
-		t.Fatalf("EnqueueTx(nil tx): %v", err)
 	}
 	start(t, c)
 	if in := wait(t, c, okID); in.State != tasks.StateCompleted {
@@ -194,6 +196,72 @@ func testTxRollback(t *testing.T, e *env) {
 	defer mu.Unlock()
 	if len(ran) != 1 || ran[0] != "committed" {
 		t.Fatalf("ran %v, want only [committed]", ran)
+	}
+}
+
+// testTxWakes: a task enqueued in the caller's transaction (WithTx) is
+// picked up once that transaction commits, not at the next poll: the poll
+// interval here is far longer than the test's deadline. Single-task and
+// batch handlers, Enqueue and EnqueueMany.
+func testTxWakes(t *testing.T, e *env) {
+	c := e.client(tasks.WithPollInterval(time.Hour))
+	tasks.Register(c, "txwake", func(ctx context.Context, tk *tasks.Task[string]) error { return nil })
+	tasks.RegisterBatch(c, "txwakebatch", func(ctx context.Context, ts []*tasks.Task[string]) []error {
+		return make([]error, len(ts))
+	})
+	ctx := context.Background()
+	start(t, c)
+	// Once these ran, the workers and the batch fetcher are idle, waiting
+	// for the next poll (an hour) or a wake-up.
+	warm, err := c.EnqueueMany(ctx, []tasks.Item{{Type: "txwake", Args: "warm"}, {Type: "txwakebatch", Args: "warm"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, c, warm, tasks.StateCompleted)
+
+	for _, typ := range []string{"txwake", "txwakebatch"} {
+		var ids []int64
+		err := sqltx.InTx(ctx, e.db, func(tx *sqlx.Tx) error {
+			ids = ids[:0]
+			one, err := c.WithTx(tx).Enqueue(ctx, typ, "one")
+			if err != nil {
+				return err
+			}
+			many, err := c.WithTx(tx).EnqueueMany(ctx, []tasks.Item{{Type: typ, Args: "two"}, {Type: typ, Args: "three"}})
+			ids = append(append(ids, one), many...)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitState(t, c, ids, tasks.StateCompleted)
+	}
+}
+
+// waitState polls the tasks ids until all are in state, failing after 20 s
+// (much shorter than the poll interval testTxWakes sets).
+func waitState(t *testing.T, c *tasks.Client, ids []int64, state tasks.State) {
+	t.Helper()
+	var last []tasks.State
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		last = last[:0]
+		all := true
+		for _, id := range ids {
+			in, err := c.Get(context.Background(), id)
+			if err != nil {
+				t.Fatalf("Get(%d): %v", id, err)
+			}
+			last = append(last, in.State)
+			all = all && in.State == state
+		}
+		if all {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tasks %v still %v after 20 s, want %s", ids, last, state)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -220,11 +288,11 @@ func testUniqueKey(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := c.EnqueueTx(ctx, tx, "uniq", 3, tasks.UniqueKey("k1"))
+	d, err := c.WithTx(tx).Enqueue(ctx, "uniq", 3, tasks.UniqueKey("k1"))
 	if err != nil || d != a {
 		t.Fatalf("duplicate in tx: %d, %v", d, err)
 	}
-	other, err := c.EnqueueTx(ctx, tx, "uniq", 4, tasks.UniqueKey("k2"))
+	other, err := c.WithTx(tx).Enqueue(ctx, "uniq", 4, tasks.UniqueKey("k2"))
 	if err != nil || other == a {
 		t.Fatalf("other key in tx: %d, %v", other, err)
 	}
@@ -594,6 +662,86 @@ func testConcurrency(t *testing.T, e *env) {
 	}
 }
 
+// testBatchMiddleware: WithMiddleware wraps each task of a batch handler as
+// it wraps a single task: it sees every task and its outcome, and a task it
+// rejects never reaches the batch handler.
+func testBatchMiddleware(t *testing.T, e *env) {
+	var mu sync.Mutex
+	seen := map[int64]string{} // task id -> error the outer middleware saw ("" = nil)
+	handled := map[int]bool{}  // args the batch handler got
+	outer := func(next tasks.Handler) tasks.Handler {
+		return func(ctx context.Context, j *tasks.Job) error {
+			err := next(ctx, j)
+			mu.Lock()
+			seen[j.ID] = fmt.Sprint(err)
+			mu.Unlock()
+			return err
+		}
+	}
+	reject := func(next tasks.Handler) tasks.Handler {
+		return func(ctx context.Context, j *tasks.Job) error {
+			if string(j.Args) == "7" {
+				return tasks.Cancel(errors.New("rejected by middleware"))
+			}
+			return next(ctx, j)
+		}
+	}
+	c := e.client(tasks.WithMiddleware(outer, reject))
+	tasks.RegisterBatch(c, "mwbatch", func(ctx context.Context, ts []*tasks.Task[int]) []error {
+		errs := make([]error, len(ts))
+		mu.Lock()
+		defer mu.Unlock()
+		for i, tk := range ts {
+			handled[tk.Args] = true
+			if tk.Args == 3 {
+				errs[i] = errors.New("three failed")
+			}
+		}
+		return errs
+	}, tasks.BatchSize(20), tasks.BatchWait(100*time.Millisecond))
+	ctx := context.Background()
+	items := make([]tasks.Item, 10)
+	for i := range items {
+		items[i] = tasks.Item{Type: "mwbatch", Args: i, Options: []tasks.EnqueueOption{tasks.MaxAttempts(1)}}
+	}
+	ids, err := c.EnqueueMany(ctx, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, c)
+	for i, id := range ids {
+		in := wait(t, c, id)
+		want := tasks.StateCompleted
+		switch i {
+		case 3:
+			want = tasks.StateDead
+		case 7:
+			want = tasks.StateCancelled
+		}
+		if in.State != want {
+			t.Fatalf("task %d: %s (%s), want %s", i, in.State, in.LastError, want)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, id := range ids {
+		got, ok := seen[id]
+		switch {
+		case !ok:
+			t.Fatalf("middleware never saw batch task %d", i)
+		case i == 3 && !strings.Contains(got, "three failed"):
+			t.Fatalf("middleware saw %q for task 3, want the handler's error", got)
+		case i == 7 && !strings.Contains(got, "rejected by middleware"):
+			t.Fatalf("middleware saw %q for task 7, want its rejection", got)
+		case i != 3 && i != 7 && got != "<nil>":
+			t.Fatalf("middleware saw %q for task %d, want nil", got, i)
+		}
+		if handled[i] == (i == 7) {
+			t.Fatalf("batch handler got task %d: %v (a rejected task must not reach it, every other must)", i, handled[i])
+		}
+	}
+}
+
 func testBatch(t *testing.T, e *env) {
 	c := e.client()
 	var mu sync.Mutex
@@ -784,7 +932,7 @@ func testRetention(t *testing.T, e *env) {
 func testHeartbeat(t *testing.T, e *env) {
 	// Lease 600 ms; the task runs 1.8 s. Without the heartbeat a second
 	// client would rescue and re-run it.
-	opts := []tasks.ClientOption{tasks.WithLease(600 * time.Millisecond)}
+	opts := []tasks.Option{tasks.WithLease(600 * time.Millisecond)}
 	var runs atomic.Int64
 	h := func(ctx context.Context, tk *tasks.Task[int]) error {
 		runs.Add(1)
@@ -992,7 +1140,7 @@ func testThousand(t *testing.T, e *env) {
 		items[i] = tasks.Item{Type: "n", Args: i}
 	}
 	ctx := context.Background()
-	if _, err := c.EnqueueMany(ctx, nil, items); err != nil {
+	if _, err := c.EnqueueMany(ctx, items); err != nil {
 		t.Fatal(err)
 	}
 	start(t, c)

@@ -116,7 +116,7 @@ func TestBrokerRestart(t *testing.T) {
 	db := sqldbtest.Fresh(t, sqldb.SQLite)
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	c, err := tasks.NewClient(ctx, db,
+	c, err := tasks.New(ctx, db,
 		tasks.WithBrokerURL(srv.url()+"?stream=RESTART&ackwait=10m"),
 		tasks.WithRedeliver(10*time.Minute),
 		tasks.WithLease(10*time.Minute),
@@ -156,7 +156,7 @@ func TestBrokerRestart(t *testing.T) {
 		for i := range items {
 			items[i] = tasks.Item{Type: "work", Args: i}
 		}
-		if _, err := c.EnqueueMany(ctx, nil, items); err != nil {
+		if _, err := c.EnqueueMany(ctx, items); err != nil {
 			t.Fatal(err)
 		}
 	}

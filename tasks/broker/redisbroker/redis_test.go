@@ -361,7 +361,7 @@ func TestOutageDuringRun(t *testing.T) {
 
 func runOutage(t *testing.T, db sqlxDB, brokerURL string, stop, start func()) {
 	ctx := context.Background()
-	c, err := tasks.NewClient(ctx, db, tasks.WithBrokerURL(brokerURL), tasks.WithQueue("default", 8),
+	c, err := tasks.New(ctx, db, tasks.WithBrokerURL(brokerURL), tasks.WithQueue("default", 8),
 		tasks.WithLease(2*time.Second), tasks.WithPollInterval(50*time.Millisecond),
 		tasks.WithRetryPolicy(tasks.RetryPolicyFunc(func(int, error) time.Duration { return 20 * time.Millisecond })),
 		tasks.WithLogger(taskstestLogger()))
@@ -391,7 +391,7 @@ func runOutage(t *testing.T, db sqlxDB, brokerURL string, stop, start func()) {
 	for i := range items {
 		items[i] = tasks.Item{Type: "work", Args: i}
 	}
-	if _, err := c.EnqueueMany(ctx, nil, items); err != nil {
+	if _, err := c.EnqueueMany(ctx, items); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Start(ctx); err != nil {
@@ -409,7 +409,7 @@ func runOutage(t *testing.T, db sqlxDB, brokerURL string, stop, start func()) {
 	for i := range more {
 		more[i] = tasks.Item{Type: "work", Args: n + i}
 	}
-	if _, err := c.EnqueueMany(ctx, nil, more); err != nil {
+	if _, err := c.EnqueueMany(ctx, more); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second) // the outage

@@ -84,7 +84,7 @@ func TestConformance(t *testing.T) {
 		// under one lock on every call, so on a loaded machine those
 		// duplicates snowball. Real SQS and production leases (30s) do
 		// not need this.
-		ClientOptions: []tasks.ClientOption{tasks.WithRedeliver(5 * time.Second)},
+		ClientOptions: []tasks.Option{tasks.WithRedeliver(5 * time.Second)},
 		AfterTest: func(t *testing.T, brokerURL string) {
 			u, err := url.Parse(brokerURL)
 			if err == nil {
@@ -353,7 +353,7 @@ func TestOutageDuringRun(t *testing.T) {
 	g := newGoaws(t)
 	db := sqldbtest.Fresh(t, sqldb.SQLite)
 	ctx := context.Background()
-	c, err := tasks.NewClient(ctx, db, tasks.WithBrokerURL(withParams(g.url(), "lease=3s")), tasks.WithQueue("default", 8),
+	c, err := tasks.New(ctx, db, tasks.WithBrokerURL(withParams(g.url(), "lease=3s")), tasks.WithQueue("default", 8),
 		tasks.WithLease(2*time.Second), tasks.WithPollInterval(50*time.Millisecond),
 		tasks.WithRetryPolicy(tasks.RetryPolicyFunc(func(int, error) time.Duration { return 20 * time.Millisecond })),
 		tasks.WithLogger(quietLogger()))
@@ -383,7 +383,7 @@ func TestOutageDuringRun(t *testing.T) {
 	for i := range items {
 		items[i] = tasks.Item{Type: "work", Args: i}
 	}
-	if _, err := c.EnqueueMany(ctx, nil, items); err != nil {
+	if _, err := c.EnqueueMany(ctx, items); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Start(ctx); err != nil {
@@ -400,7 +400,7 @@ func TestOutageDuringRun(t *testing.T) {
 	for i := range more {
 		more[i] = tasks.Item{Type: "work", Args: n + i}
 	}
-	if _, err := c.EnqueueMany(ctx, nil, more); err != nil {
+	if _, err := c.EnqueueMany(ctx, more); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second) // the outage
