@@ -17,6 +17,7 @@ import (
 
 	"github.com/repokit/repokit/internal/sqldb"
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
+	"github.com/repokit/repokit/internal/testenv"
 	"github.com/repokit/repokit/tasks"
 )
 
@@ -112,10 +113,11 @@ func start(t *testing.T, c *tasks.Client) {
 	}
 }
 
-// wait polls task id until it is final, failing after 20 s.
+// wait polls task id until it is final, failing after 20 s stretched for
+// the machine's load (testenv.Scaled).
 func wait(t *testing.T, c *tasks.Client, id int64) *tasks.Info {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.Scaled(20*time.Second))
 	defer cancel()
 	in, err := c.Wait(ctx, id)
 	if in == nil {
@@ -124,10 +126,11 @@ func wait(t *testing.T, c *tasks.Client, id int64) *tasks.Info {
 	return in
 }
 
-// eventually polls cond every 20 ms for up to 20 s.
+// eventually polls cond every 20 ms for up to 20 s stretched for the
+// machine's load.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(testenv.Scaled(20 * time.Second))
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/repokit/repokit/internal/testenv"
 	"github.com/repokit/repokit/tasks"
 )
 
@@ -1000,7 +1001,7 @@ func testThousand(t *testing.T, e *env) {
 		eventually(t, "some progress", func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) >= 200 })
 		e.h.Disrupt(t)
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(testenv.Scaled(60 * time.Second))
 	for {
 		qs, err := c.Queues(ctx)
 		if err != nil {
