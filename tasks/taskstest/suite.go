@@ -783,13 +783,15 @@ func testRetention(t *testing.T, e *env) {
 }
 
 func testHeartbeat(t *testing.T, e *env) {
-	// Lease 600 ms; the task runs 1.8 s. Without the heartbeat a second
-	// client would rescue and re-run it.
-	opts := []tasks.ClientOption{tasks.WithLease(600 * time.Millisecond)}
+	// Lease 600 ms (stretched for the machine's load, so that a renewal
+	// can be late by most of a lease); the task runs three leases.
+	// Without the heartbeat a second client would rescue and re-run it.
+	lease := testenv.Scaled(600 * time.Millisecond)
+	opts := []tasks.ClientOption{tasks.WithLease(lease)}
 	var runs atomic.Int64
 	h := func(ctx context.Context, tk *tasks.Task[int]) error {
 		runs.Add(1)
-		time.Sleep(1800 * time.Millisecond)
+		time.Sleep(3 * lease)
 		return nil
 	}
 	c1 := e.client(opts...)

@@ -64,7 +64,7 @@ func TestConformance(t *testing.T) {
 	// them and no one else's on the shared server.
 	name := "repokit-tasks-test-" + randName()
 	h := taskstest.Harness{
-		BrokerURL: base + "?lease=5s&client_name=" + name,
+		BrokerURL: base + "?lease=" + testenv.Scaled(5*time.Second).Truncate(time.Second).String() + "&client_name=" + name,
 		NameParam: "prefix",
 		Unordered: true,
 		Disrupt: func(t *testing.T) {

@@ -77,7 +77,7 @@ func dropQueues(t testing.TB, raw, prefix string) {
 func TestConformance(t *testing.T) {
 	base := sqldbtest.ServiceURL(t, sqsEnv)
 	h := taskstest.Harness{
-		BrokerURL: withParams(base, "lease=5s"),
+		BrokerURL: withParams(base, "lease="+testenv.Scaled(5*time.Second).Truncate(time.Second).String()),
 		NameParam: "prefix",
 		Unordered: true,
 		// The suite's 1s lease would make the relay publish every task
@@ -85,7 +85,7 @@ func TestConformance(t *testing.T) {
 		// under one lock on every call, so on a loaded machine those
 		// duplicates snowball. Real SQS and production leases (30s) do
 		// not need this.
-		ClientOptions: []tasks.ClientOption{tasks.WithRedeliver(5 * time.Second)},
+		ClientOptions: []tasks.ClientOption{tasks.WithRedeliver(testenv.Scaled(5 * time.Second))},
 		AfterTest: func(t *testing.T, brokerURL string) {
 			u, err := url.Parse(brokerURL)
 			if err == nil {
