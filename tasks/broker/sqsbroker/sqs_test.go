@@ -155,7 +155,7 @@ func TestLeaseExtendedWhileHeld(t *testing.T) {
 			t.Fatal("no delivery")
 		}
 		other := brokertest.Subscribe(t, open(t, withParams(base, params)), "q", 4)
-		if d2, ok := brokertest.Quiet(t, other, lease*8/3); ok {
+		if d2, ok := brokertest.Quiet(t, other, 2*lease); ok { // two visibility timeouts
 			t.Fatalf("message %d delivered twice while held (lease not extended)", d2.TaskID())
 		}
 		d.Ack()
