@@ -17,6 +17,7 @@ import (
 
 	"github.com/repokit/repokit/internal/sqldb"
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
+	"github.com/repokit/repokit/internal/testenv"
 	"github.com/repokit/repokit/tasks"
 )
 
@@ -83,9 +84,13 @@ func newEnv(t *testing.T, h Harness) *env {
 }
 
 // fast are the options every suite client gets: short leases and polls.
+// The lease is stretched for the machine's load: a worker that cannot
+// renew it in time loses its task to a rescue by design (at-least-once),
+// which on a saturated machine would make tests that count runs fail for
+// the load, not for a bug.
 func (e *env) fast() []tasks.Option {
 	o := []tasks.Option{
-		tasks.WithLease(time.Second),
+		tasks.WithLease(testenv.Scaled(time.Second)),
 		tasks.WithPollInterval(50 * time.Millisecond),
 		tasks.WithRetryPolicy(tasks.RetryPolicyFunc(func(int, error) time.Duration { return 20 * time.Millisecond })),
 		tasks.WithLogger(quietLogger()),
@@ -118,10 +123,11 @@ func start(t *testing.T, c *tasks.Client) {
 	}
 }
 
-// wait polls task id until it is final, failing after 20 s.
+// wait polls task id until it is final, failing after 20 s stretched for
+// the machine's load (testenv.Scaled).
 func wait(t *testing.T, c *tasks.Client, id int64) *tasks.Info {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.Scaled(20*time.Second))
 	defer cancel()
 	in, err := c.Wait(ctx, id)
 	if in == nil {
@@ -130,10 +136,11 @@ func wait(t *testing.T, c *tasks.Client, id int64) *tasks.Info {
 	return in
 }
 
-// eventually polls cond every 20 ms for up to 20 s.
+// eventually polls cond every 20 ms for up to 20 s stretched for the
+// machine's load.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(testenv.Scaled(20 * time.Second))
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/repokit/repokit/internal/sqldb"
+	"github.com/repokit/repokit/internal/testenv"
 	"github.com/repokit/repokit/tasks"
 )
 
@@ -91,7 +92,7 @@ func HelperProcess(t *testing.T) {
 		// with no fire at all; then give the others time to (wrongly) fire
 		// it again.
 		time.Sleep(time.Until(tick))
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(testenv.Scaled(30 * time.Second)); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 			if l, err := c.List(ctx, tasks.ListParams{Queue: "reports"}); err == nil && len(l) > 0 {
 				break
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/repokit/repokit/internal/testenv"
 	"github.com/repokit/repokit/sqltx"
 	"github.com/repokit/repokit/tasks"
 )
@@ -935,13 +936,15 @@ func testRetention(t *testing.T, e *env) {
 }
 
 func testHeartbeat(t *testing.T, e *env) {
-	// Lease 600 ms; the task runs 1.8 s. Without the heartbeat a second
-	// client would rescue and re-run it.
-	opts := []tasks.Option{tasks.WithLease(600 * time.Millisecond)}
+	// Lease 600 ms (stretched for the machine's load, so that a renewal
+	// can be late by most of a lease); the task runs three leases.
+	// Without the heartbeat a second client would rescue and re-run it.
+	lease := testenv.Scaled(600 * time.Millisecond)
+	opts := []tasks.Option{tasks.WithLease(lease)}
 	var runs atomic.Int64
 	h := func(ctx context.Context, tk *tasks.Task[int]) error {
 		runs.Add(1)
-		time.Sleep(1800 * time.Millisecond)
+		time.Sleep(3 * lease)
 		return nil
 	}
 	c1 := e.client(opts...)
@@ -1153,7 +1156,7 @@ func testThousand(t *testing.T, e *env) {
 		eventually(t, "some progress", func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) >= 200 })
 		e.h.Disrupt(t)
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(testenv.Scaled(60 * time.Second))
 	for {
 		qs, err := c.Queues(ctx)
 		if err != nil {

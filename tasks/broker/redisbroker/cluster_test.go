@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
+	"github.com/repokit/repokit/tasks/broker/internal/brokertest"
 )
 
 // TestCluster delivers through a redis+cluster:// URL on a throwaway
@@ -44,7 +45,7 @@ func TestCluster(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, a := range addrs {
-		eventually(t, "node "+a, func() bool {
+		brokertest.Eventually(t, "node "+a, func() bool {
 			c := redis.NewClient(&redis.Options{Addr: a})
 			defer c.Close()
 			return c.Ping(ctx).Err() == nil
@@ -56,7 +57,7 @@ func TestCluster(t *testing.T) {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
 	for _, a := range addrs {
-		eventually(t, "cluster ready on "+a, func() bool {
+		brokertest.Eventually(t, "cluster ready on "+a, func() bool {
 			c := redis.NewClient(&redis.Options{Addr: a})
 			defer c.Close()
 			info, err := c.ClusterInfo(ctx).Result()
@@ -66,7 +67,7 @@ func TestCluster(t *testing.T) {
 	b := open(t, "redis+cluster://"+strings.Join(addrs, ",")+"?timeout=2s&lease=1s")
 	queues := []string{"alpha", "beta", "gamma", "delta"}
 	for qi, q := range queues {
-		s := subscribe(t, b, q, 8)
+		s := brokertest.Subscribe(t, b, q, 8)
 		ids := make([]int64, 20)
 		for i := range ids {
 			ids[i] = int64(qi*100 + i)
@@ -77,7 +78,7 @@ func TestCluster(t *testing.T) {
 		got := map[int64]int{}
 		nacked := false
 		for len(got) < len(ids) {
-			d, ok := receive(t, s, 20*time.Second)
+			d, ok := brokertest.Receive(t, s, 20*time.Second)
 			if !ok {
 				t.Fatalf("queue %s: %d of %d delivered", q, len(got), len(ids))
 			}
@@ -89,7 +90,7 @@ func TestCluster(t *testing.T) {
 			got[d.TaskID()]++
 			d.Ack()
 		}
-		eventually(t, "queue "+q+" drained", func() bool {
+		brokertest.Eventually(t, "queue "+q+" drained", func() bool {
 			n, err1 := b.Client().XLen(ctx, b.Stream(q)).Result()
 			p, err2 := b.Client().XPending(ctx, b.Stream(q), b.Group()).Result()
 			return err1 == nil && err2 == nil && n == 0 && p.Count == 0

@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
 	"github.com/repokit/repokit/tasks"
+	"github.com/repokit/repokit/tasks/broker/internal/brokertest"
 	_ "github.com/repokit/repokit/tasks/broker/redisbroker"
 )
 
@@ -55,29 +55,6 @@ func Example() {
 // TestExample runs Example against the Redis server and checks its output.
 func TestExample(t *testing.T) {
 	sqldbtest.ServiceURL(t, redisEnv)
-	out := captureStdout(t, Example)
-	if strings.TrimSpace(out) != "hello Zenodo <nil>" {
-		t.Fatalf("Example printed %q", out)
-	}
+	brokertest.CheckExample(t, Example, "hello Zenodo <nil>")
 	dropPrefix(t, rawClient(t, os.Getenv(redisEnv)), "example-*")
-}
-
-func captureStdout(t *testing.T, fn func()) string {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := os.Stdout
-	os.Stdout = w
-	done := make(chan string)
-	go func() {
-		b, _ := io.ReadAll(r)
-		done <- string(b)
-	}()
-	defer func() { os.Stdout = old }()
-	fn()
-	w.Close()
-	os.Stdout = old
-	return <-done
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/repokit/repokit/tasks/broker/internal/brokertest"
 )
 
 // TestSentinel delivers through a redis+sentinel:// URL: a throwaway
@@ -36,21 +38,21 @@ func TestSentinel(t *testing.T) {
 	b := open(t, fmt.Sprintf("redis+sentinel://127.0.0.1:%d/0?master_name=rkmaster&timeout=1s&lease=2s", sport))
 	ctx := context.Background()
 	var err2 error
-	eventually(t, "publish through sentinel", func() bool {
+	brokertest.Eventually(t, "publish through sentinel", func() bool {
 		err2 = b.Publish(ctx, "q", []int64{1, 2, 3})
 		return err2 == nil
 	})
-	s := subscribe(t, b, "q", 4)
+	s := brokertest.Subscribe(t, b, "q", 4)
 	got := map[int64]bool{}
 	for len(got) < 3 {
-		d, ok := receive(t, s, 20*time.Second)
+		d, ok := brokertest.Receive(t, s, 20*time.Second)
 		if !ok {
 			t.Fatalf("%d of 3 delivered through sentinel", len(got))
 		}
 		got[d.TaskID()] = true
 		d.Ack()
 	}
-	eventually(t, "stream drained", func() bool {
+	brokertest.Eventually(t, "stream drained", func() bool {
 		n, err := b.Client().XLen(ctx, b.Stream("q")).Result()
 		return err == nil && n == 0
 	})

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,7 +19,9 @@ import (
 
 	"github.com/repokit/repokit/internal/sqldb"
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
+	"github.com/repokit/repokit/internal/testenv"
 	"github.com/repokit/repokit/tasks"
+	"github.com/repokit/repokit/tasks/broker/internal/brokertest"
 	"github.com/repokit/repokit/tasks/broker/sqsbroker"
 	"github.com/repokit/repokit/tasks/taskstest"
 )
@@ -76,7 +77,7 @@ func dropQueues(t testing.TB, raw, prefix string) {
 func TestConformance(t *testing.T) {
 	base := sqldbtest.ServiceURL(t, sqsEnv)
 	h := taskstest.Harness{
-		BrokerURL: withParams(base, "lease=5s"),
+		BrokerURL: withParams(base, "lease="+testenv.Scaled(5*time.Second).Truncate(time.Second).String()),
 		NameParam: "prefix",
 		Unordered: true,
 		// The suite's 1s lease would make the relay publish every task
@@ -84,7 +85,7 @@ func TestConformance(t *testing.T) {
 		// under one lock on every call, so on a loaded machine those
 		// duplicates snowball. Real SQS and production leases (30s) do
 		// not need this.
-		ClientOptions: []tasks.Option{tasks.WithRedeliver(5 * time.Second)},
+		ClientOptions: []tasks.Option{tasks.WithRedeliver(testenv.Scaled(5 * time.Second))},
 		AfterTest: func(t *testing.T, brokerURL string) {
 			u, err := url.Parse(brokerURL)
 			if err == nil {
@@ -134,52 +135,31 @@ func servers(t *testing.T, fn func(t *testing.T, base string)) {
 	})
 }
 
-func subscribe(t testing.TB, b tasks.Broker, queue string, prefetch int) tasks.Subscription {
-	t.Helper()
-	s, err := b.Subscribe(context.Background(), queue, prefetch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
-func receive(t testing.TB, s tasks.Subscription, within time.Duration) (tasks.Delivery, bool) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), within)
-	defer cancel()
-	d, err := s.Receive(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, false
-		}
-		t.Fatalf("Receive: %v", err)
-	}
-	return d, true
-}
-
 // A held message stays invisible past its visibility timeout while the
 // subscription holding it lives (lease extended), and is gone once acked.
 func TestLeaseExtendedWhileHeld(t *testing.T) {
 	servers(t, func(t *testing.T, base string) {
 		ctx := context.Background()
-		// lease 3s: extended every 1s, so a loaded machine has 2s of
-		// slack before the message would wrongly reappear.
-		b := open(t, withParams(base, "lease=3s&maxreceive=0"))
-		holder := subscribe(t, b, "q", 1)
+		// lease 3s (stretched for the machine's load): extended every
+		// third of it, so a stalled extender has two thirds of slack
+		// before the message would wrongly reappear.
+		lease := testenv.Scaled(3 * time.Second).Truncate(time.Second)
+		params := "lease=" + lease.String() + "&maxreceive=0"
+		b := open(t, withParams(base, params))
+		holder := brokertest.Subscribe(t, b, "q", 1)
 		if err := b.Publish(ctx, "q", []int64{5}); err != nil {
 			t.Fatal(err)
 		}
-		d, ok := receive(t, holder, 20*time.Second)
+		d, ok := brokertest.Receive(t, holder, 20*time.Second)
 		if !ok || d.TaskID() != 5 {
 			t.Fatal("no delivery")
 		}
-		other := subscribe(t, open(t, withParams(base, "lease=3s&maxreceive=0")), "q", 4)
-		if d2, ok := receive(t, other, 8*time.Second); ok {
+		other := brokertest.Subscribe(t, open(t, withParams(base, params)), "q", 4)
+		if d2, ok := brokertest.Quiet(t, other, 2*lease); ok { // two visibility timeouts
 			t.Fatalf("message %d delivered twice while held (lease not extended)", d2.TaskID())
 		}
 		d.Ack()
-		if d2, ok := receive(t, other, 3*time.Second); ok {
+		if d2, ok := brokertest.Quiet(t, other, lease); ok {
 			t.Fatalf("acked message %d delivered again", d2.TaskID())
 		}
 	})
@@ -203,8 +183,8 @@ func TestAbandonedMessageRedelivered(t *testing.T) {
 			t.Fatalf("dead consumer's receive: %v %v", out, err)
 		}
 		t0 := time.Now()
-		s := subscribe(t, b, "q", 4)
-		d, ok := receive(t, s, 20*time.Second)
+		s := brokertest.Subscribe(t, b, "q", 4)
+		d, ok := brokertest.Receive(t, s, 20*time.Second)
 		if !ok || d.TaskID() != 9 {
 			t.Fatal("abandoned message not redelivered")
 		}
@@ -220,16 +200,16 @@ func TestNackRedeliversAtOnce(t *testing.T) {
 	servers(t, func(t *testing.T, base string) {
 		ctx := context.Background()
 		b := open(t, withParams(base, "lease=60s&maxreceive=0"))
-		s := subscribe(t, b, "q", 4)
+		s := brokertest.Subscribe(t, b, "q", 4)
 		if err := b.Publish(ctx, "q", []int64{3}); err != nil {
 			t.Fatal(err)
 		}
-		d, ok := receive(t, s, 20*time.Second)
+		d, ok := brokertest.Receive(t, s, 20*time.Second)
 		if !ok {
 			t.Fatal("no delivery")
 		}
 		d.Nack()
-		d2, ok := receive(t, s, 20*time.Second)
+		d2, ok := brokertest.Receive(t, s, 20*time.Second)
 		if !ok || d2.TaskID() != 3 {
 			t.Fatal("nacked message not redelivered within 20s (lease 60s)")
 		}
@@ -243,24 +223,24 @@ func TestDeadLetterAfterMaxReceives(t *testing.T) {
 	f := newFakeSQS(t)
 	ctx := context.Background()
 	b := open(t, f.url("lease=30s&maxreceive=2&prefix=dl"))
-	s := subscribe(t, b, "jobs", 4)
+	s := brokertest.Subscribe(t, b, "jobs", 4)
 	if err := b.Publish(ctx, "jobs", []int64{11}); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 2; i++ {
-		d, ok := receive(t, s, 20*time.Second)
+		d, ok := brokertest.Receive(t, s, 20*time.Second)
 		if !ok || d.TaskID() != 11 {
 			t.Fatalf("receive %d: none", i+1)
 		}
 		d.Nack()
 	}
-	if d, ok := receive(t, s, 2*time.Second); ok {
+	if d, ok := brokertest.Quiet(t, s, 2*time.Second); ok {
 		t.Fatalf("message %d received a third time with maxreceive=2", d.TaskID())
 	}
 	if n := f.count("ChangeMessageVisibility"); n < 2 {
 		t.Fatalf("%d ChangeMessageVisibility calls for 2 Nacks", n)
 	}
-	eventually(t, "message in the dead-letter queue", func() bool {
+	brokertest.Eventually(t, "message in the dead-letter queue", func() bool {
 		got := f.bodies("dl-jobs-dlq")
 		return len(got) == 1 && got[0] == "11"
 	})
@@ -352,91 +332,5 @@ func (g *goawsServer) kill() {
 func TestOutageDuringRun(t *testing.T) {
 	g := newGoaws(t)
 	db := sqldbtest.Fresh(t, sqldb.SQLite)
-	ctx := context.Background()
-	c, err := tasks.New(ctx, db, tasks.WithBrokerURL(withParams(g.url(), "lease=3s")), tasks.WithQueue("default", 8),
-		tasks.WithLease(2*time.Second), tasks.WithPollInterval(50*time.Millisecond),
-		tasks.WithRetryPolicy(tasks.RetryPolicyFunc(func(int, error) time.Duration { return 20 * time.Millisecond })),
-		tasks.WithLogger(quietLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	running := map[int]bool{}
-	runs := map[int]int{}
-	var overlap []int
-	tasks.Register(c, "work", func(ctx context.Context, tk *tasks.Task[int]) error {
-		mu.Lock()
-		if running[tk.Args] {
-			overlap = append(overlap, tk.Args)
-		}
-		running[tk.Args] = true
-		runs[tk.Args]++
-		mu.Unlock()
-		time.Sleep(2 * time.Millisecond)
-		mu.Lock()
-		delete(running, tk.Args)
-		mu.Unlock()
-		return nil
-	})
-	const n = 300
-	items := make([]tasks.Item, n)
-	for i := range items {
-		items[i] = tasks.Item{Type: "work", Args: i}
-	}
-	if _, err := c.EnqueueMany(ctx, items); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = c.Stop(sctx)
-	})
-	eventually(t, "some progress", func() bool { mu.Lock(); defer mu.Unlock(); return len(runs) >= 50 })
-	g.kill()
-	more := make([]tasks.Item, 50)
-	for i := range more {
-		more[i] = tasks.Item{Type: "work", Args: n + i}
-	}
-	if _, err := c.EnqueueMany(ctx, more); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(time.Second) // the outage
-	g.start()
-	total := int64(n + len(more))
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		qs, err := c.Queues(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(qs) == 1 && qs[0].Counts[tasks.StateCompleted] == total {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not all %d tasks completed after the outage: %+v", total, qs)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(overlap) > 0 {
-		t.Fatalf("tasks ran twice at the same time: %v", overlap)
-	}
-	if int64(len(runs)) != total {
-		t.Fatalf("%d distinct tasks ran, want %d", len(runs), total)
-	}
-}
-
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	brokertest.RunOutage(t, db, withParams(g.url(), "lease=3s"), g.kill, g.start)
 }
