@@ -24,6 +24,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -108,7 +109,19 @@ func main() {
 	flag.IntVar(&c.orphans, "orphans", -1, "orphaned file instances for the GC stage (default: files/10)")
 	flag.IntVar(&c.uploads, "uploads", -1, "multipart uploads in progress for the ListUploads stage (default: files/10)")
 	flag.StringVar(&c.filesDB, "filesdb", "", "database URL of the files stages (default: SQLite in the work directory)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "scalebench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	c.stages = map[string]bool{}
 	for _, s := range strings.Split(stages, ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -123,6 +136,7 @@ func main() {
 	}
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "scalebench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -134,6 +148,9 @@ func run(ctx context.Context, c config) error {
 			return err
 		}
 		c.dir = d
+	}
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return err
 	}
 	if !c.keep && !c.reuse {
 		defer os.RemoveAll(c.dir)
@@ -329,7 +346,18 @@ func recordStages(ctx context.Context, c *config) ([]stageResult, []string, erro
 	}
 	if c.stages["reindex"] {
 		err := stage("reindex (copy + alias switch)", func() (string, error) {
-			if err := index.Reindex(ctx, definition); err != nil {
+			t0, next, phase := time.Now(), int64(0), ""
+			progress := search.OnProgress(func(p search.Progress) {
+				if p.Phase != phase {
+					phase, next = p.Phase, 0
+				}
+				if p.Done >= next { // a line every 10% (memory over time)
+					fmt.Fprintf(os.Stderr, "scalebench: reindex %s %d/%d after %s, RSS %.0f MiB (anon %.0f MiB)\n", p.Phase, p.Done, p.Total,
+						time.Since(t0).Round(time.Second), mib(procStatus("VmRSS")), mib(procStatus("RssAnon")))
+					next = p.Done + max(p.Total/10, 1)
+				}
+			})
+			if err := index.Reindex(ctx, definition, progress); err != nil {
 				return "", err
 			}
 			res, err := searcher.Search(ctx, &search.Request{Size: 1})
