@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 )
 
@@ -89,38 +88,54 @@ func copyIndex(ctx context.Context, d Driver, from, to, phase string, o reindexO
 	if err := d.Refresh(ctx, from); err != nil {
 		return err
 	}
-	head, err := d.Search(ctx, from, &Spec{Query: MatchAll{}, Size: 0, TrackTotal: true, Sort: []SortField{{Field: "_id"}}})
+	head, err := d.Search(ctx, from, &Spec{Query: MatchAll{}, Size: 0, TrackTotal: true})
 	if err != nil {
 		return err
 	}
 	p := Progress{Phase: phase, Total: head.Total}
-	var after []json.RawMessage
+	// Pages of ids come from Refs (a keyset walk by id, O(page) on every
+	// driver), the documents from a search by those ids: a search_after on
+	// _id would cost a pass over the whole index per page on bleve.
+	after := ""
 	for {
-		res, err := d.Search(ctx, from, &Spec{Query: MatchAll{}, Size: o.batch, After: after, Sort: []SortField{{Field: "_id"}}})
+		refs, err := d.Refs(ctx, from, after, o.batch)
 		if err != nil {
 			return err
 		}
-		if len(res.Hits) == 0 {
+		if len(refs) == 0 {
 			break
 		}
-		ops := make([]Op, len(res.Hits))
-		for i, h := range res.Hits {
-			ops[i] = Op{Kind: OpIndex, ID: h.ID, Revision: h.Revision, Source: h.Source}
+		ids := make([]string, len(refs))
+		for i, r := range refs {
+			ids[i] = r.ID
 		}
-		rs, err := d.Bulk(ctx, to, ops, false)
+		res, err := d.Search(ctx, from, &Spec{Query: IDs{Values: ids}, Size: len(ids)})
 		if err != nil {
 			return err
 		}
-		for _, r := range rs {
-			if r.Status == Failed {
-				return fmt.Errorf("search: reindex %s: %s", r.ID, r.Reason)
+		ops := make([]Op, 0, len(res.Hits))
+		for _, h := range res.Hits {
+			ops = append(ops, Op{Kind: OpIndex, ID: h.ID, Revision: h.Revision, Source: h.Source})
+		}
+		if len(ops) > 0 {
+			rs, err := d.Bulk(ctx, to, ops, false)
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				if r.Status == Failed {
+					return fmt.Errorf("search: reindex %s: %s", r.ID, r.Reason)
+				}
 			}
 		}
 		p.Done += int64(len(ops))
 		if o.progress != nil {
 			o.progress(p)
 		}
-		after = res.Hits[len(res.Hits)-1].Sort
+		if len(refs) < o.batch {
+			break
+		}
+		after = refs[len(refs)-1].ID
 	}
 	return d.Refresh(ctx, to)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sort"
 	"strconv"
 
 	"github.com/blevesearch/bleve/v2"
@@ -228,27 +230,100 @@ func (d *Driver) facetRequest(ctx context.Context, idx bleve.Index, fields map[s
 	return nil
 }
 
-// Refs implements search.Driver: live documents by id (search_after on _id).
+// Refs implements search.Driver: live documents by id. A search_after on
+// _id visits every document of the index for each page (bleve filters
+// search_after in the collector), which makes walking an index quadratic;
+// instead the candidate ids come from the _id term dictionaries (sorted,
+// read from after onwards) and one search by those ids keeps the live,
+// non-tombstone ones with their revisions. Each page costs O(n), whatever
+// the size of the index.
 func (d *Driver) Refs(ctx context.Context, name string, after string, n int) ([]search.DocRef, error) {
-	idx, release, err := d.searcher(name)
+	bs, release, err := d.parts(name)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	req := bleve.NewSearchRequestOptions(notTombstone(bleve.NewMatchAllQuery()), n, 0, false)
-	req.SortBy([]string{"_id"})
-	req.Fields = []string{RevisionField}
-	if after != "" {
-		req.SearchAfter = []string{after}
+	idxs := make([]bleve.Index, len(bs))
+	for i, b := range bs {
+		idxs[i] = b.idx
 	}
-	res, err := idx.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("blevesearch: refs: %w", err)
+	var idx bleve.Index = idxs[0]
+	if len(idxs) > 1 {
+		idx = bleve.NewIndexAlias(idxs...)
 	}
-	out := make([]search.DocRef, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		rev, _ := h.Fields[RevisionField].(float64)
-		out = append(out, search.DocRef{ID: h.ID, Revision: int64(rev)})
+	out := make([]search.DocRef, 0, n)
+	for len(out) < n {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ids, more, err := nextIDs(idxs, after, n-len(out))
+		if err != nil {
+			return nil, fmt.Errorf("blevesearch: refs: %w", err)
+		}
+		if len(ids) == 0 {
+			break
+		}
+		req := bleve.NewSearchRequestOptions(notTombstone(bleve.NewDocIDQuery(ids)), len(ids), 0, false)
+		req.SortBy([]string{"_id"})
+		req.Fields = []string{RevisionField}
+		res, err := idx.SearchInContext(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("blevesearch: refs: %w", err)
+		}
+		for _, h := range res.Hits {
+			rev, _ := h.Fields[RevisionField].(float64)
+			out = append(out, search.DocRef{ID: h.ID, Revision: int64(rev)})
+		}
+		if !more {
+			break
+		}
+		after = ids[len(ids)-1]
 	}
 	return out, nil
+}
+
+// nextIDs returns the k smallest ids greater than after in the _id term
+// dictionaries of idxs (deleted documents and tombstones included: the
+// caller's search drops them), and whether more may follow.
+func nextIDs(idxs []bleve.Index, after string, k int) (ids []string, more bool, err error) {
+	var start []byte
+	if after != "" {
+		start = []byte(after)
+	}
+	for _, idx := range idxs {
+		dict, err := idx.FieldDictRange("_id", start, nil)
+		if err != nil {
+			return nil, false, err
+		}
+		got := 0
+		for got < k {
+			e, err := dict.Next()
+			if err != nil {
+				dict.Close()
+				return nil, false, err
+			}
+			if e == nil {
+				break
+			}
+			if e.Term == after {
+				continue
+			}
+			ids = append(ids, e.Term)
+			got++
+		}
+		if got == k {
+			more = true
+		}
+		if err := dict.Close(); err != nil {
+			return nil, false, err
+		}
+	}
+	if len(idxs) > 1 {
+		sort.Strings(ids)
+		ids = slices.Compact(ids)
+		if len(ids) > k {
+			ids, more = ids[:k], true
+		}
+	}
+	return ids, more, nil
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -766,6 +767,17 @@ func testRefs(t *testing.T, h Harness) {
 	ops = append(ops, search.Op{Kind: search.OpDelete, ID: ops[3].ID, Revision: 9})
 	delete(wantRefs, ops[3].ID)
 	if _, err := ix.Bulk(ctx, ops, search.Refresh()); err != nil {
+		t.Fatal(err)
+	}
+	// a run of tombstones longer than a page of refs (1000) in id order:
+	// the walk must go past it, not stop at a short page
+	ids := slices.Sorted(maps.Keys(wantRefs))
+	var dels []search.Op
+	for _, id := range ids[500:1700] {
+		dels = append(dels, search.Op{Kind: search.OpDelete, ID: id, Revision: 9})
+		delete(wantRefs, id)
+	}
+	if _, err := ix.Bulk(ctx, dels, search.Refresh()); err != nil {
 		t.Fatal(err)
 	}
 	prev := ""
