@@ -186,9 +186,9 @@ func printResults(c config, load0 string, summary []string, results []stageResul
 	for _, l := range summary {
 		fmt.Println(l)
 	}
-	fmt.Printf("%-40s %10s %9s %9s %9s %6s  %s\n", "stage", "time", "peak RSS", "peak anon", "start RSS", "load", "")
+	fmt.Printf("%-40s %10s %10s %9s %9s %9s %6s  %s\n", "stage", "time", "CPU", "peak RSS", "peak anon", "start RSS", "load", "")
 	for _, r := range results {
-		fmt.Printf("%-40s %10s %6.0f MiB %5.0f MiB %5.0f MiB %6s  %s\n", r.name, r.wall.Round(time.Millisecond),
+		fmt.Printf("%-40s %10s %10s %6.0f MiB %5.0f MiB %5.0f MiB %6s  %s\n", r.name, r.wall.Round(time.Millisecond), r.cpu.Round(time.Millisecond),
 			mib(r.peak), mib(r.peakAnon), mib(r.startRSS), r.load, r.note)
 	}
 }
