@@ -14,19 +14,13 @@ import (
 	"github.com/repokit/repokit/search"
 )
 
-// searcher returns a bleve.Index to search name through: the index itself,
-// or a bleve IndexAlias over the concrete indices of an alias.
+// searcherFields returns a bleve.Index to search name through (the index
+// itself, or a bleve IndexAlias over the concrete indices of an alias) and
+// the mapped fields of the first concrete index.
 // The indices are read-locked until release is called, so that deleting an
 // index (after a reindex switched the alias away) or reopening it (mapping
 // update) waits for the searches in flight: no search fails during a
 // reindex.
-func (d *Driver) searcher(name string) (idx bleve.Index, release func(), err error) {
-	idx, _, release, err = d.searcherFields(name)
-	return idx, release, err
-}
-
-// searcherFields is searcher that also returns the mapped fields (of the
-// first concrete index).
 func (d *Driver) searcherFields(name string) (idx bleve.Index, fields map[string]search.Field, release func(), err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
