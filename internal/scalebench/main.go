@@ -3,14 +3,20 @@
 // through the public API (records + recid minting in one transaction per
 // batch, indexing queued in the same transaction and applied by the outbox
 // indexer, as examples/repository's import command does), then measures
-// search latency for a Zenodo-like query mix and deep cursor paging.
+// search latency for a Zenodo-like query mix and deep cursor paging, the
+// drift check and a full reindex with an alias switch; with -files N, the
+// files package on a bucket of N object versions (listing, snapshot, sync,
+// ListUploads, GC of orphans).
 //
 //	go run ./internal/scalebench -n 10000
-//	go run ./internal/scalebench -n 100000 -db 'postgres://...' -keep
+//	go run ./internal/scalebench -n 100000 -files 100000 -db 'postgres://...' -keep -dir /data/sb
+//	go run ./internal/scalebench -reuse -stages drift,reindex -dir /data/sb
 //
-// It prints a table: records/s overall and per stage, peak RSS (VmHWM),
-// disk used, and search p50/p95/p99. It is a program, not a test: the
+// Every stage reports its wall time, process CPU time and peak RSS (VmHWM,
+// reset at the stage start, and the sampled peak of RssAnon); the import
+// also records/s per step and disk used. It is a program, not a test: the
 // figures depend on the machine (the load average is printed with them).
+// docs/scale.md holds the measured figures.
 package main
 
 import (
