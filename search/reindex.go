@@ -2,8 +2,8 @@ package search
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"iter"
 )
 
 // Progress reports the state of a reindex.
@@ -33,9 +33,10 @@ func ReindexBatch(n int) ReindexOption { return func(o *reindexOpts) { o.batch =
 
 // Reindex creates a new concrete index with def, copies every document into
 // it (keeping revisions as external versions), switches the alias atomically
-// and then copies again what was written to the old index meanwhile (older
-// revisions are skipped by the version rule), so searches and writes go on
-// during the whole operation. A delete that hits the old index between the
+// and then copies what was written to the old index meanwhile (the ids
+// whose revision there is higher than in the new index, found by walking
+// both indices' ids), so searches and writes go on during the whole
+// operation. Memory stays flat: both walks hold one page at a time. A delete that hits the old index between the
 // two copies can leave an orphan in the new one; the drift check of
 // [Indexer] reports and repairs it.
 func (ix *Index) Reindex(ctx context.Context, def Definition, opts ...ReindexOption) error {
@@ -75,7 +76,7 @@ func (ix *Index) Reindex(ctx context.Context, def Definition, opts ...ReindexOpt
 	ix.mu.Lock()
 	ix.def, ix.fields = def, fm
 	ix.mu.Unlock()
-	if err := copyIndex(ctx, d, old, next, "catchup", o); err != nil {
+	if err := catchUp(ctx, d, old, next, o); err != nil {
 		return fmt.Errorf("search: reindex catch-up after alias switch: %w", err)
 	}
 	if !o.keepOld {
@@ -86,42 +87,136 @@ func (ix *Index) Reindex(ctx context.Context, def Definition, opts ...ReindexOpt
 	return nil
 }
 
-func copyIndex(ctx context.Context, d Driver, from, to, phase string, o reindexOpts) error {
+// catchUp copies into to the documents of from that changed after the
+// copy read them: it merge-joins the two indices' Refs (by id) and copies
+// only the ids whose revision in from is higher than in to, or that to
+// lacks, so the catch-up costs a walk of the ids plus what changed, not a
+// second copy of everything.
+func catchUp(ctx context.Context, d Driver, from, to string, o reindexOpts) error {
 	if err := d.Refresh(ctx, from); err != nil {
 		return err
 	}
-	head, err := d.Search(ctx, from, &Spec{Query: MatchAll{}, Size: 0, TrackTotal: true, Sort: []SortField{{Field: "_id"}}})
+	if err := d.Refresh(ctx, to); err != nil {
+		return err
+	}
+	head, err := d.Search(ctx, from, &Spec{Query: MatchAll{}, Size: 0, TrackTotal: true})
 	if err != nil {
 		return err
 	}
-	p := Progress{Phase: phase, Total: head.Total}
-	var after []json.RawMessage
-	for {
-		res, err := d.Search(ctx, from, &Spec{Query: MatchAll{}, Size: o.batch, After: after, Sort: []SortField{{Field: "_id"}}})
+	p := Progress{Phase: "catchup", Total: head.Total}
+	nextTo, stopTo := iter.Pull2(refsOf(ctx, d, to))
+	defer stopTo()
+	cur, err, ok := nextTo()
+	var ids []string
+	flush := func() error {
+		if len(ids) == 0 {
+			return nil
+		}
+		res, err := d.Search(ctx, from, &Spec{Query: IDs{Values: ids}, Size: len(ids)})
 		if err != nil {
 			return err
 		}
-		if len(res.Hits) == 0 {
-			break
+		ops := make([]Op, 0, len(res.Hits))
+		for _, h := range res.Hits {
+			ops = append(ops, Op{Kind: OpIndex, ID: h.ID, Revision: h.Revision, Source: h.Source})
 		}
-		ops := make([]Op, len(res.Hits))
-		for i, h := range res.Hits {
-			ops[i] = Op{Kind: OpIndex, ID: h.ID, Revision: h.Revision, Source: h.Source}
-		}
-		rs, err := d.Bulk(ctx, to, ops, false)
-		if err != nil {
+		if err := bulkAll(ctx, d, to, ops); err != nil {
 			return err
-		}
-		for _, r := range rs {
-			if r.Status == Failed {
-				return fmt.Errorf("search: reindex %s: %s", r.ID, r.Reason)
-			}
 		}
 		p.Done += int64(len(ops))
 		if o.progress != nil {
 			o.progress(p)
 		}
-		after = res.Hits[len(res.Hits)-1].Sort
+		ids = ids[:0]
+		return nil
+	}
+	for r, rerr := range refsOf(ctx, d, from) {
+		if rerr != nil {
+			return rerr
+		}
+		for ok && err == nil && cur.ID < r.ID {
+			cur, err, ok = nextTo()
+		}
+		if ok && err != nil {
+			return err
+		}
+		if ok && cur.ID == r.ID && cur.Revision >= r.Revision {
+			continue
+		}
+		ids = append(ids, r.ID)
+		if len(ids) == o.batch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return d.Refresh(ctx, to)
+}
+
+// bulkAll writes ops (if any) and fails on the first failed item.
+func bulkAll(ctx context.Context, d Driver, to string, ops []Op) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	rs, err := d.Bulk(ctx, to, ops, false)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if r.Status == Failed {
+			return fmt.Errorf("search: reindex %s: %s", r.ID, r.Reason)
+		}
+	}
+	return nil
+}
+
+func copyIndex(ctx context.Context, d Driver, from, to, phase string, o reindexOpts) error {
+	if err := d.Refresh(ctx, from); err != nil {
+		return err
+	}
+	head, err := d.Search(ctx, from, &Spec{Query: MatchAll{}, Size: 0, TrackTotal: true})
+	if err != nil {
+		return err
+	}
+	p := Progress{Phase: phase, Total: head.Total}
+	// Pages of ids come from Refs (a keyset walk by id, O(page) on every
+	// driver), the documents from a search by those ids: a search_after on
+	// _id would cost a pass over the whole index per page on bleve.
+	after := ""
+	for {
+		refs, err := d.Refs(ctx, from, after, o.batch)
+		if err != nil {
+			return err
+		}
+		if len(refs) == 0 {
+			break
+		}
+		ids := make([]string, len(refs))
+		for i, r := range refs {
+			ids[i] = r.ID
+		}
+		res, err := d.Search(ctx, from, &Spec{Query: IDs{Values: ids}, Size: len(ids)})
+		if err != nil {
+			return err
+		}
+		ops := make([]Op, 0, len(res.Hits))
+		for _, h := range res.Hits {
+			ops = append(ops, Op{Kind: OpIndex, ID: h.ID, Revision: h.Revision, Source: h.Source})
+		}
+		if err := bulkAll(ctx, d, to, ops); err != nil {
+			return err
+		}
+		p.Done += int64(len(ops))
+		if o.progress != nil {
+			o.progress(p)
+		}
+		if len(refs) < o.batch {
+			break
+		}
+		after = refs[len(refs)-1].ID
 	}
 	return d.Refresh(ctx, to)
 }

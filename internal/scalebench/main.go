@@ -3,14 +3,20 @@
 // through the public API (records + recid minting in one transaction per
 // batch, indexing queued in the same transaction and applied by the outbox
 // indexer, as examples/repository's import command does), then measures
-// search latency for a Zenodo-like query mix and deep cursor paging.
+// search latency for a Zenodo-like query mix and deep cursor paging, the
+// drift check and a full reindex with an alias switch; with -files N, the
+// files package on a bucket of N object versions (listing, snapshot, sync,
+// ListUploads, GC of orphans).
 //
 //	go run ./internal/scalebench -n 10000
-//	go run ./internal/scalebench -n 100000 -db 'postgres://...' -keep
+//	go run ./internal/scalebench -n 100000 -files 100000 -db 'postgres://...' -keep -dir /data/sb
+//	go run ./internal/scalebench -reuse -stages drift,reindex -dir /data/sb
 //
-// It prints a table: records/s overall and per stage, peak RSS (VmHWM),
-// disk used, and search p50/p95/p99. It is a program, not a test: the
+// Every stage reports its wall time, process CPU time and peak RSS (VmHWM,
+// reset at the stage start, and the sampled peak of RssAnon); the import
+// also records/s per step and disk used. It is a program, not a test: the
 // figures depend on the machine (the load average is printed with them).
+// docs/scale.md holds the measured figures.
 package main
 
 import (
@@ -24,6 +30,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -85,11 +92,15 @@ func searchConfig() search.SearchConfig {
 type config struct {
 	n, batch, queries, pages int
 	dir, dbURL, searchURL    string
-	keep                     bool
+	keep, reuse, nowait      bool
+	stages                   map[string]bool
+	files, orphans, uploads  int
+	filesDB                  string
 }
 
 func main() {
 	var c config
+	var stages string
 	flag.IntVar(&c.n, "n", 10000, "records to import")
 	flag.IntVar(&c.batch, "batch", 500, "records per import transaction")
 	flag.IntVar(&c.queries, "queries", 300, "queries of the search mix")
@@ -98,9 +109,41 @@ func main() {
 	flag.StringVar(&c.dbURL, "db", "", "database URL (default: SQLite in the work directory)")
 	flag.StringVar(&c.searchURL, "search", "", "search URL (default: bleve in the work directory)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the work directory")
+	flag.BoolVar(&c.reuse, "reuse", false, "skip the import when the work directory already holds an imported index (measure the other stages on it)")
+	flag.BoolVar(&c.nowait, "nowait", false, "with -reuse: do not run the indexer nor wait for it (measure an index that has not caught up)")
+	flag.StringVar(&stages, "stages", "import,search,drift,reindex", "record stages to run, comma-separated: import, search, drift, reindex, rebuild (RebuildFresh from the database)")
+	flag.IntVar(&c.files, "files", 0, "object versions of the files stages' bucket (0: no files stages)")
+	flag.IntVar(&c.orphans, "orphans", -1, "orphaned file instances for the GC stage (default: files/10)")
+	flag.IntVar(&c.uploads, "uploads", -1, "multipart uploads in progress for the ListUploads stage (default: files/10)")
+	flag.StringVar(&c.filesDB, "filesdb", "", "database URL of the files stages (default: SQLite in the work directory)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "scalebench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	c.stages = map[string]bool{}
+	for _, s := range strings.Split(stages, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.stages[s] = true
+		}
+	}
+	if c.orphans < 0 {
+		c.orphans = c.files / 10
+	}
+	if c.uploads < 0 {
+		c.uploads = c.files / 10
+	}
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "scalebench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -113,9 +156,53 @@ func run(ctx context.Context, c config) error {
 		}
 		c.dir = d
 	}
-	if !c.keep {
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return err
+	}
+	if !c.keep && !c.reuse {
 		defer os.RemoveAll(c.dir)
 	}
+	load0 := loadavg()
+	var results []stageResult
+	var summary []string
+	if len(c.stages) > 0 && !(len(c.stages) == 1 && c.stages["files"]) {
+		rs, sum, err := recordStages(ctx, &c)
+		results = append(results, rs...)
+		summary = sum
+		if err != nil {
+			printResults(c, load0, summary, results)
+			return err
+		}
+	}
+	if c.files > 0 {
+		rs, err := filesStages(ctx, c)
+		results = append(results, rs...)
+		if err != nil {
+			printResults(c, load0, summary, results)
+			return err
+		}
+	}
+	printResults(c, load0, summary, results)
+	return nil
+}
+
+func printResults(c config, load0 string, summary []string, results []stageResult) {
+	fmt.Printf("scalebench: %d records, %d file versions; db %s, search %s; load average at the start %s\n",
+		c.n, c.files, sqldb.Redact(c.dbURL), strings.SplitN(c.searchURL, "?", 2)[0], load0)
+	for _, l := range summary {
+		fmt.Println(l)
+	}
+	fmt.Printf("%-40s %10s %10s %9s %9s %9s %6s  %s\n", "stage", "time", "CPU", "peak RSS", "peak anon", "start RSS", "load", "")
+	for _, r := range results {
+		fmt.Printf("%-40s %10s %10s %6.0f MiB %5.0f MiB %5.0f MiB %6s  %s\n", r.name, r.wall.Round(time.Millisecond), r.cpu.Round(time.Millisecond),
+			mib(r.peak), mib(r.peakAnon), mib(r.startRSS), r.load, r.note)
+	}
+}
+
+// recordStages imports c.n records (unless -reuse finds them imported) and
+// runs the record stages: the search mix, cursor paging, the drift check and
+// a full reindex with an alias switch.
+func recordStages(ctx context.Context, c *config) ([]stageResult, []string, error) {
 	if c.dbURL == "" {
 		c.dbURL = "sqlite://" + filepath.Join(c.dir, "repokit.db")
 	}
@@ -126,44 +213,219 @@ func run(ctx context.Context, c config) error {
 
 	db, err := sqldb.Open(ctx, c.dbURL)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	defer db.Close()
 	recs, err := records.New(ctx, db, records.WithLogger(log))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	defer recs.Close()
 	pids, err := pid.New(ctx, db)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	tc, err := tasks.New(ctx, db, tasks.WithLogger(log), tasks.WithQueue(indexQueue, 2), tasks.WithPollInterval(200*time.Millisecond))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	defer tc.Close()
 	engine, err := search.Open(ctx, c.searchURL, search.WithLogger(log))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	defer engine.Close()
 	index, err := engine.EnsureIndex(ctx, "records", definition)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	ix := search.NewIndexer(engine, tc, search.WithIndexName("records"), search.WithTaskQueue(indexQueue),
 		search.WithBatch(200, 100*time.Millisecond), search.WithLogger(log))
 	ix.Attach(recs)
 	searcher, err := search.NewSearcher(index, searchConfig())
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if err := tc.Start(ctx); err != nil {
-		return err
+	if !(c.reuse && c.nowait) {
+		if err := tc.Start(ctx); err != nil {
+			return nil, nil, err
+		}
+		defer func() { _ = tc.Stop(context.Background()) }()
 	}
-	defer func() { _ = tc.Stop(context.Background()) }()
 
+	var out []stageResult
+	var summary []string
+	row := func(k, f string, a ...any) {
+		summary = append(summary, fmt.Sprintf("%-52s %s", k, fmt.Sprintf(f, a...)))
+	}
+	stage := func(name string, fn func() (string, error)) error {
+		r, err := measure(name, fn)
+		out = append(out, r)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	}
+	imported := false
+	if c.reuse {
+		var n int
+		if err := db.GetContext(ctx, &n, "SELECT COUNT(*) FROM records_metadata"); err != nil {
+			return nil, nil, err
+		}
+		if n > 0 {
+			// the indexer (running) applies what the outbox still holds
+			c.n, imported = n, true
+			if c.nowait {
+				res, err := searcher.Search(ctx, &search.Request{Size: 1})
+				if err != nil {
+					return nil, nil, err
+				}
+				row("import", "skipped (-reuse -nowait): %d records, %d indexed, indexer stopped", n, res.Total)
+			} else {
+				t := time.Now()
+				if err := waitIndexed(ctx, searcher, n, t); err != nil {
+					return nil, nil, err
+				}
+				row("import", "skipped (-reuse): %d records, indexed after %s", n, time.Since(t).Round(time.Second))
+			}
+		}
+	}
+	if c.stages["import"] && !imported {
+		err := stage("import (imported and searchable)", func() (string, error) {
+			return importRecords(ctx, c, db, recs, pids, searcher, row)
+		})
+		if err != nil {
+			return out, summary, err
+		}
+		disk := du(c.dir)
+		what := "disk used (database + index)"
+		if !strings.HasPrefix(c.dbURL, "sqlite:") {
+			what = "disk used (work directory only: the index)"
+		}
+		row(what, "%.0f MiB (%.1f KiB/record)", float64(disk)/(1<<20), float64(disk)/1024/float64(c.n))
+	}
+	if c.stages["search"] {
+		err := stage("search mix", func() (string, error) {
+			rng := rand.New(rand.NewPCG(2, 3))
+			mix := make([]time.Duration, 0, c.queries)
+			var hits int64
+			for i := range c.queries {
+				r := &search.Request{Q: words[rng.IntN(len(words))] + " " + words[rng.IntN(len(words))], Sort: "newest", Size: 20}
+				if i%2 == 0 { // half the queries select two facet values
+					r.Facets = map[string][]string{"resource_type": {resourceTypes[rng.IntN(3)]}, "access_right": {"open"}}
+				}
+				t := time.Now()
+				res, err := searcher.Search(ctx, r)
+				if err != nil {
+					return "", fmt.Errorf("search %q: %w", r.Q, err)
+				}
+				mix = append(mix, time.Since(t))
+				hits += res.Total
+			}
+			p := percentiles(mix)
+			return fmt.Sprintf("%d queries p50/p95/p99 %s / %s / %s (avg %d hits)", len(mix), p[0], p[1], p[2], hits/int64(max(1, len(mix)))), nil
+		})
+		if err != nil {
+			return out, summary, err
+		}
+		err = stage("cursor paging", func() (string, error) {
+			// deep cursor paging into a broad result (every open record, newest first)
+			var paging []time.Duration
+			req := &search.Request{Sort: "newest", Size: 20, Facets: map[string][]string{"access_right": {"open"}}}
+			for range c.pages {
+				t := time.Now()
+				res, err := searcher.Search(ctx, req)
+				if err != nil {
+					return "", fmt.Errorf("cursor page: %w", err)
+				}
+				paging = append(paging, time.Since(t))
+				if res.Next == "" || len(res.Hits) == 0 {
+					break
+				}
+				req.After = res.Next
+			}
+			p := percentiles(paging)
+			return fmt.Sprintf("%d pages of 20 p50/p95/p99 %s / %s / %s", len(paging), p[0], p[1], p[2]), nil
+		})
+		if err != nil {
+			return out, summary, err
+		}
+	}
+	if c.stages["drift"] {
+		err := stage("drift check", func() (string, error) {
+			rep, err := ix.CheckDrift(ctx, search.DriftOptions{})
+			if err != nil {
+				return "", err
+			}
+			if rep.Records != int64(c.n) {
+				return "", fmt.Errorf("drift: %d records read, want %d", rep.Records, c.n)
+			}
+			if !rep.Clean() {
+				if !c.nowait {
+					return "", fmt.Errorf("drift: %d records, %d docs, missing %d, stale %d, orphaned %d", rep.Records, rep.Docs, rep.Missing, rep.Stale, rep.Orphaned)
+				}
+				return fmt.Sprintf("%d records and %d documents compared: missing %d, stale %d, orphaned %d (index not caught up: -nowait)",
+					rep.Records, rep.Docs, rep.Missing, rep.Stale, rep.Orphaned), nil
+			}
+			return fmt.Sprintf("%d records and %d documents compared, clean", rep.Records, rep.Docs), nil
+		})
+		if err != nil {
+			return out, summary, err
+		}
+	}
+	if c.stages["reindex"] {
+		err := stage("reindex (copy + alias switch)", func() (string, error) {
+			t0, next, phase := time.Now(), int64(0), ""
+			progress := search.OnProgress(func(p search.Progress) {
+				if p.Phase != phase {
+					phase, next = p.Phase, 0
+				}
+				if p.Done >= next { // a line every 10% (memory over time)
+					fmt.Fprintf(os.Stderr, "scalebench: reindex %s %d/%d after %s, RSS %.0f MiB (anon %.0f MiB)\n", p.Phase, p.Done, p.Total,
+						time.Since(t0).Round(time.Second), mib(procStatus("VmRSS")), mib(procStatus("RssAnon")))
+					next = p.Done + max(p.Total/10, 1)
+				}
+			})
+			if err := index.Reindex(ctx, definition, progress); err != nil {
+				return "", err
+			}
+			res, err := searcher.Search(ctx, &search.Request{Size: 1})
+			if err != nil {
+				return "", err
+			}
+			if res.Total != int64(c.n) {
+				return "", fmt.Errorf("%d documents after the reindex, want %d", res.Total, c.n)
+			}
+			return fmt.Sprintf("%d documents copied into a new index", res.Total), nil
+		})
+		if err != nil {
+			return out, summary, err
+		}
+	}
+	if c.stages["rebuild"] {
+		err := stage("rebuild from the database", func() (string, error) {
+			if err := ix.RebuildFresh(ctx, "records", 0); err != nil {
+				return "", err
+			}
+			res, err := searcher.Search(ctx, &search.Request{Size: 1})
+			if err != nil {
+				return "", err
+			}
+			if res.Total != int64(c.n) {
+				return "", fmt.Errorf("%d documents after the rebuild, want %d", res.Total, c.n)
+			}
+			return fmt.Sprintf("%d records indexed into a new index", res.Total), nil
+		})
+		if err != nil {
+			return out, summary, err
+		}
+	}
+	return out, summary, nil
+}
+
+// importRecords imports c.n generated records the way the starter's import
+// command does and waits until the index holds them all.
+func importRecords(ctx context.Context, c *config, db *sqlx.DB, recs *records.Store, pids *pid.Store, searcher *search.Searcher, row func(k, f string, a ...any)) (string, error) {
 	load0 := loadavg()
 	g := newGenerator(1)
 	var genTime, createTime time.Duration
@@ -202,89 +464,44 @@ func run(ctx context.Context, c config) error {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("import: %w", err)
+			return "", fmt.Errorf("import: %w", err)
 		}
 		createTime += time.Since(t1)
 		done += k
 	}
 	created := time.Since(start)
+	createdRSS := procStatus("VmHWM")
 	// wait until the outbox indexer has applied every record
-	var indexed int64
+	if err := waitIndexed(ctx, searcher, c.n, start); err != nil {
+		return "", err
+	}
+	total := time.Since(start)
+	row("records", "%d (%.0f B JSON each on average), batch %d", c.n, float64(docBytes)/float64(c.n), c.batch)
+	row("load average before / after import", "%s / %s", load0, loadavg())
+	row("generate (JSON built in memory)", "%s (%.0f rec/s)", genTime.Round(time.Millisecond), rate(c.n, genTime))
+	row("create: records + recids + outbox rows", "%s (%.0f rec/s)", createTime.Round(time.Millisecond), rate(c.n, createTime))
+	row("indexing backlog drained after create", "%s", (total - created).Round(time.Millisecond))
+	row("overall: imported and searchable", "%s (%.0f rec/s)", total.Round(time.Millisecond), rate(c.n, total))
+	row("peak RSS (VmHWM) when the last record was created", "%.0f MiB", mib(createdRSS))
+	return fmt.Sprintf("%.0f rec/s overall", rate(c.n, total)), nil
+}
+
+// waitIndexed waits until the index holds n documents.
+func waitIndexed(ctx context.Context, searcher *search.Searcher, n int, start time.Time) error {
 	for {
 		res, err := searcher.Search(ctx, &search.Request{Size: 1})
-		if err != nil {
+		// a count on a busy machine can exceed the search timeout: retry
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
-		indexed = res.Total
-		if indexed >= int64(c.n) {
-			break
+		if err == nil && res.Total >= int64(n) {
+			return nil
 		}
 		if time.Since(start) > 6*time.Hour {
 			return errors.New("indexing did not finish")
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	total := time.Since(start)
-	drain := total - created
-	importRSS := vmHWM()
-	load1 := loadavg()
-
-	// search mix
-	rng := rand.New(rand.NewPCG(2, 3))
-	mix := make([]time.Duration, 0, c.queries)
-	var hits int64
-	for i := range c.queries {
-		r := &search.Request{Q: words[rng.IntN(len(words))] + " " + words[rng.IntN(len(words))], Sort: "newest", Size: 20}
-		if i%2 == 0 { // half the queries select two facet values
-			r.Facets = map[string][]string{"resource_type": {resourceTypes[rng.IntN(3)]}, "access_right": {"open"}}
-		}
-		t := time.Now()
-		res, err := searcher.Search(ctx, r)
-		if err != nil {
-			return fmt.Errorf("search %q: %w", r.Q, err)
-		}
-		mix = append(mix, time.Since(t))
-		hits += res.Total
-	}
-	// deep cursor paging into a broad result (every open record, newest first)
-	var paging []time.Duration
-	req := &search.Request{Sort: "newest", Size: 20, Facets: map[string][]string{"access_right": {"open"}}}
-	for range c.pages {
-		t := time.Now()
-		res, err := searcher.Search(ctx, req)
-		if err != nil {
-			return fmt.Errorf("cursor page: %w", err)
-		}
-		paging = append(paging, time.Since(t))
-		if res.Next == "" || len(res.Hits) == 0 {
-			break
-		}
-		req.After = res.Next
-	}
-	load2 := loadavg()
-	disk := du(c.dir)
-
-	fmt.Printf("scalebench: %d records (%.0f B JSON each on average), batch %d, db %s, search %s\n",
-		c.n, float64(docBytes)/float64(c.n), c.batch, sqldb.Redact(c.dbURL), strings.SplitN(c.searchURL, "?", 2)[0])
-	fmt.Printf("%-52s %s\n", "measure", "value")
-	row := func(k, f string, a ...any) { fmt.Printf("%-52s %s\n", k, fmt.Sprintf(f, a...)) }
-	row("load average before / after import / after search", "%s / %s / %s", load0, load1, load2)
-	row("generate (JSON built in memory)", "%s (%.0f rec/s)", genTime.Round(time.Millisecond), rate(c.n, genTime))
-	row("create: records + recids + outbox rows", "%s (%.0f rec/s)", createTime.Round(time.Millisecond), rate(c.n, createTime))
-	row("indexing backlog drained after create", "%s", drain.Round(time.Millisecond))
-	row("overall: imported and searchable", "%s (%.0f rec/s)", total.Round(time.Millisecond), rate(c.n, total))
-	row("peak RSS (VmHWM) after import", "%.0f MiB", float64(importRSS)/(1<<20))
-	what := "disk used (database + index)"
-	if !strings.HasPrefix(c.dbURL, "sqlite:") {
-		what = "disk used (work directory only: the index)"
-	}
-	row(what, "%.0f MiB (%.1f KiB/record)", float64(disk)/(1<<20), float64(disk)/1024/float64(c.n))
-	p := percentiles(mix)
-	row(fmt.Sprintf("search mix p50/p95/p99 (%d queries)", len(mix)), "%s / %s / %s (avg %d hits)", p[0], p[1], p[2], hits/int64(max(1, len(mix))))
-	p = percentiles(paging)
-	row(fmt.Sprintf("cursor page of 20 p50/p95/p99 (%d pages)", len(paging)), "%s / %s / %s", p[0], p[1], p[2])
-	row("peak RSS (VmHWM) at the end", "%.0f MiB", float64(vmHWM())/(1<<20))
-	return nil
 }
 
 func rate(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
@@ -300,22 +517,6 @@ func percentiles(ds []time.Duration) [3]time.Duration {
 		out[i] = s[min(len(s)-1, int(q*float64(len(s))))].Round(100 * time.Microsecond)
 	}
 	return out
-}
-
-// vmHWM is the peak resident set size of this process, in bytes.
-func vmHWM() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmHWM:") {
-			var kb int64
-			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:")), "%d", &kb)
-			return kb * 1024
-		}
-	}
-	return 0
 }
 
 func loadavg() string {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sort"
 	"strconv"
 
 	"github.com/blevesearch/bleve/v2"
@@ -291,38 +293,102 @@ func (d *Driver) facetRequest(ctx context.Context, t *target, q query.Query, fs 
 	return nil
 }
 
-// Refs implements search.Driver: live documents by id (search_after on _id).
+// Refs implements search.Driver: live documents by id. A search_after on
+// _id visits every document of the index for each page (bleve filters
+// search_after in the collector), which makes walking an index quadratic;
+// instead the candidate ids come from the _id term dictionaries (sorted,
+// read from after onwards) and one search by those ids keeps the live,
+// non-tombstone ones with their revisions. Each page costs O(n), whatever
+// the size of the index.
 func (d *Driver) Refs(ctx context.Context, name string, after string, n int) ([]search.DocRef, error) {
-	out, raced, err := d.refs(ctx, name, after, n, false)
-	if raced {
-		out, _, err = d.refs(ctx, name, after, n, true)
+	bs, release, err := d.parts(name)
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	defer release()
+	var idxs []bleve.Index
+	for _, b := range bs {
+		for _, sh := range b.shards { // read under b.rw (held since parts)
+			idxs = append(idxs, sh.idx)
+		}
+	}
+	var idx bleve.Index = idxs[0]
+	if len(idxs) > 1 {
+		idx = bleve.NewIndexAlias(idxs...)
+	}
+	out := make([]search.DocRef, 0, n)
+	for len(out) < n {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ids, more, err := nextIDs(idxs, after, n-len(out))
+		if err != nil {
+			return nil, fmt.Errorf("blevesearch: refs: %w", err)
+		}
+		if len(ids) == 0 {
+			break
+		}
+		req := bleve.NewSearchRequestOptions(notTombstone(bleve.NewDocIDQuery(ids)), len(ids), 0, false)
+		req.SortBy([]string{"_id"})
+		req.Fields = []string{RevisionField}
+		res, err := (&target{idx: idx}).run(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("blevesearch: refs: %w", err)
+		}
+		for _, h := range res.Hits {
+			rev, _ := h.Fields[RevisionField].(float64)
+			out = append(out, search.DocRef{ID: h.ID, Revision: int64(rev)})
+		}
+		if !more {
+			break
+		}
+		after = ids[len(ids)-1]
+	}
+	return out, nil
 }
 
-func (d *Driver) refs(ctx context.Context, name string, after string, n int, wrap bool) (_ []search.DocRef, raced bool, _ error) {
-	t, err := d.target(name, wrap)
-	if err != nil {
-		return nil, false, err
-	}
-	defer t.release()
-	req := bleve.NewSearchRequestOptions(t.tombs.exclude(bleve.NewMatchAllQuery()), n, 0, false)
-	req.SortBy([]string{"_id"})
-	req.Fields = []string{RevisionField}
+// nextIDs returns the k smallest ids greater than after in the _id term
+// dictionaries of idxs (deleted documents and tombstones included: the
+// caller's search drops them), and whether more may follow.
+func nextIDs(idxs []bleve.Index, after string, k int) (ids []string, more bool, err error) {
+	var start []byte
 	if after != "" {
-		req.SearchAfter = []string{after}
+		start = []byte(after)
 	}
-	res, err := t.run(ctx, req)
-	if err != nil {
-		return nil, false, fmt.Errorf("blevesearch: refs: %w", err)
+	for _, idx := range idxs {
+		dict, err := idx.FieldDictRange("_id", start, nil)
+		if err != nil {
+			return nil, false, err
+		}
+		got := 0
+		for got < k {
+			e, err := dict.Next()
+			if err != nil {
+				dict.Close()
+				return nil, false, err
+			}
+			if e == nil {
+				break
+			}
+			if e.Term == after {
+				continue
+			}
+			ids = append(ids, e.Term)
+			got++
+		}
+		if got == k {
+			more = true
+		}
+		if err := dict.Close(); err != nil {
+			return nil, false, err
+		}
 	}
-	if t.tombs.raced() {
-		return nil, true, nil
+	if len(idxs) > 1 {
+		sort.Strings(ids)
+		ids = slices.Compact(ids)
+		if len(ids) > k {
+			ids, more = ids[:k], true
+		}
 	}
-	out := make([]search.DocRef, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		rev, _ := h.Fields[RevisionField].(float64)
-		out = append(out, search.DocRef{ID: h.ID, Revision: int64(rev)})
-	}
-	return out, false, nil
+	return ids, more, nil
 }
