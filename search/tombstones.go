@@ -83,7 +83,9 @@ func (ix *indexerCore) setupPurge(c tombConfig) {
 	if c.margin < 0 {
 		c.margin = 0
 	}
-	if _, ok := ix.engine.Driver().(TombstonePurger); !ok {
+	if ix.engine == nil { // an indexer that only enqueues (no engine here)
+		c.off = true
+	} else if _, ok := ix.engine.Driver().(TombstonePurger); !ok {
 		c.off = true
 	}
 	ix.tomb = c

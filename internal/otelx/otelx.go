@@ -83,10 +83,15 @@ func ErrorType(err error) string {
 	for {
 		u := errors.Unwrap(err)
 		if u == nil {
-			if t := fmt.Sprintf("%T", err); t != "*errors.errorString" {
+			// Sentinels: errors.New values and the module's own
+			// (repokit.NewError and the kinds), whose Unwrap leads to
+			// their kinds only.
+			switch t := fmt.Sprintf("%T", err); t {
+			case "*errors.errorString", "*repokit.sentinel", "*repokit.kind":
+				return err.Error()
+			default:
 				return t
 			}
-			return err.Error()
 		}
 		err = u
 	}
