@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -18,6 +19,9 @@ type Engine struct {
 	log    *slog.Logger
 	now    func() time.Time
 	holds  holds // tombstones.go: reindexes in progress
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Option configures an Engine (New, Open).
@@ -81,8 +85,12 @@ func (e *Engine) Driver() Driver { return e.drv }
 // Prefix returns the application index prefix.
 func (e *Engine) Prefix() string { return e.prefix }
 
-// Close closes the driver.
-func (e *Engine) Close() error { return e.drv.Close() }
+// Close closes the driver. It is idempotent: later calls return the first
+// call's result.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() { e.closeErr = e.drv.Close() })
+	return e.closeErr
+}
 
 func validName(name string) error {
 	if name == "" || strings.ContainsAny(name, `/\*?"<>| ,#:`) || strings.HasPrefix(name, "_") || strings.HasPrefix(name, ".") || name != strings.ToLower(name) {

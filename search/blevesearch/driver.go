@@ -263,6 +263,9 @@ func (d *Driver) DeleteIndex(ctx context.Context, name string) error {
 func (d *Driver) Exists(ctx context.Context, name string) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.closed {
+		return false, search.ErrClosed
+	}
 	_, ok := d.man.Indices[name]
 	_, ok2 := d.man.Aliases[name]
 	return ok || ok2, nil
@@ -272,6 +275,9 @@ func (d *Driver) Exists(ctx context.Context, name string) (bool, error) {
 func (d *Driver) Resolve(ctx context.Context, alias string) ([]string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.closed {
+		return nil, search.ErrClosed
+	}
 	cs, ok := d.man.Aliases[alias]
 	if !ok {
 		return nil, fmt.Errorf("%w: alias %s", search.ErrNotFound, alias)
