@@ -42,11 +42,31 @@ func Open(ctx context.Context, rawURL string) (*sqlx.DB, error) {
 		db.SetMaxIdleConns(16)
 		db.SetConnMaxLifetime(30 * time.Minute)
 	}
-	if err := db.PingContext(ctx); err != nil {
+	if err := ping(ctx, db, driver); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqldb: connect %s: %w", Redact(rawURL), err)
 	}
 	return db, nil
+}
+
+// ping checks the first connection. On SQLite, connecting switches a new
+// database to WAL, which needs the database to itself and fails at once
+// ("database is locked", without waiting for the busy timeout) when other
+// processes are opening the same new file: retry that for up to the busy
+// timeout's 10 s.
+func ping(ctx context.Context, db *sqlx.DB, driver string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := db.PingContext(ctx)
+		if err == nil || driver != "sqlite3" || !IsRetryable(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // DSN turns a RepoKit database URL into a database/sql driver name and DSN.

@@ -181,7 +181,9 @@ func SearchBody(s *search.Spec) (map[string]any, error) {
 			sorts = append(sorts, obj{f.Field: obj{"order": order, "missing": "_last"}})
 		}
 	}
-	body["sort"] = sorts
+	if len(sorts) > 0 { // "sort": null is not a valid body (the spec wants a string, object or array)
+		body["sort"] = sorts
+	}
 	for _, f := range s.Sort {
 		if f.Field == "_score" {
 			body["track_scores"] = true
