@@ -87,55 +87,32 @@ func shardPath(dir string, i int) string { return filepath.Join(dir, "s"+strconv
 // openShards opens the n shards of the concrete index in dir (n <= 1: dir
 // is the bleve index itself).
 func openShards(dir string, n int) ([]*shard, error) {
-	if n <= 1 {
-		idx, err := bleve.Open(dir)
-		if err != nil {
-			return nil, err
-		}
-		s, err := newShard(idx)
-		if err != nil {
-			idx.Close()
-			return nil, err
-		}
-		return []*shard{s}, nil
-	}
-	out := make([]*shard, 0, n)
-	for i := 0; i < n; i++ {
-		idx, err := bleve.Open(shardPath(dir, i))
-		if err == nil {
-			var s *shard
-			if s, err = newShard(idx); err == nil {
-				out = append(out, s)
-				continue
-			}
-			idx.Close()
-		}
-		closeShards(out)
-		return nil, err
-	}
-	return out, nil
+	return eachShard(dir, n, bleve.Open)
 }
 
 // createShards creates the n shards of a new concrete index in dir.
 func createShards(dir string, n int, im mapping.IndexMapping) ([]*shard, error) {
-	if n <= 1 {
-		idx, err := bleve.New(dir, im)
-		if err != nil {
+	if n > 1 {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
 		}
-		s, err := newShard(idx)
-		if err != nil {
-			idx.Close()
-			return nil, err
+	}
+	return eachShard(dir, n, func(path string) (bleve.Index, error) { return bleve.New(path, im) })
+}
+
+// eachShard opens (or creates) with open the n shards of the concrete index
+// in dir; on an error it closes those already open.
+func eachShard(dir string, n int, open func(path string) (bleve.Index, error)) ([]*shard, error) {
+	paths := []string{dir}
+	if n > 1 {
+		paths = make([]string, n)
+		for i := range paths {
+			paths[i] = shardPath(dir, i)
 		}
-		return []*shard{s}, nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	out := make([]*shard, 0, n)
-	for i := 0; i < n; i++ {
-		idx, err := bleve.New(shardPath(dir, i), im)
+	out := make([]*shard, 0, len(paths))
+	for _, path := range paths {
+		idx, err := open(path)
 		if err == nil {
 			var s *shard
 			if s, err = newShard(idx); err == nil {
