@@ -243,8 +243,12 @@ func (c *Client) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		forced = ctx.Err()
 		c.hardStopped.Store(true)
-		c.workCancel()
+		// Take the running ids before cancelling: a handler that returns
+		// at the cancel untracks itself, and a task it left running would
+		// then wait for its lease instead of being released (seen under
+		// load: the task stayed running after Stop).
 		ids := c.runningIDs()
+		c.workCancel()
 		rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := c.st.release(rctx, ids); err != nil {
 			c.log.Error("release running tasks", "err", err)
