@@ -7,6 +7,7 @@ import (
 
 	"github.com/repokit/repokit/internal/sqldb"
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
+	"github.com/repokit/repokit/internal/testenv"
 	"github.com/repokit/repokit/records"
 	"github.com/repokit/repokit/search"
 	"github.com/repokit/repokit/search/blevesearch"
@@ -16,13 +17,7 @@ import (
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after 90s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Within(t, 90*time.Second, what, cond)
 }
 
 func tombstones(t *testing.T, e *env) (tombs, docs uint64) {

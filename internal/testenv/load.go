@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -46,4 +47,20 @@ func loadScale() float64 {
 		return 1
 	}
 	return min(max(load/float64(runtime.NumCPU()), 1), maxLoadScale)
+}
+
+// Within polls cond every 20 ms until it holds, and fails t if it does not
+// within d stretched for the machine's load (Scaled). It is the one
+// poll-with-deadline helper of the module's tests: a test waits for the
+// condition it asserts, never for a fixed time.
+func Within(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	d = Scaled(d)
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -140,11 +140,5 @@ func wait(t *testing.T, c *tasks.Client, id int64) *tasks.Info {
 // machine's load.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(testenv.Scaled(20 * time.Second))
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Within(t, 20*time.Second, what, cond)
 }

@@ -44,14 +44,7 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 // machine's load.
 func Within(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	d = testenv.Scaled(d)
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.Within(t, d, what, cond)
 }
 
 // Subscribe subscribes to queue and closes the subscription when t ends.
