@@ -110,6 +110,18 @@ func NewError(msg string, kinds ...error) error {
 	return &sentinel{msg: msg, kinds: kinds}
 }
 
+// IsSentinel reports whether err itself, not anything it wraps, is one of
+// the error kinds or a sentinel made by NewError. Telemetry uses it to name
+// an error by its sentinel's text (a low-cardinality label) rather than by
+// the message of the error that wraps it.
+func IsSentinel(err error) bool {
+	switch err.(type) {
+	case *kind, *sentinel:
+		return true
+	}
+	return false
+}
+
 type sentinel struct {
 	msg   string
 	kinds []error

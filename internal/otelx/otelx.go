@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/repokit/repokit"
+
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -76,22 +78,21 @@ func (o *Op) End(ctx context.Context, err error) {
 	}
 }
 
-// ErrorType is a low-cardinality error.type: the text of the innermost
-// wrapped sentinel (errors.New value, such as "records: conflict"), else
-// the Go type of the innermost error.
+// ErrorType is a low-cardinality error.type: the text of the outermost
+// sentinel in err's chain (one of the module's sentinels or kinds, such as
+// "records: conflict"), else of the innermost errors.New value, else the Go
+// type of the innermost error.
 func ErrorType(err error) string {
 	for {
+		if repokit.IsSentinel(err) {
+			return err.Error()
+		}
 		u := errors.Unwrap(err)
 		if u == nil {
-			// Sentinels: errors.New values and the module's own
-			// (repokit.NewError and the kinds), whose Unwrap leads to
-			// their kinds only.
-			switch t := fmt.Sprintf("%T", err); t {
-			case "*errors.errorString", "*repokit.sentinel", "*repokit.kind":
-				return err.Error()
-			default:
+			if t := fmt.Sprintf("%T", err); t != "*errors.errorString" {
 				return t
 			}
+			return err.Error()
 		}
 		err = u
 	}
