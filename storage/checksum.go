@@ -113,9 +113,47 @@ func ContentMD5Header(c string) string {
 	return base64.StdEncoding.EncodeToString(d)
 }
 
-func formatSums(m, s hash.Hash) Checksums {
-	return Checksums{
-		MD5:    "md5:" + hex.EncodeToString(m.Sum(nil)),
-		SHA256: "sha256:" + hex.EncodeToString(s.Sum(nil)),
+// Algorithms is a set of checksum algorithms to compute while streaming
+// (WriteOptions.Checksums). The zero value means AllAlgorithms: a write
+// computes every checksum unless its caller asks for fewer.
+type Algorithms uint8
+
+const (
+	AlgoMD5       Algorithms = 1 << iota // "md5:<hex>" (Invenio's checksum, the files ETag)
+	AlgoSHA256                           // "sha256:<hex>"
+	AllAlgorithms = AlgoMD5 | AlgoSHA256
+)
+
+// orAll returns a, or AllAlgorithms for the zero set.
+func (a Algorithms) orAll() Algorithms {
+	if a == 0 {
+		return AllAlgorithms
 	}
+	return a
+}
+
+// algorithmOf returns the set holding the algorithm of checksum c ("md5:…"
+// or "sha256:…"), or 0.
+func algorithmOf(c string) Algorithms {
+	algo, _, _ := strings.Cut(c, ":")
+	switch algo {
+	case "md5":
+		return AlgoMD5
+	case "sha256":
+		return AlgoSHA256
+	}
+	return 0
+}
+
+// formatSums formats the digests of the hashes that were computed (nil: not
+// computed, left empty).
+func formatSums(m, s hash.Hash) Checksums {
+	var c Checksums
+	if m != nil {
+		c.MD5 = "md5:" + hex.EncodeToString(m.Sum(nil))
+	}
+	if s != nil {
+		c.SHA256 = "sha256:" + hex.EncodeToString(s.Sum(nil))
+	}
+	return c
 }

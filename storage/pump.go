@@ -13,8 +13,9 @@ import (
 
 // The streaming pipeline shared by Write, Copy, Checksum and multipart
 // assembly: the caller's goroutine reads fixed-size chunks and writes them to
-// the destination while two workers hash the same chunk (md5 and sha256) in
-// parallel. A small ring of reused chunks bounds memory to
+// the destination while one worker per checksum (md5, sha256) hashes the
+// same chunk in parallel, so the write never waits for hashing unless the
+// ring is full. A small ring of reused chunks bounds memory to
 // pumpChunks*pumpChunkSize per stream, whatever the object size.
 const (
 	pumpChunkSize = 1 << 20
@@ -31,8 +32,9 @@ var chunkPool = sync.Pool{New: func() any { return &chunk{buf: make([]byte, pump
 
 // pumpLimits are checked while streaming, before a chunk is written.
 type pumpLimits struct {
-	max      int64 // > 0: ErrTooLarge when passed
-	expected int64 // >= 0: ErrSizeMismatch when passed or not reached
+	max      int64      // > 0: ErrTooLarge when passed
+	expected int64      // >= 0: ErrSizeMismatch when passed or not reached
+	sums     Algorithms // checksums to compute; 0: all
 }
 
 // pump copies r to w (w may be nil: hash only) and returns the byte count and
@@ -40,11 +42,10 @@ type pumpLimits struct {
 // writing it, and between chunks when ctx is done.
 func pump(ctx context.Context, r io.Reader, w io.Writer, lim pumpLimits) (int64, Checksums, error) {
 	var (
-		md, sh = md5.New(), sha256.New()
-		free   = make(chan *chunk, pumpChunks)
-		mdCh   = make(chan *chunk, pumpChunks)
-		shCh   = make(chan *chunk, pumpChunks)
-		wg     sync.WaitGroup
+		free    = make(chan *chunk, pumpChunks)
+		md, sh  hash.Hash
+		workers []chan *chunk
+		wg      sync.WaitGroup
 	)
 	for range pumpChunks {
 		free <- chunkPool.Get().(*chunk)
@@ -61,9 +62,21 @@ func pump(ctx context.Context, r io.Reader, w io.Writer, lim pumpLimits) (int64,
 			release(c)
 		}
 	}
-	wg.Add(2)
-	go hashWorker(md, mdCh)
-	go hashWorker(sh, shCh)
+	start := func(h hash.Hash) hash.Hash {
+		ch := make(chan *chunk, pumpChunks)
+		workers = append(workers, ch)
+		wg.Add(1)
+		go hashWorker(h, ch)
+		return h
+	}
+	algos := lim.sums.orAll()
+	if algos&AlgoMD5 != 0 {
+		md = start(md5.New())
+	}
+	if algos&AlgoSHA256 != 0 {
+		sh = start(sha256.New())
+	}
+	refs := int32(len(workers)) + 1 // the hashers and the writer
 
 	var total int64
 	err := func() error {
@@ -88,9 +101,10 @@ func pump(ctx context.Context, r io.Reader, w io.Writer, lim pumpLimits) (int64,
 			}
 			if n > 0 {
 				c.n = n
-				c.refs.Store(3)
-				mdCh <- c
-				shCh <- c
+				c.refs.Store(refs)
+				for _, ch := range workers {
+					ch <- c
+				}
 				if w != nil {
 					if _, werr := w.Write(c.buf[:n]); werr != nil {
 						release(c)
@@ -109,8 +123,9 @@ func pump(ctx context.Context, r io.Reader, w io.Writer, lim pumpLimits) (int64,
 			}
 		}
 	}()
-	close(mdCh)
-	close(shCh)
+	for _, ch := range workers {
+		close(ch)
+	}
 	wg.Wait()
 	for range pumpChunks {
 		chunkPool.Put(<-free)
