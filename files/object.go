@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -108,13 +109,32 @@ func (s *Store) Object(ctx context.Context, bucketID, key, versionID string) (*O
 	return o, nil
 }
 
-// Head's statements: one point lookup each.
-const (
-	headFrom       = objectSelect + "JOIN files_buckets b ON b.id = o.bucket_id WHERE b.deleted = ? AND o.bucket_id = ? AND "
-	headByVersion  = headFrom + "o.version_id = ? AND o.object_key = ?"
-	headByKeyMySQL = headFrom + "o.head_key = ?"
-	headByKey      = headFrom + "o.object_key = ? AND o.is_head"
+// Head's statements: one point lookup each, through a unique index (the
+// head index, a partial index on is_head or MySQL's head_key column, or
+// version_id), the instance and bucket rows joined by primary key. The
+// bucket's deleted flag is tested as a column, not compared with a bound
+// value.
+//
+// On SQLite every bound value is wrapped in CAST(? AS TEXT): the planner
+// marks a join's parameters compared with "=" (a bare ? term) as "re-plan
+// when rebound", and go-sqlite3 clears the bindings before every query,
+// which then re-parses and re-plans the statement at every call (60-70 µs
+// of a ~10 µs lookup, and the driver rebuilds its column metadata). A CAST
+// is not a bare parameter, the indexes still apply (the columns are TEXT),
+// and the prepared plan is reused.
+var (
+	headByKey     = headQuery("o.bucket_id = ? AND o.object_key = ? AND o.is_head", "?")
+	headByVersion = headQuery("o.bucket_id = ? AND o.version_id = ? AND o.object_key = ?", "?")
+	// MySQL has no partial indexes: head_key is the key of head rows only.
+	headByKeyMySQL      = headQuery("o.bucket_id = ? AND o.head_key = ?", "?")
+	headByKeySQLite     = headQuery("o.bucket_id = ? AND o.object_key = ? AND o.is_head", "CAST(? AS TEXT)")
+	headByVersionSQLite = headQuery("o.bucket_id = ? AND o.version_id = ? AND o.object_key = ?", "CAST(? AS TEXT)")
 )
+
+func headQuery(where, param string) string {
+	return objectSelect + "JOIN files_buckets b ON b.id = o.bucket_id WHERE NOT b.deleted AND " +
+		strings.ReplaceAll(where, "?", param)
+}
 
 // Head is Object without tags, in a single query (bucket checks included):
 // the download fast path.
@@ -126,22 +146,26 @@ func (s *Store) Head(ctx context.Context, bucketID, key, versionID string) (*Obj
 	if _, err := uuid.Parse(bucketID); err != nil {
 		return nil, userf(ErrNotFound, "bucket %q", bucketID)
 	}
-	// One point lookup through a unique index: the head index (a partial
-	// index on is_head, or MySQL's head_key column) or version_id; the
-	// instance and bucket rows join by primary key. The statement is
-	// prepared once per connection.
+	// One point lookup (see headByKey); the statement is prepared once per
+	// connection.
 	var q string
 	var args []any
-	switch {
-	case versionID != "":
+	if versionID != "" {
 		if _, err := uuid.Parse(versionID); err != nil {
 			return nil, userf(ErrNotFound, "version %q", versionID)
 		}
-		q, args = headByVersion, []any{false, bucketID, versionID, key}
-	case s.d == sqldb.MySQL:
-		q, args = headByKeyMySQL, []any{false, bucketID, key}
-	default:
-		q, args = headByKey, []any{false, bucketID, key}
+		q, args = headByVersion, []any{bucketID, versionID, key}
+		if s.d == sqldb.SQLite {
+			q = headByVersionSQLite
+		}
+	} else {
+		q, args = headByKey, []any{bucketID, key}
+		switch s.d {
+		case sqldb.SQLite:
+			q = headByKeySQLite
+		case sqldb.MySQL:
+			q = headByKeyMySQL
+		}
 	}
 	if s.d == sqldb.SQLite {
 		// On SQLite (in process, no network) the lookup is not tied to the
