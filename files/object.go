@@ -123,17 +123,102 @@ func (s *Store) Object(ctx context.Context, bucketID, key, versionID string) (*O
 // is not a bare parameter, the indexes still apply (the columns are TEXT),
 // and the prepared plan is reused.
 var (
-	headByKey     = headQuery("o.bucket_id = ? AND o.object_key = ? AND o.is_head", "?")
-	headByVersion = headQuery("o.bucket_id = ? AND o.version_id = ? AND o.object_key = ?", "?")
+	headByKey     = headQuery(headSelect, "o.bucket_id = ? AND o.object_key = ? AND o.is_head", "?")
+	headByVersion = headQuery(headSelect, "o.bucket_id = ? AND o.version_id = ? AND o.object_key = ?", "?")
 	// MySQL has no partial indexes: head_key is the key of head rows only.
-	headByKeyMySQL      = headQuery("o.bucket_id = ? AND o.head_key = ?", "?")
-	headByKeySQLite     = headQuery("o.bucket_id = ? AND o.object_key = ? AND o.is_head", "CAST(? AS TEXT)")
-	headByVersionSQLite = headQuery("o.bucket_id = ? AND o.version_id = ? AND o.object_key = ?", "CAST(? AS TEXT)")
+	headByKeyMySQL      = headQuery(headSelect, "o.bucket_id = ? AND o.head_key = ?", "?")
+	headByKeySQLite     = headQuery(headSelectText, "o.bucket_id = ? AND o.object_key = ? AND o.is_head", "CAST(? AS TEXT)")
+	headByVersionSQLite = headQuery(headSelectText, "o.bucket_id = ? AND o.version_id = ? AND o.object_key = ?", "CAST(? AS TEXT)")
 )
 
-func headQuery(where, param string) string {
-	return objectSelect + "JOIN files_buckets b ON b.id = o.bucket_id WHERE NOT b.deleted AND " +
+// headSelect reads what objectSelect does but the bucket id, key and file
+// id, which the lookup's arguments and f.id give (each text column is two
+// allocations in go-sqlite3). headSelectText, for SQLite, reads the
+// timestamps as text (parsed by sqlTime): go-sqlite3 parses a TIMESTAMP
+// column by trying its layouts in turn, and the two it tries before the
+// one Store.ts writes fail, building an error each time, for each of the
+// five timestamps.
+var (
+	headSelect     = headColumns(func(col string) string { return col })
+	headSelectText = headColumns(func(col string) string { return "CAST(" + col + " AS TEXT)" })
+)
+
+func headColumns(ts func(col string) string) string {
+	return "SELECT o.id, o.version_id, o.mimetype, o.is_head, " + ts("o.created") + ", " + ts("o.updated") + `,
+	f.id, f.location, f.storage_class, f.storage_key, f.size, f.md5, f.sha256, f.status, f.last_check,
+	` + ts("f.last_check_at") + ", " + ts("f.created") + ", " + ts("f.updated") + `
+	FROM files_objects o LEFT JOIN files_instances f ON f.id = o.file_id `
+}
+
+func headQuery(sel, where, param string) string {
+	return sel + "JOIN files_buckets b ON b.id = o.bucket_id WHERE NOT b.deleted AND " +
 		strings.ReplaceAll(where, "?", param)
+}
+
+// headRow is a row of headSelect (or headSelectText), scanned without
+// sqlx's reflection, in one allocation.
+type headRow struct {
+	objectRow
+	created, updated, fLastCheckAt, fCreated, fUpdated sqlTime
+}
+
+func (r *headRow) scan(row *sql.Row, bucketID, key string) error {
+	if err := row.Scan(&r.Seq, &r.VersionID, &r.Mimetype, &r.IsHead, &r.created, &r.updated,
+		&r.FID, &r.FLocation, &r.FStorageClass, &r.FStorageKey, &r.FSize, &r.FMD5, &r.FSHA256, &r.FStatus, &r.FLastCheck,
+		&r.fLastCheckAt, &r.fCreated, &r.fUpdated); err != nil {
+		return err
+	}
+	r.BucketID, r.Key = bucketID, key
+	if r.FID.Valid {
+		r.FileID = &r.FID.String
+	}
+	r.Created, r.Updated = r.created.Time, r.updated.Time
+	r.FLastCheckAt = sql.NullTime(r.fLastCheckAt)
+	r.FCreated, r.FUpdated = sql.NullTime(r.fCreated), sql.NullTime(r.fUpdated)
+	return nil
+}
+
+// sqlTime scans a timestamp: a time.Time (PostgreSQL, MySQL, a SQLite
+// TIMESTAMP column) or SQLite text in the layout Store.ts writes (or
+// another go-sqlite3 reads), in UTC; NULL leaves it invalid.
+type sqlTime sql.NullTime
+
+// sqliteTimeLayouts: the layout Store.ts writes first, then the others
+// go-sqlite3 accepts.
+var sqliteTimeLayouts = []string{
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999-07:00",
+	"2006-01-02T15:04:05.999999999-07:00",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04",
+	"2006-01-02T15:04",
+	"2006-01-02",
+}
+
+func (t *sqlTime) Scan(v any) error {
+	var s string
+	switch v := v.(type) {
+	case nil:
+		*t = sqlTime{}
+		return nil
+	case time.Time:
+		*t = sqlTime{Time: v, Valid: true}
+		return nil
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	default:
+		return fmt.Errorf("files: scan %T as a time", v)
+	}
+	s = strings.TrimSuffix(s, "Z")
+	for _, layout := range sqliteTimeLayouts {
+		if tm, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			*t = sqlTime{Time: tm, Valid: true}
+			return nil
+		}
+	}
+	return fmt.Errorf("files: bad timestamp %q", s)
 }
 
 // Head is Object without tags, in a single query (bucket checks included):
@@ -175,14 +260,14 @@ func (s *Store) Head(ctx context.Context, bucketID, key, versionID string) (*Obj
 		// microseconds and the busy timeout bounds a wait for a lock.
 		ctx = context.WithoutCancel(ctx)
 	}
-	var r objectRow
+	var r headRow
 	var err error
 	if s.tx != nil {
-		err = s.tx.GetContext(ctx, &r, s.tx.Rebind(q), args...)
+		err = r.scan(s.tx.QueryRowContext(ctx, s.tx.Rebind(q), args...), bucketID, key)
 	} else {
 		var st *sqlx.Stmt
 		if st, err = s.stmts.get(ctx, s.db, q); err == nil {
-			err = st.GetContext(ctx, &r, args...)
+			err = r.scan(st.QueryRowContext(ctx, args...), bucketID, key)
 		}
 	}
 	if err != nil {
