@@ -297,6 +297,11 @@ func BenchmarkGetRangeHandler(b *testing.B) {
 	path := filepath.Join(s.env.Dirs["local"], filepath.FromSlash(o.File.StorageKey))
 	run := func(b *testing.B, h http.Handler, target string) {
 		rng := rand.New(rand.NewPCG(3, 4))
+		user0, sys0 := processCPU()
+		defer func() {
+			user, sys := processCPU()
+			b.ReportMetric(float64((user+sys-user0-sys0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		}()
 		for b.Loop() {
 			off := rng.Int64N(size - rangeLen)
 			req := httptest.NewRequest("GET", target, nil)
