@@ -159,15 +159,17 @@ func headQuery(sel, where, param string) string {
 // sqlx's reflection, in one allocation.
 type headRow struct {
 	objectRow
+	seq, fSize                                         sqlInt
 	created, updated, fLastCheckAt, fCreated, fUpdated sqlTime
 }
 
 func (r *headRow) scan(row *sql.Row, bucketID, key string) error {
-	if err := row.Scan(&r.Seq, &r.VersionID, &r.Mimetype, &r.IsHead, &r.created, &r.updated,
-		&r.FID, &r.FLocation, &r.FStorageClass, &r.FStorageKey, &r.FSize, &r.FMD5, &r.FSHA256, &r.FStatus, &r.FLastCheck,
+	if err := row.Scan(&r.seq, &r.VersionID, &r.Mimetype, &r.IsHead, &r.created, &r.updated,
+		&r.FID, &r.FLocation, &r.FStorageClass, &r.FStorageKey, &r.fSize, &r.FMD5, &r.FSHA256, &r.FStatus, &r.FLastCheck,
 		&r.fLastCheckAt, &r.fCreated, &r.fUpdated); err != nil {
 		return err
 	}
+	r.Seq, r.FSize = r.seq.Int64, sql.NullInt64(r.fSize)
 	r.BucketID, r.Key = bucketID, key
 	if r.FID.Valid {
 		r.FileID = &r.FID.String
@@ -176,6 +178,22 @@ func (r *headRow) scan(row *sql.Row, bucketID, key string) error {
 	r.FLastCheckAt = sql.NullTime(r.fLastCheckAt)
 	r.FCreated, r.FUpdated = sql.NullTime(r.fCreated), sql.NullTime(r.fUpdated)
 	return nil
+}
+
+// sqlInt scans an integer column as database/sql.NullInt64 does, without
+// its reflection for the int64 the drivers return.
+type sqlInt sql.NullInt64
+
+func (n *sqlInt) Scan(v any) error {
+	switch v := v.(type) {
+	case int64:
+		*n = sqlInt{Int64: v, Valid: true}
+		return nil
+	case nil:
+		*n = sqlInt{}
+		return nil
+	}
+	return (*sql.NullInt64)(n).Scan(v)
 }
 
 // sqlTime scans a timestamp: a time.Time (PostgreSQL, MySQL, a SQLite
@@ -211,6 +229,10 @@ func (t *sqlTime) Scan(v any) error {
 	default:
 		return fmt.Errorf("files: scan %T as a time", v)
 	}
+	if tm, ok := parseSQLiteTime(s); ok {
+		*t = sqlTime{Time: tm, Valid: true}
+		return nil
+	}
 	s = strings.TrimSuffix(s, "Z")
 	for _, layout := range sqliteTimeLayouts {
 		if tm, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
@@ -219,6 +241,49 @@ func (t *sqlTime) Scan(v any) error {
 		}
 	}
 	return fmt.Errorf("files: bad timestamp %q", s)
+}
+
+// parseSQLiteTime parses "2006-01-02 15:04:05" with an optional fraction
+// of up to nine digits (what Store.ts writes), in UTC, as
+// time.ParseInLocation with the first of sqliteTimeLayouts does; ok is
+// false for anything else (the layouts are then tried in turn).
+func parseSQLiteTime(s string) (t time.Time, ok bool) {
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(i, j int) int {
+		n := 0
+		for ; i < j; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(0, 4), num(5, 7), num(8, 10)
+	hour, minute, sec := num(11, 13), num(14, 16), num(17, 19)
+	nsec := 0
+	if rest := s[19:]; rest != "" {
+		if rest[0] != '.' || len(rest) < 2 || len(rest) > 10 {
+			return time.Time{}, false
+		}
+		if nsec = num(20, len(s)); nsec < 0 {
+			return time.Time{}, false
+		}
+		for i := len(rest) - 1; i < 9; i++ {
+			nsec *= 10
+		}
+	}
+	if year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	t = time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	if t.Day() != day { // past the end of the month
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // Head is Object without tags, in a single query (bucket checks included):
