@@ -245,9 +245,10 @@ func BenchmarkPutPeakHeap(b *testing.B) {
 // a file's bytes (as sendfile would copy them in the kernel) so that only
 // the handler's own work is measured.
 type discardWriter struct {
-	h      http.Header
-	status int
-	n      int64
+	h       http.Header
+	status  int
+	n       int64
+	sawFile bool // ReadFrom got an *os.File (in ServeContent's LimitedReader)
 }
 
 func (w *discardWriter) Header() http.Header { return w.h }
@@ -271,6 +272,7 @@ func (w *discardWriter) ReadFrom(r io.Reader) (int64, error) {
 			}
 			lr.N = 0
 			w.n += n
+			w.sawFile = true
 			return n, nil
 		}
 	}
