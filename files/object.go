@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -108,13 +109,182 @@ func (s *Store) Object(ctx context.Context, bucketID, key, versionID string) (*O
 	return o, nil
 }
 
-// Head's statements: one point lookup each.
-const (
-	headFrom       = objectSelect + "JOIN files_buckets b ON b.id = o.bucket_id WHERE b.deleted = ? AND o.bucket_id = ? AND "
-	headByVersion  = headFrom + "o.version_id = ? AND o.object_key = ?"
-	headByKeyMySQL = headFrom + "o.head_key = ?"
-	headByKey      = headFrom + "o.object_key = ? AND o.is_head"
+// Head's statements: one point lookup each, through a unique index (the
+// head index, a partial index on is_head or MySQL's head_key column, or
+// version_id), the instance and bucket rows joined by primary key. The
+// bucket's deleted flag is tested as a column, not compared with a bound
+// value.
+//
+// On SQLite every bound value is wrapped in CAST(? AS TEXT): the planner
+// marks a join's parameters compared with "=" (a bare ? term) as "re-plan
+// when rebound", and go-sqlite3 clears the bindings before every query,
+// which then re-parses and re-plans the statement at every call (60-70 µs
+// of a ~10 µs lookup, and the driver rebuilds its column metadata). A CAST
+// is not a bare parameter, the indexes still apply (the columns are TEXT),
+// and the prepared plan is reused.
+var (
+	headByKey     = headQuery(headSelect, "o.bucket_id = ? AND o.object_key = ? AND o.is_head", "?")
+	headByVersion = headQuery(headSelect, "o.bucket_id = ? AND o.version_id = ? AND o.object_key = ?", "?")
+	// MySQL has no partial indexes: head_key is the key of head rows only.
+	headByKeyMySQL      = headQuery(headSelect, "o.bucket_id = ? AND o.head_key = ?", "?")
+	headByKeySQLite     = headQuery(headSelectText, "o.bucket_id = ? AND o.object_key = ? AND o.is_head", "CAST(? AS TEXT)")
+	headByVersionSQLite = headQuery(headSelectText, "o.bucket_id = ? AND o.version_id = ? AND o.object_key = ?", "CAST(? AS TEXT)")
 )
+
+// headSelect reads what objectSelect does but the bucket id, key and file
+// id, which the lookup's arguments and f.id give (each text column is two
+// allocations in go-sqlite3). headSelectText, for SQLite, reads the
+// timestamps as text (parsed by sqlTime): go-sqlite3 parses a TIMESTAMP
+// column by trying its layouts in turn, and the two it tries before the
+// one Store.ts writes fail, building an error each time, for each of the
+// five timestamps.
+var (
+	headSelect     = headColumns(func(col string) string { return col })
+	headSelectText = headColumns(func(col string) string { return "CAST(" + col + " AS TEXT)" })
+)
+
+func headColumns(ts func(col string) string) string {
+	return "SELECT o.id, o.version_id, o.mimetype, o.is_head, " + ts("o.created") + ", " + ts("o.updated") + `,
+	f.id, f.location, f.storage_class, f.storage_key, f.size, f.md5, f.sha256, f.status, f.last_check,
+	` + ts("f.last_check_at") + ", " + ts("f.created") + ", " + ts("f.updated") + `
+	FROM files_objects o LEFT JOIN files_instances f ON f.id = o.file_id `
+}
+
+func headQuery(sel, where, param string) string {
+	return sel + "JOIN files_buckets b ON b.id = o.bucket_id WHERE NOT b.deleted AND " +
+		strings.ReplaceAll(where, "?", param)
+}
+
+// headRow is a row of headSelect (or headSelectText), scanned without
+// sqlx's reflection, in one allocation.
+type headRow struct {
+	objectRow
+	seq, fSize                                         sqlInt
+	created, updated, fLastCheckAt, fCreated, fUpdated sqlTime
+}
+
+func (r *headRow) scan(row *sql.Row, bucketID, key string) error {
+	if err := row.Scan(&r.seq, &r.VersionID, &r.Mimetype, &r.IsHead, &r.created, &r.updated,
+		&r.FID, &r.FLocation, &r.FStorageClass, &r.FStorageKey, &r.fSize, &r.FMD5, &r.FSHA256, &r.FStatus, &r.FLastCheck,
+		&r.fLastCheckAt, &r.fCreated, &r.fUpdated); err != nil {
+		return err
+	}
+	r.Seq, r.FSize = r.seq.Int64, sql.NullInt64(r.fSize)
+	r.BucketID, r.Key = bucketID, key
+	if r.FID.Valid {
+		r.FileID = &r.FID.String
+	}
+	r.Created, r.Updated = r.created.Time, r.updated.Time
+	r.FLastCheckAt = sql.NullTime(r.fLastCheckAt)
+	r.FCreated, r.FUpdated = sql.NullTime(r.fCreated), sql.NullTime(r.fUpdated)
+	return nil
+}
+
+// sqlInt scans an integer column as database/sql.NullInt64 does, without
+// its reflection for the int64 the drivers return.
+type sqlInt sql.NullInt64
+
+func (n *sqlInt) Scan(v any) error {
+	switch v := v.(type) {
+	case int64:
+		*n = sqlInt{Int64: v, Valid: true}
+		return nil
+	case nil:
+		*n = sqlInt{}
+		return nil
+	}
+	return (*sql.NullInt64)(n).Scan(v)
+}
+
+// sqlTime scans a timestamp: a time.Time (PostgreSQL, MySQL, a SQLite
+// TIMESTAMP column) or SQLite text in the layout Store.ts writes (or
+// another go-sqlite3 reads), in UTC; NULL leaves it invalid.
+type sqlTime sql.NullTime
+
+// sqliteTimeLayouts: the layout Store.ts writes first, then the others
+// go-sqlite3 accepts.
+var sqliteTimeLayouts = []string{
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999-07:00",
+	"2006-01-02T15:04:05.999999999-07:00",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04",
+	"2006-01-02T15:04",
+	"2006-01-02",
+}
+
+func (t *sqlTime) Scan(v any) error {
+	var s string
+	switch v := v.(type) {
+	case nil:
+		*t = sqlTime{}
+		return nil
+	case time.Time:
+		*t = sqlTime{Time: v, Valid: true}
+		return nil
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	default:
+		return fmt.Errorf("files: scan %T as a time", v)
+	}
+	if tm, ok := parseSQLiteTime(s); ok {
+		*t = sqlTime{Time: tm, Valid: true}
+		return nil
+	}
+	s = strings.TrimSuffix(s, "Z")
+	for _, layout := range sqliteTimeLayouts {
+		if tm, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			*t = sqlTime{Time: tm, Valid: true}
+			return nil
+		}
+	}
+	return fmt.Errorf("files: bad timestamp %q", s)
+}
+
+// parseSQLiteTime parses "2006-01-02 15:04:05" with an optional fraction
+// of up to nine digits (what Store.ts writes), in UTC, as
+// time.ParseInLocation with the first of sqliteTimeLayouts does; ok is
+// false for anything else (the layouts are then tried in turn).
+func parseSQLiteTime(s string) (t time.Time, ok bool) {
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(i, j int) int {
+		n := 0
+		for ; i < j; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(0, 4), num(5, 7), num(8, 10)
+	hour, minute, sec := num(11, 13), num(14, 16), num(17, 19)
+	nsec := 0
+	if rest := s[19:]; rest != "" {
+		if rest[0] != '.' || len(rest) < 2 || len(rest) > 10 {
+			return time.Time{}, false
+		}
+		if nsec = num(20, len(s)); nsec < 0 {
+			return time.Time{}, false
+		}
+		for i := len(rest) - 1; i < 9; i++ {
+			nsec *= 10
+		}
+	}
+	if year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	t = time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	if t.Day() != day { // past the end of the month
+		return time.Time{}, false
+	}
+	return t, true
+}
 
 // Head is Object without tags, in a single query (bucket checks included):
 // the download fast path.
@@ -126,22 +296,26 @@ func (s *Store) Head(ctx context.Context, bucketID, key, versionID string) (*Obj
 	if _, err := uuid.Parse(bucketID); err != nil {
 		return nil, userf(ErrNotFound, "bucket %q", bucketID)
 	}
-	// One point lookup through a unique index: the head index (a partial
-	// index on is_head, or MySQL's head_key column) or version_id; the
-	// instance and bucket rows join by primary key. The statement is
-	// prepared once per connection.
+	// One point lookup (see headByKey); the statement is prepared once per
+	// connection.
 	var q string
 	var args []any
-	switch {
-	case versionID != "":
+	if versionID != "" {
 		if _, err := uuid.Parse(versionID); err != nil {
 			return nil, userf(ErrNotFound, "version %q", versionID)
 		}
-		q, args = headByVersion, []any{false, bucketID, versionID, key}
-	case s.d == sqldb.MySQL:
-		q, args = headByKeyMySQL, []any{false, bucketID, key}
-	default:
-		q, args = headByKey, []any{false, bucketID, key}
+		q, args = headByVersion, []any{bucketID, versionID, key}
+		if s.d == sqldb.SQLite {
+			q = headByVersionSQLite
+		}
+	} else {
+		q, args = headByKey, []any{bucketID, key}
+		switch s.d {
+		case sqldb.SQLite:
+			q = headByKeySQLite
+		case sqldb.MySQL:
+			q = headByKeyMySQL
+		}
 	}
 	if s.d == sqldb.SQLite {
 		// On SQLite (in process, no network) the lookup is not tied to the
@@ -151,14 +325,14 @@ func (s *Store) Head(ctx context.Context, bucketID, key, versionID string) (*Obj
 		// microseconds and the busy timeout bounds a wait for a lock.
 		ctx = context.WithoutCancel(ctx)
 	}
-	var r objectRow
+	var r headRow
 	var err error
 	if s.tx != nil {
-		err = s.tx.GetContext(ctx, &r, s.tx.Rebind(q), args...)
+		err = r.scan(s.tx.QueryRowContext(ctx, s.tx.Rebind(q), args...), bucketID, key)
 	} else {
 		var st *sqlx.Stmt
 		if st, err = s.stmts.get(ctx, s.db, q); err == nil {
-			err = st.GetContext(ctx, &r, args...)
+			err = r.scan(st.QueryRowContext(ctx, args...), bucketID, key)
 		}
 	}
 	if err != nil {

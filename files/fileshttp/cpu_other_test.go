@@ -5,4 +5,4 @@ package fileshttp_test
 import "time"
 
 // processCPU is not measured on this platform.
-func processCPU() time.Duration { return 0 }
+func processCPU() (user, sys time.Duration) { return 0, 0 }

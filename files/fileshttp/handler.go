@@ -89,7 +89,7 @@ type Handler struct {
 	mux     *http.ServeMux
 	perm    PermissionFunc
 	log     *slog.Logger
-	inline  map[string]bool
+	inline  map[string]string // inline media type -> its Content-Type
 	offload offload
 	policy  func(r *http.Request, o *files.BucketOptions) error
 	resolve BucketResolver // see resolver.go
@@ -123,9 +123,11 @@ func WithLogger(l *slog.Logger) Option { return func(h *Handler) { h.log = l } }
 // DefaultInlineTypes.
 func WithInlineTypes(types ...string) Option {
 	return func(h *Handler) {
-		h.inline = map[string]bool{}
+		h.inline = map[string]string{}
 		for _, t := range types {
-			h.inline[t] = true
+			if ct := inlineContentType(t); ct != "" {
+				h.inline[t] = ct
+			}
 		}
 	}
 }

@@ -80,6 +80,21 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// ReadFrom hands a body copied with io.Copy (http.ServeContent's, of an
+// *os.File for file:// objects) to the underlying writer's ReadFrom, so
+// that it still goes out with sendfile; without it io.Copy would see only
+// Write and copy the file through user space.
+func (w *countingWriter) ReadFrom(r io.Reader) (n int64, err error) {
+	w.wrote = true
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(r)
+	} else {
+		n, err = io.Copy(struct{ io.Writer }{w.ResponseWriter}, r)
+	}
+	w.n += n
+	return n, err
+}
+
 // Unwrap lets http.ResponseController reach the underlying writer
 // (flushing, deadlines).
 func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
