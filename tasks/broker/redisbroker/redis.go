@@ -3,12 +3,15 @@
 // with tasks.OpenBroker:
 //
 //	redis://[user:pass@]host:6379/0?prefix=tasks&group=workers&lease=30s
-//	rediss://host:6380/0                                        TLS
+//	rediss://host:6380/0?tls_ca_file=/etc/redis/ca.pem           TLS
 //	redis+sentinel://h1:26379,h2:26379/0?master_name=mymaster    Sentinel
 //	redis+cluster://h1:7000,h2:7001                              Cluster
 //
 // Connection parameters (timeout, dial_timeout, pool_size, client_name, …)
-// are those of cache/redisdriver and go-redis; the broker's own are:
+// are those of cache/redisdriver and go-redis, TLS ones included:
+// tls_ca_file (CAs to trust instead of the system's), tls_cert_file and
+// tls_key_file (a client certificate, which Redis requires unless
+// tls-auth-clients is no), skip_verify. The broker's own are:
 //
 //	prefix  key prefix (default "tasks"): queue q is the stream "<prefix>:<q>"
 //	group   consumer group shared by every worker (default "workers")
