@@ -101,21 +101,14 @@ func (p *pki) write(t testing.TB, name, typ string, der []byte) string {
 func tlsServer(t testing.TB, p *pki, authClients string) int {
 	t.Helper()
 	bin := testenv.Binary(t, "redis-server")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", "0", "--tls-port", fmt.Sprint(port),
-		"--tls-cert-file", p.serverCert, "--tls-key-file", p.serverKy, "--tls-ca-cert-file", p.ca,
-		"--tls-auth-clients", authClients, "--dir", dir, "--save", "", "--appendonly", "no", "--logfile", "redis.log")
-	cmd.Dir = dir
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	port := brokertest.StartServer(t, "TLS redis-server", func(port int) *exec.Cmd {
+		cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", "0", "--tls-port", fmt.Sprint(port),
+			"--tls-cert-file", p.serverCert, "--tls-key-file", p.serverKy, "--tls-ca-cert-file", p.ca,
+			"--tls-auth-clients", authClients, "--dir", dir, "--save", "", "--appendonly", "no", "--logfile", "redis.log")
+		cmd.Dir = dir
+		return cmd
+	}).Port
 	pool := x509.NewCertPool()
 	caPEM, err := os.ReadFile(p.ca)
 	if err != nil || !pool.AppendCertsFromPEM(caPEM) {
@@ -142,9 +135,6 @@ func tlsServer(t testing.TB, p *pki, authClients string) int {
 		n, _ := c.Read(buf)
 		return string(buf[:n]) == "+PONG\r\n"
 	})
-	if out, err := os.ReadFile(filepath.Join(dir, "redis.log")); err == nil && !strings.Contains(string(out), "Ready to accept") {
-		t.Logf("redis.log: %s", out)
-	}
 	return port
 }
 
