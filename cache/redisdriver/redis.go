@@ -10,6 +10,14 @@
 // plus any go-redis option in snake case (pool_size, max_retries,
 // read_timeout, ...), which override timeout. Retries are off unless
 // max_retries is given, so that failure is fast and predictable.
+//
+// TLS (rediss schemes): the server certificate is checked against the
+// system's CAs and the URL's host name (skip_verify=true turns the check
+// off); tls_ca_file=/path/ca.pem trusts the CAs of that PEM file instead,
+// and tls_cert_file=/path/cert.pem&tls_key_file=/path/key.pem present a
+// client certificate (Redis's default tls-auth-clients yes requires one).
+// These three are rejected on URLs without TLS. For any other TLS setting,
+// build the go-redis client yourself and pass it to New.
 package redisdriver
 
 import (

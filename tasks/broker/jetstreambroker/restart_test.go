@@ -5,12 +5,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,74 +16,20 @@ import (
 	"github.com/repokit/repokit/internal/sqldb/sqldbtest"
 	"github.com/repokit/repokit/internal/testenv"
 	"github.com/repokit/repokit/tasks"
+	"github.com/repokit/repokit/tasks/broker/internal/brokertest"
 )
 
-// natsServer is a throwaway nats-server with JetStream on a free port,
+// startNATS starts a throwaway nats-server with JetStream on a free port,
 // restartable on the same port and store directory.
-type natsServer struct {
-	t    *testing.T
-	bin  string
-	port int
-	dir  string
-	cmd  *exec.Cmd
+func startNATS(t *testing.T) *brokertest.Server {
+	bin := testenv.Binary(t, "nats-server", "/usr/sbin")
+	dir := t.TempDir()
+	return brokertest.StartServer(t, "nats-server", func(port int) *exec.Cmd {
+		return exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-js", "-sd", dir)
+	})
 }
 
-func natsServerBinary(t *testing.T) string {
-	return testenv.Binary(t, "nats-server", "/usr/sbin")
-}
-
-func startNATS(t *testing.T) *natsServer {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	s := &natsServer{t: t, bin: natsServerBinary(t), port: port, dir: t.TempDir()}
-	s.start()
-	t.Cleanup(s.stop)
-	return s
-}
-
-func (s *natsServer) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", s.port) }
-
-func (s *natsServer) start() {
-	s.t.Helper()
-	s.cmd = exec.Command(s.bin, "-a", "127.0.0.1", "-p", fmt.Sprint(s.port), "-js", "-sd", s.dir)
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.port), time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("nats-server did not come up on %d: %v", s.port, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// stop kills the server (SIGKILL, as a crash or an OOM kill does)
-// and waits for it to exit.
-func (s *natsServer) stop() {
-	if s.cmd == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
-	}
-	s.cmd = nil
-}
+func natsURL(s *brokertest.Server) string { return fmt.Sprintf("nats://127.0.0.1:%d", s.Port) }
 
 // syncBuffer is a log destination safe for concurrent writers.
 type syncBuffer struct {
@@ -117,7 +61,7 @@ func TestBrokerRestart(t *testing.T) {
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	c, err := tasks.New(ctx, db,
-		tasks.WithBrokerURL(srv.url()+"?stream=RESTART&ackwait=10m"),
+		tasks.WithBrokerURL(natsURL(srv)+"?stream=RESTART&ackwait=10m"),
 		tasks.WithRedeliver(10*time.Minute),
 		tasks.WithLease(10*time.Minute),
 		tasks.WithQueue("default", 10),
@@ -167,13 +111,13 @@ func TestBrokerRestart(t *testing.T) {
 	for done.Load() < 40 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	srv.stop()
-	srv.start()
+	srv.Kill()
+	srv.Start()
 	for done.Load() < 150 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	srv.stop()
-	srv.start()
+	srv.Kill()
+	srv.Start()
 	// A message the server wrote to the socket in the instant it was
 	// SIGKILLed is recorded as delivered and comes back only after the ack
 	// wait: JetStream's at-least-once contract, not a stall. Allow at most
@@ -186,8 +130,8 @@ func TestBrokerRestart(t *testing.T) {
 	// ...and while it is idle (the consumer's pull request is parked on
 	// the server that goes away): nothing is in flight, so every new task
 	// must run.
-	srv.stop()
-	srv.start()
+	srv.Kill()
+	srv.Start()
 	base := done.Load()
 	enqueue(100)
 	waitDone("restart while idle", base+100)

@@ -3,12 +3,15 @@
 // with tasks.OpenBroker:
 //
 //	redis://[user:pass@]host:6379/0?prefix=tasks&group=workers&lease=30s
-//	rediss://host:6380/0                                        TLS
+//	rediss://host:6380/0?tls_ca_file=/etc/redis/ca.pem           TLS
 //	redis+sentinel://h1:26379,h2:26379/0?master_name=mymaster    Sentinel
 //	redis+cluster://h1:7000,h2:7001                              Cluster
 //
 // Connection parameters (timeout, dial_timeout, pool_size, client_name, …)
-// are those of cache/redisdriver and go-redis; the broker's own are:
+// are those of cache/redisdriver and go-redis, TLS ones included:
+// tls_ca_file (CAs to trust instead of the system's), tls_cert_file and
+// tls_key_file (a client certificate, which Redis requires unless
+// tls-auth-clients is no), skip_verify. The broker's own are:
 //
 //	prefix  key prefix (default "tasks"): queue q is the stream "<prefix>:<q>"
 //	group   consumer group shared by every worker (default "workers")
@@ -54,6 +57,7 @@ import (
 
 	"github.com/repokit/repokit/cache/redisdriver"
 	"github.com/repokit/repokit/tasks"
+	"github.com/repokit/repokit/tasks/broker/internal/brokerutil"
 )
 
 func init() {
@@ -214,7 +218,6 @@ func (b *Broker) Subscribe(ctx context.Context, queue string, prefetch int) (tas
 		return nil, err
 	}
 	prefetch = max(prefetch, 1)
-	sctx, cancel := context.WithCancel(context.Background())
 	s := &subscription{
 		b: b, key: key, consumer: consumerName(),
 		ch: make(chan *delivery, prefetch),
@@ -222,15 +225,15 @@ func (b *Broker) Subscribe(ctx context.Context, queue string, prefetch int) (tas
 		// completer batches commits), so the unacked window must span
 		// several batches or it throttles throughput (as for RabbitMQ:
 		// ×1 gave 1.2k jobs/s with 100 workers).
-		credit:   make(chan struct{}, 10*prefetch),
-		acks:     make(chan string, 4*prefetch),
-		inflight: map[string]bool{},
-		ctx:      sctx, cancel: cancel,
+		window: brokerutil.NewWindow[string](10 * prefetch),
+		acks:   make(chan string, 4*prefetch),
+		loops:  brokerutil.NewLoops(),
 	}
-	s.wg.Add(3)
-	go s.fetchLoop()
-	go s.extendLoop()
-	go s.ackLoop()
+	s.loops.Go(s.fetchLoop)
+	// Keep the messages this consumer holds from being claimed by others
+	// while their tasks run.
+	s.loops.Every(max(b.lease/3, 5*time.Millisecond), s.extend)
+	s.loops.Go(s.ackLoop)
 	return s, nil
 }
 
@@ -239,17 +242,10 @@ type subscription struct {
 	key      string
 	consumer string
 
-	ch     chan *delivery // fetched, not yet received
-	credit chan struct{}  // one token per message held (fetched, not acked)
+	ch     chan *delivery             // fetched, not yet received
+	window *brokerutil.Window[string] // entry ids held by this consumer
 	acks   chan string
-
-	mu       sync.Mutex
-	inflight map[string]bool // entry ids held by this consumer
-	closed   bool
-
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	loops  *brokerutil.Loops
 }
 
 // Receive implements tasks.Subscription.
@@ -259,39 +255,28 @@ func (s *subscription) Receive(ctx context.Context) (tasks.Delivery, error) {
 		return d, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	case <-s.ctx.Done():
+	case <-s.loops.Context().Done():
 		return nil, errors.New("redisbroker: subscription closed")
 	}
 }
 
-func (s *subscription) fetchLoop() {
-	defer s.wg.Done()
+func (s *subscription) fetchLoop(ctx context.Context) {
 	claimEvery := min(max(s.b.lease/4, 10*time.Millisecond), time.Second)
 	nextClaim := time.Now()
 	cursor := "0-0"
 	backoff := 50 * time.Millisecond
 	for {
-		// Hold a credit per message asked for: at most prefetch are out.
-		select {
-		case s.credit <- struct{}{}:
-		case <-s.ctx.Done():
+		// Hold a credit per message asked for: at most the window's size
+		// are out.
+		if s.window.Reserve(ctx) != nil {
 			return
 		}
-		n := 1
-	more:
-		for n < cap(s.credit) {
-			select {
-			case s.credit <- struct{}{}:
-				n++
-			default:
-				break more
-			}
-		}
+		n := 1 + s.window.ReserveUpTo(s.window.Size()-1)
 		var msgs []redis.XMessage
 		var err error
 		if !time.Now().Before(nextClaim) {
 			var next string
-			msgs, next, err = s.b.rdb.XAutoClaim(s.ctx, &redis.XAutoClaimArgs{
+			msgs, next, err = s.b.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{
 				Stream: s.key, Group: s.b.group, Consumer: s.consumer,
 				MinIdle: s.b.lease, Start: cursor, Count: int64(n),
 			}).Result()
@@ -304,7 +289,7 @@ func (s *subscription) fetchLoop() {
 		}
 		if err == nil && len(msgs) == 0 {
 			var streams []redis.XStream
-			streams, err = s.b.rdb.XReadGroup(s.ctx, &redis.XReadGroupArgs{
+			streams, err = s.b.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{
 				Group: s.b.group, Consumer: s.consumer, Streams: []string{s.key, ">"},
 				Count: int64(n), Block: s.b.block,
 			}).Result()
@@ -315,20 +300,18 @@ func (s *subscription) fetchLoop() {
 				msgs = append(msgs, st.Messages...)
 			}
 		}
-		for range n - len(msgs) {
-			<-s.credit
-		}
+		s.window.Unreserve(n - len(msgs))
 		if err != nil {
-			if s.ctx.Err() != nil {
+			if ctx.Err() != nil {
 				return
 			}
 			if strings.HasPrefix(err.Error(), "NOGROUP") {
 				// The server lost the group (restarted without
 				// persistence): recreate it; the relay republishes.
-				_ = s.b.ensureGroup(s.ctx, s.key)
+				_ = s.b.ensureGroup(ctx, s.key)
 			}
 			select {
-			case <-s.ctx.Done():
+			case <-ctx.Done():
 				return
 			case <-time.After(backoff):
 			}
@@ -341,23 +324,19 @@ func (s *subscription) fetchLoop() {
 			if !ok {
 				// Not ours: drop it.
 				s.ackID(m.ID)
-				<-s.credit
+				s.window.Unreserve(1)
 				continue
 			}
-			s.mu.Lock()
-			held := s.inflight[m.ID]
-			s.inflight[m.ID] = true
-			s.mu.Unlock()
-			if held {
+			if !s.window.Hold(m.ID) {
 				// Claimed back while a worker of ours still holds it
 				// (its lease lapsed during an outage): keep the one
 				// delivery.
-				<-s.credit
+				s.window.Unreserve(1)
 				continue
 			}
 			select {
 			case s.ch <- &delivery{s: s, entry: m.ID, id: id}:
-			case <-s.ctx.Done():
+			case <-ctx.Done():
 				s.nackIDs([]string{m.ID})
 				return
 			}
@@ -374,29 +353,13 @@ func taskID(m redis.XMessage) (int64, bool) {
 	return id, err == nil
 }
 
-// extendLoop keeps the messages this consumer holds from being claimed by
-// others while their tasks run.
-func (s *subscription) extendLoop() {
-	defer s.wg.Done()
-	t := time.NewTicker(max(s.b.lease/3, 5*time.Millisecond))
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-		}
-		s.mu.Lock()
-		ids := make([]string, 0, len(s.inflight))
-		for id := range s.inflight {
-			ids = append(ids, id)
-		}
-		s.mu.Unlock()
-		for len(ids) > 0 {
-			chunk := ids[:min(len(ids), 500)]
-			ids = ids[len(chunk):]
-			_ = s.touch(s.ctx, chunk, 0)
-		}
+// extend renews the lease of the messages this consumer holds.
+func (s *subscription) extend(ctx context.Context) {
+	ids := s.window.Held()
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		_ = s.touch(ctx, chunk, 0)
 	}
 }
 
@@ -410,14 +373,13 @@ func (s *subscription) touch(ctx context.Context, ids []string, idle time.Durati
 }
 
 // ackLoop acknowledges in batches: XACK and XDEL in one MULTI per batch.
-func (s *subscription) ackLoop() {
-	defer s.wg.Done()
+func (s *subscription) ackLoop(ctx context.Context) {
 	for {
 		var batch []string
 		select {
 		case id := <-s.acks:
 			batch = append(batch, id)
-		case <-s.ctx.Done():
+		case <-ctx.Done():
 			// Flush what is queued, then stop.
 			for {
 				select {
@@ -470,17 +432,17 @@ func (s *subscription) sendAcks(ids []string) {
 // full or the subscription closed (tasks may finish after their consumer
 // stopped).
 func (s *subscription) ackID(id string) {
-	s.mu.Lock()
-	if !s.closed {
+	queued := false
+	s.loops.IfOpen(func() {
 		select {
 		case s.acks <- id:
-			s.mu.Unlock()
-			return
+			queued = true
 		default:
 		}
+	})
+	if !queued {
+		s.sendAcks([]string{id})
 	}
-	s.mu.Unlock()
-	s.sendAcks([]string{id})
 }
 
 func (s *subscription) nackIDs(ids []string) {
@@ -489,38 +451,18 @@ func (s *subscription) nackIDs(ids []string) {
 	_ = s.touch(ctx, ids, s.b.lease)
 }
 
-// release forgets a held message and frees its credit.
-func (s *subscription) release(entry string) {
-	s.mu.Lock()
-	_, ok := s.inflight[entry]
-	delete(s.inflight, entry)
-	s.mu.Unlock()
-	if ok {
-		select {
-		case <-s.credit:
-		default:
-		}
-	}
-}
-
 // Close implements tasks.Subscription: deliveries not yet received are
 // handed back; the consumer leaves the group if it holds nothing.
 func (s *subscription) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if !s.loops.Close(nil) {
 		return nil
 	}
-	s.closed = true
-	s.mu.Unlock()
-	s.cancel()
-	s.wg.Wait()
 	var back []string
 	for {
 		select {
 		case d := <-s.ch:
 			back = append(back, d.entry)
-			s.release(d.entry)
+			s.window.Release(d.entry)
 			continue
 		default:
 		}
@@ -549,14 +491,14 @@ func (d *delivery) TaskID() int64 { return d.id }
 
 func (d *delivery) Ack() {
 	d.once.Do(func() {
-		d.s.release(d.entry)
+		d.s.window.Release(d.entry)
 		d.s.ackID(d.entry)
 	})
 }
 
 func (d *delivery) Nack() {
 	d.once.Do(func() {
-		d.s.release(d.entry)
+		d.s.window.Release(d.entry)
 		d.s.nackIDs([]string{d.entry})
 	})
 }

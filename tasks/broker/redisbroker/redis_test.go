@@ -264,7 +264,7 @@ func TestKilledConsumerMessageReclaimed(t *testing.T) {
 // and resurrects none of the acknowledged ones.
 func TestServerRestartKeepsUnfinished(t *testing.T) {
 	srv := newServer(t)
-	raw := srv.url() + "?lease=500ms"
+	raw := serverURL(srv) + "?lease=500ms"
 	b := open(t, raw)
 	ctx := context.Background()
 	ids := make([]int64, 100)
@@ -293,8 +293,8 @@ func TestServerRestartKeepsUnfinished(t *testing.T) {
 		id, _ := strconv.ParseInt(m.Values["id"].(string), 10, 64)
 		acked[id] = true
 	}
-	srv.kill()
-	srv.start()
+	srv.Kill()
+	srv.Start()
 	s := brokertest.Subscribe(t, b, "q", 16)
 	got := map[int64]bool{}
 	deadline := time.Now().Add(60 * time.Second)
@@ -324,5 +324,5 @@ func TestServerRestartKeepsUnfinished(t *testing.T) {
 func TestOutageDuringRun(t *testing.T) {
 	srv := newServer(t)
 	db := sqldbtest.Fresh(t, sqldb.SQLite)
-	brokertest.RunOutage(t, db, srv.url()+"?lease=3s", srv.kill, srv.start)
+	brokertest.RunOutage(t, db, serverURL(srv)+"?lease=3s", srv.Kill, srv.Start)
 }

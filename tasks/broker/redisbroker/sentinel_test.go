@@ -3,7 +3,6 @@ package redisbroker_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,24 +16,18 @@ import (
 // Sentinel (redis-server --sentinel) watches a throwaway server.
 func TestSentinel(t *testing.T) {
 	srv := newServer(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sport := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
 	dir := t.TempDir()
-	conf := filepath.Join(dir, "sentinel.conf")
-	cfg := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor rkmaster 127.0.0.1 %d 1\nsentinel down-after-milliseconds rkmaster 60000\n", sport, dir, srv.port)
-	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("redis-server", conf, "--sentinel")
-	cmd.Dir = dir
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start sentinel: %v", err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	sentinel := brokertest.StartServer(t, "redis sentinel", func(port int) *exec.Cmd {
+		conf := filepath.Join(dir, "sentinel.conf")
+		cfg := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor rkmaster 127.0.0.1 %d 1\nsentinel down-after-milliseconds rkmaster 60000\n", port, dir, srv.Port)
+		if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("redis-server", conf, "--sentinel")
+		cmd.Dir = dir
+		return cmd
+	})
+	sport := sentinel.Port
 	b := open(t, fmt.Sprintf("redis+sentinel://127.0.0.1:%d/0?master_name=rkmaster&timeout=1s&lease=2s", sport))
 	ctx := context.Background()
 	var err2 error

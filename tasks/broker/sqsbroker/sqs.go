@@ -73,6 +73,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/repokit/repokit/tasks"
+	"github.com/repokit/repokit/tasks/broker/internal/brokerutil"
 )
 
 func init() {
@@ -339,38 +340,31 @@ func (b *Broker) Subscribe(ctx context.Context, queue string, prefetch int) (tas
 		NackLazy: true, // Nack is ours: ChangeMessageVisibility to 0
 		WaitTime: b.opts.WaitTime,
 	})
-	sctx, cancel := context.WithCancel(context.Background())
 	// Deliveries are acked only once their outcome is committed (the
 	// completer batches commits): the unacked window spans several batches.
-	s := &subscription{b: b, queue: queue, qURL: qu, sub: sub, credit: make(chan struct{}, 10*prefetch), held: map[*delivery]bool{}, ctx: sctx, cancel: cancel}
-	s.wg.Add(1)
-	go s.extendLoop()
+	s := &subscription{b: b, queue: queue, qURL: qu, sub: sub, window: brokerutil.NewWindow[*delivery](10 * prefetch), loops: brokerutil.NewLoops()}
+	// Keep the messages this subscription holds invisible to other workers
+	// while their tasks run.
+	s.loops.Every(b.opts.Lease/3, s.extend)
 	return s, nil
 }
 
 type subscription struct {
 	b      *Broker
 	queue  string
-	qURL   string
-	sub    *pubsub.Subscription
-	credit chan struct{}
+	window *brokerutil.Window[*delivery] // received, neither acked nor nacked
+	loops  *brokerutil.Loops
 
-	mu     sync.Mutex
-	held   map[*delivery]bool
-	closed bool
-
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	mu   sync.Mutex // guards qURL and sub; taken after loops' lock
+	qURL string
+	sub  *pubsub.Subscription
 }
 
 // Receive implements tasks.Subscription: after a failure (server down) it
 // keeps trying until ctx ends.
 func (s *subscription) Receive(ctx context.Context) (tasks.Delivery, error) {
-	select {
-	case s.credit <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := s.window.Reserve(ctx); err != nil {
+		return nil, err
 	}
 	backoff := 50 * time.Millisecond
 	for {
@@ -380,14 +374,11 @@ func (s *subscription) Receive(ctx context.Context) (tasks.Delivery, error) {
 		m, err := sub.Receive(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				<-s.credit
+				s.window.Unreserve(1)
 				return nil, ctx.Err()
 			}
-			s.mu.Lock()
-			closed := s.closed
-			s.mu.Unlock()
-			if closed {
-				<-s.credit
+			if s.loops.Closed() {
+				s.window.Unreserve(1)
 				return nil, err
 			}
 			// gocloud's Subscription is dead after a non-retryable
@@ -396,7 +387,7 @@ func (s *subscription) Receive(ctx context.Context) (tasks.Delivery, error) {
 			s.reopen(ctx, sub)
 			select {
 			case <-ctx.Done():
-				<-s.credit
+				s.window.Unreserve(1)
 				return nil, ctx.Err()
 			case <-time.After(backoff):
 			}
@@ -413,9 +404,7 @@ func (s *subscription) Receive(ctx context.Context) (tasks.Delivery, error) {
 		from, qu := s.sub, s.qURL
 		s.mu.Unlock()
 		d := &delivery{s: s, m: m, from: from, qURL: qu, id: id, handle: aws.ToString(raw.ReceiptHandle)}
-		s.mu.Lock()
-		s.held[d] = true
-		s.mu.Unlock()
+		s.window.Hold(d)
 		return d, nil
 	}
 }
@@ -432,16 +421,22 @@ func (s *subscription) reopen(ctx context.Context, failed *pubsub.Subscription) 
 	if err != nil {
 		return // server still down: the next Receive fails and retries
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed || s.sub != failed {
+	var old *pubsub.Subscription
+	s.loops.IfOpen(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.sub != failed {
+			return
+		}
+		old = s.sub
+		s.qURL = qu
+		s.sub = awssnssqs.OpenSubscription(s.loops.Context(), s.b.client, qu, &awssnssqs.SubscriptionOptions{
+			Raw: true, NackLazy: true, WaitTime: s.b.opts.WaitTime,
+		})
+	})
+	if old == nil {
 		return
 	}
-	old := s.sub
-	s.qURL = qu
-	s.sub = awssnssqs.OpenSubscription(s.ctx, s.b.client, qu, &awssnssqs.SubscriptionOptions{
-		Raw: true, NackLazy: true, WaitTime: s.b.opts.WaitTime,
-	})
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -449,34 +444,18 @@ func (s *subscription) reopen(ctx context.Context, failed *pubsub.Subscription) 
 	}()
 }
 
-// extendLoop keeps the messages this subscription holds invisible to other
-// workers while their tasks run.
-func (s *subscription) extendLoop() {
-	defer s.wg.Done()
-	t := time.NewTicker(s.b.opts.Lease / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-		}
-		s.mu.Lock()
-		ds := make([]*delivery, 0, len(s.held))
-		for d := range s.held {
-			ds = append(ds, d)
-		}
-		s.mu.Unlock()
-		g, gctx := errgroup.WithContext(s.ctx)
-		g.SetLimit(16)
-		for _, d := range ds {
-			g.Go(func() error {
-				_ = s.setVisibility(gctx, d, leaseSeconds(s.b.opts.Lease))
-				return nil
-			})
-		}
-		_ = g.Wait()
+// extend renews the visibility timeout of the messages this subscription
+// holds.
+func (s *subscription) extend(ctx context.Context) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for _, d := range s.window.Held() {
+		g.Go(func() error {
+			_ = s.setVisibility(gctx, d, leaseSeconds(s.b.opts.Lease))
+			return nil
+		})
 	}
+	_ = g.Wait()
 }
 
 func (s *subscription) setVisibility(ctx context.Context, d *delivery, secs int32) error {
@@ -486,29 +465,17 @@ func (s *subscription) setVisibility(ctx context.Context, d *delivery, secs int3
 	return err
 }
 
-func (s *subscription) release(d *delivery) {
-	s.mu.Lock()
-	delete(s.held, d)
-	s.mu.Unlock()
-	select {
-	case <-s.credit:
-	default:
-	}
-}
-
 // Close implements tasks.Subscription. Deliveries still held keep working
 // (Ack, Nack) but are no longer extended.
 func (s *subscription) Close() error {
-	s.mu.Lock()
-	if s.closed {
+	var sub *pubsub.Subscription
+	if !s.loops.Close(func() {
+		s.mu.Lock()
+		sub = s.sub
 		s.mu.Unlock()
+	}) {
 		return nil
 	}
-	s.closed = true
-	sub := s.sub
-	s.mu.Unlock()
-	s.cancel()
-	s.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return sub.Shutdown(ctx)
@@ -531,10 +498,13 @@ func (d *delivery) TaskID() int64 { return d.id }
 // acks after Shutdown).
 func (d *delivery) Ack() {
 	d.once.Do(func() {
-		d.s.release(d)
-		d.s.mu.Lock()
-		live := !d.s.closed && d.s.sub == d.from
-		d.s.mu.Unlock()
+		d.s.window.Release(d)
+		live := false
+		d.s.loops.IfOpen(func() {
+			d.s.mu.Lock()
+			live = d.s.sub == d.from
+			d.s.mu.Unlock()
+		})
 		d.m.Ack()
 		if live {
 			return
@@ -548,7 +518,7 @@ func (d *delivery) Ack() {
 // Nack makes the message visible again at once.
 func (d *delivery) Nack() {
 	d.once.Do(func() {
-		d.s.release(d)
+		d.s.window.Release(d)
 		d.m.Nack() // lazy: only tells gocloud the message is done
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

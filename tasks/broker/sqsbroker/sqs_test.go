@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -255,75 +253,24 @@ func TestDeadLetterAfterMaxReceives(t *testing.T) {
 	}
 }
 
-// goawsServer is a throwaway goaws the outage test kills and restarts.
-type goawsServer struct {
-	t    testing.TB
-	port int
-	conf string
-	cmd  *exec.Cmd
-}
-
-func newGoaws(t testing.TB) *goawsServer {
+// newGoaws starts a throwaway goaws that the outage test kills and
+// restarts. Without goaws the test is skipped (failed under
+// REPOKIT_TEST_REQUIRE_SERVICES=1).
+func newGoaws(t testing.TB) *brokertest.Server {
 	t.Helper()
-	if _, err := exec.LookPath("goaws"); err != nil {
-		if os.Getenv(sqldbtest.RequireEnv) == "1" {
-			t.Fatalf("goaws not on PATH (.ci/services/goaws.sh installs it): %v", err)
-		}
-		t.Skipf("goaws not on PATH (.ci/services/goaws.sh installs it): %v", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	bin := testenv.Binary(t, "goaws") // .ci/services/goaws.sh installs it
 	conf := filepath.Join(t.TempDir(), "goaws.yaml")
-	yaml := fmt.Sprintf("Local:\n  Host: 127.0.0.1\n  Port: %d\n  Region: us-east-1\n  AccountId: \"100010001000\"\n  QueueAttributeDefaults:\n    VisibilityTimeout: 30\n    ReceiveMessageWaitTimeSeconds: 0\n    MaximumMessageSize: 262144\n", port)
-	if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	g := &goawsServer{t: t, port: port, conf: conf}
-	g.start()
-	t.Cleanup(func() {
-		if g.cmd != nil {
-			_ = g.cmd.Process.Kill()
-			_ = g.cmd.Wait()
+	return brokertest.StartServer(t, "goaws", func(port int) *exec.Cmd {
+		yaml := fmt.Sprintf("Local:\n  Host: 127.0.0.1\n  Port: %d\n  Region: us-east-1\n  AccountId: \"100010001000\"\n  QueueAttributeDefaults:\n    VisibilityTimeout: 30\n    ReceiveMessageWaitTimeSeconds: 0\n    MaximumMessageSize: 262144\n", port)
+		if err := os.WriteFile(conf, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
 		}
+		return exec.Command(bin, "-config", conf, "Local")
 	})
-	return g
 }
 
-func (g *goawsServer) url() string {
-	return fmt.Sprintf("sqs://?endpoint=http://127.0.0.1:%d&region=us-east-1&anonymous=true&protocol=query", g.port)
-}
-
-func (g *goawsServer) start() {
-	g.t.Helper()
-	g.cmd = exec.Command("goaws", "-config", g.conf, "Local")
-	if err := g.cmd.Start(); err != nil {
-		g.t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", g.port), time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			g.t.Fatalf("goaws on port %d did not come up: %v", g.port, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (g *goawsServer) kill() {
-	g.t.Helper()
-	if err := g.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		g.t.Fatal(err)
-	}
-	_ = g.cmd.Wait()
-	g.cmd = nil
+func goawsURL(s *brokertest.Server) string {
+	return fmt.Sprintf("sqs://?endpoint=http://127.0.0.1:%d&region=us-east-1&anonymous=true&protocol=query", s.Port)
 }
 
 // An SQS outage during a run (goaws killed, which loses every message it
@@ -332,5 +279,5 @@ func (g *goawsServer) kill() {
 func TestOutageDuringRun(t *testing.T) {
 	g := newGoaws(t)
 	db := sqldbtest.Fresh(t, sqldb.SQLite)
-	brokertest.RunOutage(t, db, withParams(g.url(), "lease=3s"), g.kill, g.start)
+	brokertest.RunOutage(t, db, withParams(goawsURL(g), "lease=3s"), g.Kill, g.Start)
 }

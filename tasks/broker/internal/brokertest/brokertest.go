@@ -9,7 +9,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -180,16 +183,32 @@ func RunOutage(t *testing.T, db *sqlx.DB, brokerURL string, stop, start func()) 
 // (it registers the cleanup of its names with b).
 func Throughput(b *testing.B, envVar, name string, brokerURL func(b *testing.B, base string) string) {
 	base := sqldbtest.ServiceURL(b, envVar)
-	b.Run("sql", func(b *testing.B) {
-		db := sqldbtest.Fresh(b, sqldb.Postgres)
-		db.SetMaxOpenConns(20)
-		taskstest.Throughput(b, db, "TRUNCATE tasks_jobs", 20000, 100)
-	})
-	b.Run(name, func(b *testing.B) {
-		db := sqldbtest.Fresh(b, sqldb.Postgres)
-		db.SetMaxOpenConns(20)
-		taskstest.Throughput(b, db, "TRUNCATE tasks_jobs", 20000, 100, tasks.WithBrokerURL(brokerURL(b, base)))
-	})
+	ThroughputOf(b, Way{Name: "sql"}, Way{Name: name, BrokerURL: func(b *testing.B) string { return brokerURL(b, base) }})
+}
+
+// Way is one way of delivering tasks in ThroughputOf.
+type Way struct {
+	Name string
+	// BrokerURL returns the URL of the broker to deliver through (and
+	// registers the cleanup of its names with b); nil: the SQL store's own
+	// polling.
+	BrokerURL func(b *testing.B) string
+}
+
+// ThroughputOf runs the throughput benchmark of Throughput once per way,
+// as sub-benchmarks of one run.
+func ThroughputOf(b *testing.B, ways ...Way) {
+	for _, w := range ways {
+		b.Run(w.Name, func(b *testing.B) {
+			var opts []tasks.Option
+			if w.BrokerURL != nil {
+				opts = append(opts, tasks.WithBrokerURL(w.BrokerURL(b)))
+			}
+			db := sqldbtest.Fresh(b, sqldb.Postgres)
+			db.SetMaxOpenConns(20)
+			taskstest.Throughput(b, db, "TRUNCATE tasks_jobs", 20000, 100, opts...)
+		})
+	}
 }
 
 // CheckExample runs example (a package's Example, which prints) and fails t
@@ -214,4 +233,67 @@ func CheckExample(t *testing.T, example func(), want string) {
 	if out := strings.TrimSpace(<-done); out != want {
 		t.Fatalf("Example printed %q, want %q", out, want)
 	}
+}
+
+// FreePort returns a TCP port of 127.0.0.1 that is free now, for a server
+// a test starts.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Server is a throwaway server process on a port of 127.0.0.1, which a
+// test kills and starts again on the same port.
+type Server struct {
+	t       testing.TB
+	what    string
+	Port    int
+	command func(port int) *exec.Cmd
+	cmd     *exec.Cmd
+}
+
+// StartServer starts the process command returns for a free port, waits
+// until the port accepts connections and kills the process when t ends.
+func StartServer(t testing.TB, what string, command func(port int) *exec.Cmd) *Server {
+	t.Helper()
+	s := &Server{t: t, what: what, Port: FreePort(t), command: command}
+	t.Cleanup(s.Kill)
+	s.Start()
+	return s
+}
+
+// Start starts the server (again), on the same port, and waits until the
+// port accepts connections (up to 30 s stretched for the machine's load).
+func (s *Server) Start() {
+	s.t.Helper()
+	s.cmd = s.command(s.Port)
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatalf("start %s: %v", s.what, err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
+	var err error
+	Eventually(s.t, s.what+" listening on "+addr, func() bool {
+		var c net.Conn
+		c, err = net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
+
+// Kill stops the server with SIGKILL (no shutdown: a crash) and waits for
+// it to exit; it does nothing if the server is not running.
+func (s *Server) Kill() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	s.cmd = nil
 }
