@@ -518,6 +518,7 @@ func importRecords(ctx context.Context, c *config, db *sqlx.DB, recs *records.St
 	row("process CPU: until created / in all", "%s / %s (%.2f ms per record, %.2f cores on average)", createdCPU.Round(time.Second), cpu.Round(time.Second),
 		float64(cpu.Microseconds())/1000/float64(c.n), cpu.Seconds()/total.Seconds())
 	row("indexing rate by index size (wall)", "%s", prog.bands(int64(c.n), 5))
+	row("after create: CPU per indexed doc by index size", "%s", prog.cpuBands(int64(c.n), 10))
 	row("peak RSS (VmHWM) when the last record was created", "%.0f MiB", mib(createdRSS))
 	return fmt.Sprintf("%.0f rec/s overall", rate(c.n, total)), nil
 }

@@ -68,7 +68,7 @@ func (p *progress) sample() {
 	dt := (s.at - prev.at).Seconds()
 	fmt.Fprintf(os.Stderr, "scalebench: import %7s  created %8d (%5.0f/s)  indexed %8d (%5.0f/s)  CPU %7s (%3.0f%% of a core)  RSS %4.0f MiB (anon %4.0f)  load %s\n",
 		s.at.Round(time.Second), s.created, float64(s.created-prev.created)/dt, s.indexed, float64(s.indexed-prev.indexed)/dt,
-		s.cpu.Round(time.Second), 100*(s.cpu-prev.cpu).Seconds()/dt, mib(s.rss), mib(s.anon), loadavg())
+		s.cpu.Round(100*time.Millisecond), 100*(s.cpu-prev.cpu).Seconds()/dt, mib(s.rss), mib(s.anon), loadavg())
 }
 
 // finish stops the sampling and records a last sample.
@@ -130,4 +130,45 @@ func short(n int64) string {
 		return fmt.Sprintf("%dk", n/1000)
 	}
 	return fmt.Sprint(n)
+}
+
+// cpuBands returns the process CPU per indexed document once every record
+// was created (the indexer is then the only work), per band of index size
+// (bands of n/parts documents): whether indexing gets dearer as the index
+// grows, independently of the machine's load.
+func (p *progress) cpuBands(n int64, parts int) string {
+	p.mu.Lock()
+	ss := append([]sample(nil), p.samples...)
+	p.mu.Unlock()
+	band := n / int64(max(parts, 1))
+	if band == 0 {
+		return "no samples"
+	}
+	type acc struct {
+		docs int64
+		cpu  time.Duration
+	}
+	by := map[int64]*acc{}
+	for i := 1; i < len(ss); i++ {
+		a, b := ss[i-1], ss[i]
+		if a.created < n || b.indexed <= a.indexed {
+			continue
+		}
+		k := a.indexed / band
+		if by[k] == nil {
+			by[k] = &acc{}
+		}
+		by[k].docs += b.indexed - a.indexed
+		by[k].cpu += b.cpu - a.cpu
+	}
+	var out []string
+	for k := int64(0); k <= int64(parts); k++ {
+		if a := by[k]; a != nil && a.docs >= band/10 {
+			out = append(out, fmt.Sprintf("%s–%s: %.2f ms", short(k*band), short(min((k+1)*band, n)), float64(a.cpu.Microseconds())/1000/float64(a.docs)))
+		}
+	}
+	if len(out) == 0 {
+		return "too few samples after create"
+	}
+	return strings.Join(out, ", ")
 }
