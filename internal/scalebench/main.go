@@ -27,9 +27,11 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -197,8 +199,8 @@ func run(ctx context.Context, c config) error {
 }
 
 func printResults(c config, load0 string, summary []string, results []stageResult) {
-	fmt.Printf("scalebench: %d records, %d file versions; db %s, search %s; load average at the start %s\n",
-		c.n, c.files, sqldb.Redact(c.dbURL), strings.SplitN(c.searchURL, "?", 2)[0], load0)
+	fmt.Printf("scalebench: %d records, %d file versions; db %s, search %s; load average at the start %s; %s\n",
+		c.n, c.files, sqldb.Redact(c.dbURL), strings.SplitN(c.searchURL, "?", 2)[0], load0, gcSettings())
 	for _, l := range summary {
 		fmt.Println(l)
 	}
@@ -539,6 +541,18 @@ func waitIndexed(ctx context.Context, searcher *search.Searcher, n int, start ti
 		}
 		time.Sleep(time.Second) // a count computes the facets over the index
 	}
+}
+
+// gcSettings describes the garbage collector's settings in effect (GOGC and
+// GOMEMLIMIT change the import's CPU and memory: see docs/scale.md).
+func gcSettings() string {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	lim := "none"
+	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+		lim = fmt.Sprintf("%.0f MiB", mib(l))
+	}
+	return fmt.Sprintf("GOGC %d, GOMEMLIMIT %s", p, lim)
 }
 
 func rate(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
