@@ -1,11 +1,13 @@
 package search
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -155,8 +157,11 @@ func WithMaxAttempts(n int) IndexerOption {
 
 // DefaultDumper indexes the record's JSON object plus "id", "revision",
 // "created" and "updated" (RFC 3339, UTC); keys of the record with those
-// names are overwritten.
+// names are overwritten. The result is compact JSON.
 func DefaultDumper(_ context.Context, r *records.Record) (json.RawMessage, error) {
+	if b, ok := dumpFast(r); ok {
+		return b, nil
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(r.JSON, &m); err != nil || m == nil {
 		return nil, fmt.Errorf("%w: record %s is not a JSON object", ErrInvalid, r.ID)
@@ -170,6 +175,52 @@ func DefaultDumper(_ context.Context, r *records.Record) (json.RawMessage, error
 	set("created", r.Created.UTC().Format(time.RFC3339Nano))
 	set("updated", r.Updated.UTC().Format(time.RFC3339Nano))
 	return json.Marshal(m)
+}
+
+// dumpFast is DefaultDumper for the usual record, a JSON object without
+// any of the four keys it adds: the keys are written in front of the
+// record's own, which are copied (compacted) without being decoded. It
+// reports false when the record needs the general path (not an object, or
+// a key that may name one of the four: encoding/json matches keys without
+// regard to case, so a probe match is conservative).
+func dumpFast(r *records.Record) (json.RawMessage, bool) {
+	var probe struct { // RawMessage, not pointers: a null value is seen too
+		ID       json.RawMessage `json:"id"`
+		Revision json.RawMessage `json:"revision"`
+		Created  json.RawMessage `json:"created"`
+		Updated  json.RawMessage `json:"updated"`
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(r.JSON) + 160)
+	buf.WriteString(`{"id":"`)
+	buf.WriteString(r.ID.String())
+	buf.WriteString(`","revision":`)
+	buf.WriteString(strconv.FormatInt(r.Revision, 10))
+	buf.WriteString(`,"created":"`)
+	buf.WriteString(r.Created.UTC().Format(time.RFC3339Nano))
+	buf.WriteString(`","updated":"`)
+	buf.WriteString(r.Updated.UTC().Format(time.RFC3339Nano))
+	buf.WriteByte('"')
+	head := buf.Len()
+	// Compact validates the whole document; then the probe reads its
+	// top-level keys
+	if err := json.Compact(&buf, r.JSON); err != nil {
+		return nil, false
+	}
+	body := buf.Bytes()[head:]
+	if len(body) < 2 || body[0] != '{' {
+		return nil, false
+	}
+	if err := json.Unmarshal(body, &probe); err != nil || len(probe.ID)+len(probe.Revision)+len(probe.Created)+len(probe.Updated) > 0 {
+		return nil, false
+	}
+	out := buf.Bytes()
+	if len(body) == 2 { // {}
+		out = append(out[:head], '}')
+	} else {
+		out[head] = ',' // the record's '{' follows the added keys
+	}
+	return out, true
 }
 
 // NewIndexer returns an indexer writing to engine's indices and registers

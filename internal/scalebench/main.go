@@ -27,12 +27,15 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
@@ -51,7 +54,11 @@ import (
 
 const indexQueue = "indexing"
 
-// definition indexes what Zenodo's search and facets use.
+// definition indexes what Zenodo's search and facets use. The description
+// (1.2–1.8 KB of text) is indexed without positions (index_options freqs):
+// its words are found and scored, phrase queries on it are refused (they
+// work on the title); positions made indexing about a quarter slower
+// (BenchmarkMappingCosts).
 var definition = search.Definition{Mappings: json.RawMessage(`{
   "dynamic": false,
   "properties": {
@@ -59,7 +66,7 @@ var definition = search.Definition{Mappings: json.RawMessage(`{
     "created": {"type": "date"},
     "recid": {"type": "keyword"},
     "title": {"type": "text"},
-    "description": {"type": "text"},
+    "description": {"type": "text", "index_options": "freqs"},
     "creators": {"properties": {"name": {"type": "text"}, "affiliation": {"type": "text"}}},
     "keywords": {"type": "keyword"},
     "resource_type": {"properties": {"type": {"type": "keyword"}}},
@@ -93,6 +100,8 @@ type config struct {
 	n, batch, queries, pages int
 	dir, dbURL, searchURL    string
 	keep, reuse, nowait      bool
+	progress                 time.Duration
+	ixBatch, consumers       int
 	stages                   map[string]bool
 	files, orphans, uploads  int
 	filesDB                  string
@@ -116,6 +125,9 @@ func main() {
 	flag.IntVar(&c.orphans, "orphans", -1, "orphaned file instances for the GC stage (default: files/10)")
 	flag.IntVar(&c.uploads, "uploads", -1, "multipart uploads in progress for the ListUploads stage (default: files/10)")
 	flag.StringVar(&c.filesDB, "filesdb", "", "database URL of the files stages (default: SQLite in the work directory)")
+	flag.IntVar(&c.ixBatch, "ixbatch", 200, "index operations per indexer batch (one bleve batch)")
+	flag.IntVar(&c.consumers, "consumers", 2, "indexer consumers (batches applied concurrently)")
+	flag.DurationVar(&c.progress, "progress", 10*time.Second, "print the import's progress (created, indexed, CPU, RSS) this often (0: never)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -187,8 +199,8 @@ func run(ctx context.Context, c config) error {
 }
 
 func printResults(c config, load0 string, summary []string, results []stageResult) {
-	fmt.Printf("scalebench: %d records, %d file versions; db %s, search %s; load average at the start %s\n",
-		c.n, c.files, sqldb.Redact(c.dbURL), strings.SplitN(c.searchURL, "?", 2)[0], load0)
+	fmt.Printf("scalebench: %d records, %d file versions; db %s, search %s; load average at the start %s; %s\n",
+		c.n, c.files, sqldb.Redact(c.dbURL), strings.SplitN(c.searchURL, "?", 2)[0], load0, gcSettings())
 	for _, l := range summary {
 		fmt.Println(l)
 	}
@@ -225,7 +237,11 @@ func recordStages(ctx context.Context, c *config) ([]stageResult, []string, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	tc, err := tasks.New(ctx, db, tasks.WithLogger(log), tasks.WithQueue(indexQueue, 2), tasks.WithPollInterval(200*time.Millisecond))
+	// The indexing queue holds only the batch consumer's tasks, which it
+	// claims by type: no queue producer for it (tasks.WithQueue), whose
+	// claim would scan the whole pending backlog (every index task
+	// excluded by type) at every poll and commit.
+	tc, err := tasks.New(ctx, db, tasks.WithLogger(log), tasks.WithPollInterval(200*time.Millisecond))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -239,8 +255,14 @@ func recordStages(ctx context.Context, c *config) ([]stageResult, []string, erro
 	if err != nil {
 		return nil, nil, err
 	}
+	// indexed counts the documents the indexer applied (progress and the
+	// wait for the import: a count through the searcher computes its facets
+	// over the whole index, which cost a quarter of the import's CPU when
+	// polled every 200 ms)
+	var indexed atomic.Int64
 	ix := search.NewIndexer(engine, tc, search.WithIndexName("records"), search.WithTaskQueue(indexQueue),
-		search.WithBatch(200, 100*time.Millisecond), search.WithLogger(log))
+		search.WithBatch(c.ixBatch, 100*time.Millisecond), search.WithConsumers(c.consumers), search.WithLogger(log),
+		search.WithAfterIndex(func(_ context.Context, _ string, ids []string) { indexed.Add(int64(len(ids))) }))
 	ix.Attach(recs)
 	searcher, err := search.NewSearcher(index, searchConfig())
 	if err != nil {
@@ -292,11 +314,16 @@ func recordStages(ctx context.Context, c *config) ([]stageResult, []string, erro
 	}
 	if c.stages["import"] && !imported {
 		err := stage("import (imported and searchable)", func() (string, error) {
-			return importRecords(ctx, c, db, recs, pids, searcher, row)
+			return importRecords(ctx, c, db, recs, pids, &indexed, row)
 		})
 		if err != nil {
 			return out, summary, err
 		}
+		t := time.Now()
+		if err := waitIndexed(ctx, searcher, c.n, t); err != nil {
+			return out, summary, err
+		}
+		row("check: the index holds every record", "after %s (not counted in the import)", time.Since(t).Round(time.Millisecond))
 		disk := du(c.dir)
 		what := "disk used (database + index)"
 		if !strings.HasPrefix(c.dbURL, "sqlite:") {
@@ -424,13 +451,14 @@ func recordStages(ctx context.Context, c *config) ([]stageResult, []string, erro
 }
 
 // importRecords imports c.n generated records the way the starter's import
-// command does and waits until the index holds them all.
-func importRecords(ctx context.Context, c *config, db *sqlx.DB, recs *records.Store, pids *pid.Store, searcher *search.Searcher, row func(k, f string, a ...any)) (string, error) {
+// command does and waits until the indexer has applied them all.
+func importRecords(ctx context.Context, c *config, db *sqlx.DB, recs *records.Store, pids *pid.Store, indexed *atomic.Int64, row func(k, f string, a ...any)) (string, error) {
 	load0 := loadavg()
 	g := newGenerator(1)
 	var genTime, createTime time.Duration
 	var docBytes int64
 	start := time.Now()
+	prog := startProgress(indexed, c.progress)
 	for done := 0; done < c.n; {
 		k := min(c.batch, c.n-done)
 		t0 := time.Now()
@@ -468,20 +496,36 @@ func importRecords(ctx context.Context, c *config, db *sqlx.DB, recs *records.St
 		}
 		createTime += time.Since(t1)
 		done += k
+		prog.created.Store(int64(done))
 	}
 	created := time.Since(start)
+	createdCPU := processCPU() - prog.cpu0
 	createdRSS := procStatus("VmHWM")
-	// wait until the outbox indexer has applied every record
-	if err := waitIndexed(ctx, searcher, c.n, start); err != nil {
-		return "", err
+	indexedAtCreate := indexed.Load()
+	// wait until the outbox indexer has applied every record (applied
+	// documents are searchable); the caller then checks, outside the
+	// stage, that the index holds them: that count through the searcher
+	// reads the whole index (its facets and ids), which would count in
+	// the stage's peak RSS as the file pages of every segment
+	for indexed.Load() < int64(c.n) {
+		if time.Since(start) > 6*time.Hour {
+			return "", errors.New("indexing did not finish")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	total := time.Since(start)
+	cpu := processCPU() - prog.cpu0
+	prog.finish()
 	row("records", "%d (%.0f B JSON each on average), batch %d", c.n, float64(docBytes)/float64(c.n), c.batch)
 	row("load average before / after import", "%s / %s", load0, loadavg())
 	row("generate (JSON built in memory)", "%s (%.0f rec/s)", genTime.Round(time.Millisecond), rate(c.n, genTime))
 	row("create: records + recids + outbox rows", "%s (%.0f rec/s)", createTime.Round(time.Millisecond), rate(c.n, createTime))
-	row("indexing backlog drained after create", "%s", (total - created).Round(time.Millisecond))
+	row("indexing backlog drained after create", "%s (%d indexed when the last record was created)", (total - created).Round(time.Millisecond), indexedAtCreate)
 	row("overall: imported and searchable", "%s (%.0f rec/s)", total.Round(time.Millisecond), rate(c.n, total))
+	row("process CPU: until created / in all", "%s / %s (%.2f ms per record, %.2f cores on average)", createdCPU.Round(time.Second), cpu.Round(time.Second),
+		float64(cpu.Microseconds())/1000/float64(c.n), cpu.Seconds()/total.Seconds())
+	row("indexing rate by index size (wall)", "%s", prog.bands(int64(c.n), 5))
+	row("after create: CPU per indexed doc by index size", "%s", prog.cpuBands(int64(c.n), 10))
 	row("peak RSS (VmHWM) when the last record was created", "%.0f MiB", mib(createdRSS))
 	return fmt.Sprintf("%.0f rec/s overall", rate(c.n, total)), nil
 }
@@ -500,8 +544,20 @@ func waitIndexed(ctx context.Context, searcher *search.Searcher, n int, start ti
 		if time.Since(start) > 6*time.Hour {
 			return errors.New("indexing did not finish")
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(time.Second) // a count computes the facets over the index
 	}
+}
+
+// gcSettings describes the garbage collector's settings in effect (GOGC and
+// GOMEMLIMIT change the import's CPU and memory: see docs/scale.md).
+func gcSettings() string {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	lim := "none"
+	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+		lim = fmt.Sprintf("%.0f MiB", mib(l))
+	}
+	return fmt.Sprintf("GOGC %d, GOMEMLIMIT %s", p, lim)
 }
 
 func rate(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }

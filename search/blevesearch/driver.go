@@ -17,7 +17,8 @@
 // bleve IndexAlias. Revisions (external versions) are a doc-values field of
 // every document, and a delete leaves a tombstone document with its revision
 // (excluded from every search), both written in the same bleve batch as the
-// change and checked under a per-index lock, so the external_gte rule of
+// change and checked holding a lock on the ids written (batches of other
+// documents are applied concurrently), so the external_gte rule of
 // OpenSearch holds. Tombstones carry the time they were written and are
 // deleted by PurgeTombstones once no older write can arrive (the outbox
 // indexer calls it, see search.Indexer); while an index holds none, searches
@@ -87,8 +88,13 @@ type Driver struct {
 }
 
 type bidx struct {
-	name   string
-	mu     sync.Mutex              // serializes writes (version checks + batch)
+	name string
+	// mu: writes (version checks + batch) hold it shared and lock the ids
+	// they write (ids), so that batches of different documents are applied
+	// concurrently; whatever needs no write in flight (purge, mapping
+	// update, close) holds it exclusively
+	mu     sync.RWMutex
+	ids    idLocks
 	rw     sync.RWMutex            // searches hold it shared; close/reopen exclusive
 	idx    bleve.Index             // for searches: the only shard or an alias over them
 	shards []*shard                // replaced (reopened) holding mu and rw

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -81,7 +82,8 @@ type pendingRev struct {
 
 // Bulk implements search.Driver with the external_gte rule: an op is applied
 // when its revision is >= the stored one (live or tombstone), else it is
-// Stale. Revisions are read and written under the index's write lock.
+// Stale. A document's revision is read and written holding its id's lock
+// (idLocks).
 func (d *Driver) Bulk(ctx context.Context, name string, ops []search.Op, refresh bool) ([]search.OpResult, error) {
 	ts, err := d.targets(name)
 	if err != nil {
@@ -118,16 +120,92 @@ type shardWrite struct {
 	add, drop int64 // tombstones added and removed
 }
 
+// idLocks locks sets of document ids: a write holds the ids of its batch
+// from reading their revisions until bleve has applied the batch, so that
+// batches of different documents run concurrently (analysis and segment
+// building are most of the cost), while two writes of one document are
+// ordered and each reads the revision the other wrote.
+type idLocks struct {
+	mu   sync.Mutex
+	held map[string]chan struct{} // closed when the holder unlocks
+}
+
+// lock takes every id at once (waiting while any is held: holding some
+// while waiting for others could deadlock) and returns the unlock.
+func (l *idLocks) lock(ctx context.Context, ids []string) (func(), error) {
+	for {
+		l.mu.Lock()
+		var busy chan struct{}
+		for _, id := range ids {
+			if ch, ok := l.held[id]; ok {
+				busy = ch
+				break
+			}
+		}
+		if busy == nil {
+			if l.held == nil {
+				l.held = map[string]chan struct{}{}
+			}
+			mine := make(chan struct{})
+			for _, id := range ids {
+				l.held[id] = mine
+			}
+			l.mu.Unlock()
+			return func() {
+				l.mu.Lock()
+				for _, id := range ids {
+					delete(l.held, id)
+				}
+				l.mu.Unlock()
+				close(mine)
+			}, nil
+		}
+		l.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// prepared is an op's document to index, decoded and checked before any
+// lock is taken.
+type prepared struct {
+	doc map[string]any
+	err error
+}
+
 // apply checks versions and introduces the batch (one per shard written)
-// under the index's write lock; persisted receives the outcome of writing
-// each batch to disk (none when nothing was written or the driver is not
-// durable).
+// holding the index's lock shared and the ops' ids; persisted receives the
+// outcome of writing each batch to disk (none when nothing was written or
+// the driver is not durable).
 func (d *Driver) apply(ctx context.Context, b *bidx, ops []search.Op) (_ []search.OpResult, persisted []chan error, _ error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	b.mu.RLock()
+	defer b.mu.RUnlock()
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
+	// decoding the sources needs no lock (fields changes under b.mu held
+	// exclusively)
+	docs := make([]prepared, len(ops))
+	ids := make([]string, 0, len(ops))
+	seen := make(map[string]bool, len(ops))
+	for i, op := range ops {
+		if op.Kind == search.OpIndex {
+			docs[i].doc, docs[i].err = toDoc(op, b.fields)
+		}
+		if !seen[op.ID] {
+			seen[op.ID] = true
+			ids = append(ids, op.ID)
+		}
+	}
+	unlock, err := b.ids.lock(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer unlock()
+
 	ws := make([]*shardWrite, len(b.shards))
 	defer func() {
 		for _, w := range ws {
@@ -183,10 +261,11 @@ func (d *Driver) apply(ctx context.Context, b *bidx, ops []search.Op) (_ []searc
 		var doc map[string]any
 		switch op.Kind {
 		case search.OpIndex:
-			if doc, err = toDoc(op, b.fields); err != nil {
-				res[i].Status, res[i].Reason = search.Failed, err.Error()
+			if docs[i].err != nil {
+				res[i].Status, res[i].Reason = search.Failed, docs[i].err.Error()
 				continue
 			}
+			doc = docs[i].doc
 		case search.OpDelete:
 			doc = map[string]any{RevisionField: float64(op.Revision), TombstoneField: true, TombstoneAtField: now}
 		}
