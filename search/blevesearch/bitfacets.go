@@ -10,6 +10,8 @@ import (
 	index "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 	"github.com/blevesearch/vellum"
+
+	"github.com/repokit/repokit/search"
 )
 
 // Facets on fields with few distinct values are counted without reading
@@ -174,4 +176,120 @@ func intersect(bm *roaring.Bitmap, pi segment.PostingsIterator) (int, error) {
 			n++
 		}
 	}
+}
+
+// filterBitmaps returns, per segment of sn, the documents matching q when q
+// is a conjunction of terms of keyword fields (as facet selections are),
+// else nil. Deleted documents are included: the bitmaps are only
+// intersected with sets of matches.
+func filterBitmaps(sn *scorch.IndexSnapshot, q search.Query, fields map[string]search.Field) ([]*roaring.Bitmap, error) {
+	segs := sn.Segments()
+	terms := func(field string, vals []string) ([]*roaring.Bitmap, error) {
+		if fields[field].Type != search.Keyword {
+			return nil, nil
+		}
+		out := make([]*roaring.Bitmap, len(segs))
+		for si, s := range segs {
+			d, err := s.Segment().Dictionary(field)
+			if err != nil {
+				return nil, err
+			}
+			bm := roaring.New()
+			for _, v := range vals {
+				pl, err := d.PostingsList([]byte(v), nil, nil)
+				if err != nil {
+					return nil, err
+				}
+				if err := orPostings(bm, pl.Iterator(false, false, false, nil)); err != nil {
+					return nil, err
+				}
+			}
+			out[si] = bm
+		}
+		return out, nil
+	}
+	switch q := q.(type) {
+	case search.Term:
+		if q.Value == "true" || q.Value == "false" {
+			return nil, nil // compiled as a boolean or keyword term
+		}
+		return terms(q.Field, []string{q.Value})
+	case search.Terms:
+		if len(q.Values) == 0 {
+			return nil, nil
+		}
+		return terms(q.Field, q.Values)
+	case search.Bool:
+		all := append(append([]search.Query(nil), q.Must...), q.Filter...)
+		if len(q.Should) > 0 || len(q.MustNot) > 0 || len(all) == 0 {
+			return nil, nil
+		}
+		var out []*roaring.Bitmap
+		for _, c := range all {
+			bs, err := filterBitmaps(sn, c, fields)
+			if err != nil || bs == nil {
+				return nil, err
+			}
+			if out == nil {
+				out = bs
+				continue
+			}
+			for i := range out {
+				out[i].And(bs[i])
+			}
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// orPostings adds the postings of pi to bm.
+func orPostings(bm *roaring.Bitmap, pi segment.PostingsIterator) error {
+	if o, ok := pi.(segment.OptimizablePostingsIterator); ok {
+		if a := o.ActualBitmap(); a != nil {
+			bm.Or(a)
+			return nil
+		}
+		if n, ok := o.DocNum1Hit(); ok {
+			bm.Add(uint32(n))
+			return nil
+		}
+	}
+	for {
+		p, err := pi.Next()
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			return nil
+		}
+		bm.Add(uint32(p.Number()))
+	}
+}
+
+// baseBitmaps returns, per segment of sn, the live documents matching q
+// when q matches everything or is a conjunction of terms of keyword
+// fields, else nil.
+func baseBitmaps(sn *scorch.IndexSnapshot, q search.Query, fields map[string]search.Field) ([]*roaring.Bitmap, error) {
+	segs := sn.Segments()
+	var out []*roaring.Bitmap
+	switch q.(type) {
+	case nil, search.MatchAll:
+		out = make([]*roaring.Bitmap, len(segs))
+	default:
+		bs, err := filterBitmaps(sn, q, fields)
+		if err != nil || bs == nil {
+			return nil, err
+		}
+		out = bs
+	}
+	for i, s := range segs {
+		live := s.DocNumbersLive()
+		if out[i] == nil {
+			out[i] = live
+		} else {
+			out[i].And(live)
+		}
+	}
+	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/numeric"
@@ -63,8 +64,14 @@ type onePassFacet struct {
 // onePassPlan is what every shard of a one-pass search runs.
 type onePassPlan struct {
 	base    query.Query
-	filters []query.Query // distinct filters: the post filter, the facets' own
-	post    int           // index of the post filter in filters (-1: none)
+	filters []query.Query  // distinct filters: the post filter, the facets' own
+	srcs    []search.Query // the filters before compilation
+	// baseSrc is the query before compilation; wrapped: the compiled
+	// query excludes tombstones
+	baseSrc search.Query
+	wrapped bool
+	types   map[string]search.Field
+	post    int // index of the post filter in filters (-1: none)
 	facets  []onePassFacet
 	sort    bsearch.SortOrder // without the _id tie-breaker
 	idDesc  bool
@@ -87,7 +94,7 @@ type onePassHit struct {
 }
 
 func (d *Driver) newOnePassPlan(t *target, c *compiler, base query.Query, s *search.Spec) (*onePassPlan, error) {
-	p := &onePassPlan{base: base, post: -1, multi: t.multi || len(t.leaves) > 1, k: s.From + s.Size}
+	p := &onePassPlan{base: base, baseSrc: s.Query, wrapped: t.tombs.wrap, post: -1, types: t.fields, multi: t.multi || len(t.leaves) > 1, k: s.From + s.Size}
 	keys := map[string]int{}
 	addFilter := func(q search.Query) (int, error) {
 		key := fmt.Sprintf("%#v", q)
@@ -100,6 +107,7 @@ func (d *Driver) newOnePassPlan(t *target, c *compiler, base query.Query, s *sea
 		}
 		keys[key] = len(p.filters)
 		p.filters = append(p.filters, bq)
+		p.srcs = append(p.srcs, q)
 		return len(p.filters) - 1, nil
 	}
 	if s.PostFilter != nil {
@@ -308,6 +316,61 @@ func (p *onePassPlan) run(ctx context.Context, idx bleve.Index) (_ *onePassShard
 			setFilter = append(setFilter, p.post)
 		}
 	}
+	// sets whose filter is a bitmap (terms of keyword fields) are derived
+	// after the pass from the set of all matches
+	var filterBM [][]*roaring.Bitmap
+	derived := make([]bool, len(setFilter))
+	if sn != nil {
+		filterBM = make([][]*roaring.Bitmap, len(p.filters))
+		for j, fi := range setFilter {
+			if fi < 0 {
+				continue
+			}
+			if filterBM[fi] == nil {
+				if filterBM[fi], err = filterBitmaps(sn, p.srcs[fi], p.types); err != nil {
+					return nil, err
+				}
+			}
+			derived[j] = filterBM[fi] != nil
+		}
+	}
+	baseSet := slices.Index(setFilter, -1)
+	if slices.Contains(derived, true) && baseSet < 0 {
+		baseSet = len(setFilter)
+		setFilter = append(setFilter, -1)
+		derived = append(derived, false)
+	}
+	// the filters checked match by match
+	needed := make([]bool, len(p.filters))
+	for j, fi := range setFilter {
+		if fi >= 0 && !derived[j] {
+			needed[fi] = true
+		}
+	}
+	for i, f := range p.facets {
+		if builders[i] != nil && f.filter >= 0 {
+			needed[f.filter] = true
+		}
+	}
+	if p.post >= 0 && !(hitSet >= 0 && derived[hitSet]) {
+		needed[p.post] = true
+	}
+	// without filters checked match by match nor doc-values facets, and
+	// with a query that is itself a bitmap (everything, or terms of
+	// keyword fields: a browse of the newest records), the matches are not
+	// walked at all
+	var baseBM []*roaring.Bitmap
+	if sn != nil && !p.wrapped && !slices.Contains(needed, true) && (p.k == 0 || hitSet >= 0) &&
+		!slices.ContainsFunc(builders, func(b *facet.TermsFacetBuilder) bool { return b != nil }) {
+		if baseBM, err = baseBitmaps(sn, p.baseSrc, p.types); err != nil {
+			return nil, err
+		}
+		if baseBM != nil && baseSet < 0 {
+			baseSet = len(setFilter)
+			setFilter = append(setFilter, -1)
+			derived = append(derived, false)
+		}
+	}
 	if len(setFilter) > 0 {
 		ds = newDocSets(sn, len(setFilter))
 	}
@@ -354,7 +417,21 @@ func (p *onePassPlan) run(ctx context.Context, idx bleve.Index) (_ *onePassShard
 		IndexReader:       r,
 	}
 	cand := &onePassHit{}
-	for n := 0; ; n++ {
+	if baseBM != nil {
+		for j, fi := range setFilter {
+			if fi < 0 {
+				copy(ds.sets[j], baseBM)
+			}
+		}
+		if p.post < 0 {
+			for _, b := range baseBM {
+				if b != nil {
+					out.total += b.GetCardinality()
+				}
+			}
+		}
+	}
+	for n := 0; baseBM == nil; n++ {
 		if n&1023 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -368,14 +445,16 @@ func (p *onePassPlan) run(ctx context.Context, idx bleve.Index) (_ *onePassShard
 			break
 		}
 		for i, fc := range fcs {
-			if pass[i], err = fc.matches(dm.IndexInternalID); err != nil {
-				return nil, err
+			if needed[i] {
+				if pass[i], err = fc.matches(dm.IndexInternalID); err != nil {
+					return nil, err
+				}
 			}
 		}
 		if ds != nil {
 			local := ds.seek(dm.IndexInternalID)
 			for j, fi := range setFilter {
-				if fi < 0 || pass[fi] {
+				if !derived[j] && (fi < 0 || pass[fi]) {
 					ds.add(j, local)
 				}
 			}
@@ -402,7 +481,7 @@ func (p *onePassPlan) run(ctx context.Context, idx bleve.Index) (_ *onePassShard
 				}
 			}
 		}
-		if p.post < 0 || pass[p.post] {
+		if p.post < 0 || (needed[p.post] && pass[p.post]) {
 			out.total++
 			if p.k == 0 || hitSet >= 0 {
 				sctx.DocumentMatchPool.Put(dm)
@@ -430,6 +509,23 @@ func (p *onePassPlan) run(ctx context.Context, idx bleve.Index) (_ *onePassShard
 	}
 	if ds != nil {
 		ds.flush()
+		for j, fi := range setFilter {
+			if !derived[j] {
+				continue
+			}
+			for si, b := range ds.sets[baseSet] {
+				if b != nil && filterBM[fi][si] != nil {
+					ds.sets[j][si] = roaring.And(b, filterBM[fi][si])
+				}
+			}
+		}
+		if p.post >= 0 && !needed[p.post] {
+			for _, b := range ds.sets[hitSet] {
+				if b != nil {
+					out.total += b.GetCardinality()
+				}
+			}
+		}
 	}
 	if hitSet >= 0 {
 		idbuf := make([]byte, 8)

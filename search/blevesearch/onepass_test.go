@@ -106,80 +106,92 @@ func TestOnePassEqualsMultiPass(t *testing.T) {
 				}
 				return search.Term{Field: f, Value: v}
 			}
-			for i := 0; i < 150; i++ {
-				s := &search.Spec{Size: r.IntN(25), From: r.IntN(30), Sort: sorts[r.IntN(len(sorts))], TrackTotal: true}
-				if s.Size == 0 {
-					s.From = 0 // bleve's index alias returns From hits for size 0
-				}
-				switch r.IntN(3) {
-				case 0:
-					s.Query = search.MatchAll{}
-				case 1:
-					s.Query = search.Match{Fields: []string{"title"}, Text: words[r.IntN(5)]}
-				default:
-					s.Query = search.Match{Fields: []string{"title"}, Text: words[r.IntN(5)] + " " + words[r.IntN(5)]}
-				}
-				// facet selections with post_filter semantics
-				sel := map[string]search.Query{}
-				for _, f := range facetFields {
-					if r.IntN(3) == 0 {
-						sel[f] = filterOf(f, pick(f))
+			searches := func(phase string) {
+				for i := 0; i < 150; i++ {
+					s := &search.Spec{Size: r.IntN(25), From: r.IntN(30), Sort: sorts[r.IntN(len(sorts))], TrackTotal: true}
+					if s.Size == 0 {
+						s.From = 0 // bleve's index alias returns From hits for size 0
 					}
-				}
-				var all []search.Query
-				for _, f := range facetFields {
-					if q, ok := sel[f]; ok {
-						all = append(all, q)
+					switch r.IntN(3) {
+					case 0:
+						s.Query = search.MatchAll{}
+					case 1:
+						s.Query = search.Match{Fields: []string{"title"}, Text: words[r.IntN(5)]}
+					default:
+						s.Query = search.Match{Fields: []string{"title"}, Text: words[r.IntN(5)] + " " + words[r.IntN(5)]}
 					}
-				}
-				if len(all) > 0 {
-					s.PostFilter = search.And(all...)
-				}
-				for _, f := range facetFields {
-					var others []search.Query
-					for _, g := range facetFields {
-						if q, ok := sel[g]; ok && g != f {
-							others = append(others, q)
+					// facet selections with post_filter semantics
+					sel := map[string]search.Query{}
+					for _, f := range facetFields {
+						if r.IntN(3) == 0 {
+							sel[f] = filterOf(f, pick(f))
 						}
 					}
-					fs := search.FacetSpec{Name: f, Field: f, Size: 1 + r.IntN(10)}
-					if len(others) > 0 {
-						fs.Filter = search.And(others...)
+					var all []search.Query
+					for _, f := range facetFields {
+						if q, ok := sel[f]; ok {
+							all = append(all, q)
+						}
 					}
-					s.Facets = append(s.Facets, fs)
-				}
-				run := func(multi bool, s *search.Spec) *search.Results {
-					blevesearch.SetMultiPass(d, multi)
-					defer blevesearch.SetMultiPass(d, false)
-					res, err := ix.Query(ctx, s)
-					if err != nil {
-						t.Fatalf("search %d (multi-pass %v): %v", i, multi, err)
+					if len(all) > 0 {
+						s.PostFilter = search.And(all...)
 					}
-					for j := range res.Hits {
-						res.Hits[j].Score = 0 // unscored in the one-pass path: sorted by fields
+					for _, f := range facetFields {
+						if r.IntN(3) == 0 {
+							continue // a random subset of the facets
+						}
+						var others []search.Query
+						for _, g := range facetFields {
+							if q, ok := sel[g]; ok && g != f {
+								others = append(others, q)
+							}
+						}
+						fs := search.FacetSpec{Name: f, Field: f, Size: 1 + r.IntN(10)}
+						if len(others) > 0 {
+							fs.Filter = search.And(others...)
+						}
+						s.Facets = append(s.Facets, fs)
 					}
-					return res
-				}
-				want, got := run(true, s), run(false, s)
-				if !reflect.DeepEqual(want, got) {
-					t.Fatalf("search %d %+v:\nmulti-pass %s\none-pass   %s", i, s, dump(want), dump(got))
-				}
-				if want.Next != "" && r.IntN(2) == 0 { // the next page by cursor
-					s2 := *s
-					s2.From, s2.Size = 0, 1+r.IntN(25)
-					var c struct {
-						A []json.RawMessage `json:"a"`
+					run := func(multi bool, s *search.Spec) *search.Results {
+						blevesearch.SetMultiPass(d, multi)
+						defer blevesearch.SetMultiPass(d, false)
+						res, err := ix.Query(ctx, s)
+						if err != nil {
+							t.Fatalf("%s: search %d (multi-pass %v): %v", phase, i, multi, err)
+						}
+						for j := range res.Hits {
+							res.Hits[j].Score = 0 // unscored in the one-pass path: sorted by fields
+						}
+						return res
 					}
-					if err := decodeNext(want.Next, &c); err != nil {
-						t.Fatal(err)
-					}
-					s2.After = c.A
-					want, got := run(true, &s2), run(false, &s2)
+					want, got := run(true, s), run(false, s)
 					if !reflect.DeepEqual(want, got) {
-						t.Fatalf("search %d after %s:\nmulti-pass %s\none-pass   %s", i, c.A, dump(want), dump(got))
+						t.Fatalf("%s: search %d %+v:\nmulti-pass %s\none-pass   %s", phase, i, s, dump(want), dump(got))
+					}
+					if want.Next != "" && r.IntN(2) == 0 { // the next page by cursor
+						s2 := *s
+						s2.From, s2.Size = 0, 1+r.IntN(25)
+						var c struct {
+							A []json.RawMessage `json:"a"`
+						}
+						if err := decodeNext(want.Next, &c); err != nil {
+							t.Fatal(err)
+						}
+						s2.After = c.A
+						want, got := run(true, &s2), run(false, &s2)
+						if !reflect.DeepEqual(want, got) {
+							t.Fatalf("%s: search %d after %s:\nmulti-pass %s\none-pass   %s", phase, i, c.A, dump(want), dump(got))
+						}
 					}
 				}
 			}
+			searches("with tombstones")
+			// without tombstones, searches skip their exclusion (and the
+			// one-pass path may take the query's matches as bitmaps)
+			if _, left, err := d.PurgeTombstones(ctx, ix.Name(), time.Now().Add(time.Hour)); err != nil || left != 0 {
+				t.Fatalf("purge: %d left, %v", left, err)
+			}
+			searches("without tombstones")
 		})
 	}
 }
