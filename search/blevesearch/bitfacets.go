@@ -6,6 +6,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
 	bsearch "github.com/blevesearch/bleve/v2/search"
 	index "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
@@ -183,6 +184,12 @@ func intersect(bm *roaring.Bitmap, pi segment.PostingsIterator) (int, error) {
 // else nil. Deleted documents are included: the bitmaps are only
 // intersected with sets of matches.
 func filterBitmaps(sn *scorch.IndexSnapshot, q search.Query, fields map[string]search.Field) ([]*roaring.Bitmap, error) {
+	return queryBitmaps(sn, q, fields, nil)
+}
+
+// queryBitmaps is filterBitmaps, also for match queries (every token in
+// one of the fields, as compile runs them) when m is set.
+func queryBitmaps(sn *scorch.IndexSnapshot, q search.Query, fields map[string]search.Field, m mapping.IndexMapping) ([]*roaring.Bitmap, error) {
 	segs := sn.Segments()
 	terms := func(field string, vals []string) ([]*roaring.Bitmap, error) {
 		if fields[field].Type != search.Keyword {
@@ -226,7 +233,7 @@ func filterBitmaps(sn *scorch.IndexSnapshot, q search.Query, fields map[string]s
 		}
 		var out []*roaring.Bitmap
 		for _, c := range all {
-			bs, err := filterBitmaps(sn, c, fields)
+			bs, err := queryBitmaps(sn, c, fields, m)
 			if err != nil || bs == nil {
 				return nil, err
 			}
@@ -236,6 +243,55 @@ func filterBitmaps(sn *scorch.IndexSnapshot, q search.Query, fields map[string]s
 			}
 			for i := range out {
 				out[i].And(bs[i])
+			}
+		}
+		return out, nil
+	case search.Match:
+		if m == nil {
+			return nil, nil
+		}
+		fs := q.Fields
+		if q.Field != "" {
+			fs = []string{q.Field}
+		}
+		out := make([]*roaring.Bitmap, len(segs))
+		for i := range out {
+			out[i] = roaring.New()
+		}
+		for _, f := range fs {
+			a := m.AnalyzerNamed(m.AnalyzerNameForPath(f))
+			if a == nil {
+				return nil, nil
+			}
+			var toks []string
+			for _, t := range a.Analyze([]byte(q.Text)) {
+				toks = append(toks, string(t.Term))
+			}
+			if len(toks) == 0 {
+				continue // matches nothing in f
+			}
+			for si, s := range segs {
+				d, err := s.Segment().Dictionary(f)
+				if err != nil {
+					return nil, err
+				}
+				var in *roaring.Bitmap
+				for _, t := range toks {
+					pl, err := d.PostingsList([]byte(t), nil, nil)
+					if err != nil {
+						return nil, err
+					}
+					bm := roaring.New()
+					if err := orPostings(bm, pl.Iterator(false, false, false, nil)); err != nil {
+						return nil, err
+					}
+					if in == nil {
+						in = bm
+					} else {
+						in.And(bm)
+					}
+				}
+				out[si].Or(in)
 			}
 		}
 		return out, nil
@@ -268,16 +324,17 @@ func orPostings(bm *roaring.Bitmap, pi segment.PostingsIterator) error {
 }
 
 // baseBitmaps returns, per segment of sn, the live documents matching q
-// when q matches everything or is a conjunction of terms of keyword
-// fields, else nil.
-func baseBitmaps(sn *scorch.IndexSnapshot, q search.Query, fields map[string]search.Field) ([]*roaring.Bitmap, error) {
+// when q matches everything or is a conjunction of terms of keyword fields
+// and match queries (analyzed with m), else nil; noTombs excludes the
+// tombstones.
+func baseBitmaps(sn *scorch.IndexSnapshot, q search.Query, fields map[string]search.Field, m mapping.IndexMapping, noTombs bool) ([]*roaring.Bitmap, error) {
 	segs := sn.Segments()
 	var out []*roaring.Bitmap
 	switch q.(type) {
 	case nil, search.MatchAll:
 		out = make([]*roaring.Bitmap, len(segs))
 	default:
-		bs, err := filterBitmaps(sn, q, fields)
+		bs, err := queryBitmaps(sn, q, fields, m)
 		if err != nil || bs == nil {
 			return nil, err
 		}
@@ -289,6 +346,21 @@ func baseBitmaps(sn *scorch.IndexSnapshot, q search.Query, fields map[string]sea
 			out[i] = live
 		} else {
 			out[i].And(live)
+		}
+		if noTombs { // as notTombstone: not the boolean term T of TombstoneField
+			d, err := s.Segment().Dictionary(TombstoneField)
+			if err != nil {
+				return nil, err
+			}
+			pl, err := d.PostingsList([]byte("T"), nil, nil)
+			if err != nil {
+				return nil, err
+			}
+			tombs := roaring.New()
+			if err := orPostings(tombs, pl.Iterator(false, false, false, nil)); err != nil {
+				return nil, err
+			}
+			out[i].AndNot(tombs)
 		}
 	}
 	return out, nil

@@ -360,9 +360,9 @@ func (p *onePassPlan) run(ctx context.Context, idx bleve.Index) (_ *onePassShard
 	// keyword fields: a browse of the newest records), the matches are not
 	// walked at all
 	var baseBM []*roaring.Bitmap
-	if sn != nil && !p.wrapped && !slices.Contains(needed, true) && (p.k == 0 || hitSet >= 0) &&
+	if sn != nil && !slices.Contains(needed, true) && (p.k == 0 || hitSet >= 0) &&
 		!slices.ContainsFunc(builders, func(b *facet.TermsFacetBuilder) bool { return b != nil }) {
-		if baseBM, err = baseBitmaps(sn, p.baseSrc, p.types); err != nil {
+		if baseBM, err = baseBitmaps(sn, p.baseSrc, p.types, m, p.wrapped); err != nil {
 			return nil, err
 		}
 		if baseBM != nil && baseSet < 0 {

@@ -40,9 +40,17 @@ type bucket struct {
 	lo, hi string
 }
 
-// maxBuckets bounds the terms of the precision level the walk uses.
+// maxBuckets bounds the terms of the precision level the walk uses (the
+// terms of the levels are listed for each search): about 256 documents
+// per bucket.
 func maxBuckets(docs uint64) int {
-	return int(min(max(docs/64, 16), 4096))
+	return int(min(max(docs/256, 16), 4096))
+}
+
+// omitCounter is implemented by zap dictionaries: an iterator over terms
+// that does not read their postings to count them.
+type omitCounter interface {
+	AutomatonIteratorOmitCount(a segment.Automaton, startKeyInclusive, endKeyExclusive []byte) segment.DictionaryIterator
 }
 
 // levelBuckets returns the terms of the finest precision of field in d with at
@@ -52,7 +60,12 @@ func levelBuckets(d segment.TermDictionary, limit int) ([]bucket, error) {
 	for shift := 60; shift >= 4; shift -= 4 {
 		start := []byte{numeric.ShiftStartInt64 + byte(shift)}
 		end := []byte{numeric.ShiftStartInt64 + byte(shift) + 1}
-		it := d.AutomatonIterator(&vellum.AlwaysMatch{}, start, end)
+		var it segment.DictionaryIterator
+		if oc, ok := d.(omitCounter); ok {
+			it = oc.AutomatonIteratorOmitCount(&vellum.AlwaysMatch{}, start, end)
+		} else {
+			it = d.AutomatonIterator(&vellum.AlwaysMatch{}, start, end)
+		}
 		var bs []bucket
 		for {
 			e, err := it.Next()
