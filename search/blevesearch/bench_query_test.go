@@ -104,11 +104,13 @@ func benchIndex(b *testing.B) (*search.Index, bleve.Index) {
 // tempDir is removed by TestMain after the run.
 func tempDir() (string, error) {
 	d, err := os.MkdirTemp("", "repokit-bench-")
-	benchTmp = d
+	if err == nil {
+		benchTmp = append(benchTmp, d)
+	}
 	return d, err
 }
 
-var benchTmp string
+var benchTmp []string
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -116,8 +118,11 @@ func TestMain(m *testing.M) {
 		queryEngine.Close()
 		queryRaw.Close()
 	}
-	if benchTmp != "" {
-		os.RemoveAll(benchTmp)
+	if zenEngine != nil {
+		zenEngine.Close()
+	}
+	for _, d := range benchTmp {
+		os.RemoveAll(d)
 	}
 	os.Exit(code)
 }

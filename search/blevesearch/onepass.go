@@ -22,18 +22,27 @@ import (
 )
 
 // The one-pass search serves a search sorted by fields (not by score nor
-// geo distance) with one pass over the documents matching the query: each
-// match is checked against the post filter and the facets' own filters
-// (searchers advanced in step with the query's), its doc values are read
-// once for the sort and for the facets whose filter it passes, and the top
-// From+Size hits are kept. The multi-pass path it replaces ran one bleve
-// search for the hits and one per facet with a filter (up to 4 passes over
-// the matches), computed scores nobody reads, and loaded the _id of every
-// match for the _id tie-breaker of the sort: here scores are not computed
-// (bleve then intersects and unites the postings as bitmaps) and an _id is
-// loaded only when two documents tie on the other sort fields. The counts
-// come from bleve's own terms facet builders, merged across shards as
-// bleve's index alias merges them, so they are those of the multi-pass path.
+// geo distance) with at most one pass over the documents matching the
+// query, unscored. The multi-pass path it replaces ran one bleve search
+// for the hits and one per facet with a filter (up to 4 passes over the
+// matches), computed scores nobody reads, and loaded the _id of every match
+// for the _id tie-breaker of the sort.
+//
+// Per shard (run): the documents each facet counts and the hits are
+// collected as bitmaps per segment (docSets). When the query is everything,
+// match queries or keyword terms, they are computed from the postings
+// without visiting the matches (baseBitmaps); else the matches are walked
+// once, each checked against the filters that are not bitmaps (searchers
+// advanced in step). Filters that are keyword terms (facet selections)
+// are intersected afterwards (filterBitmaps). Facets on fields with few
+// terms are counted as intersections with the terms' postings
+// (countTerms), others with bleve's own terms facet builders from doc
+// values. The top From+Size hits of a sort by one number or date field
+// come from a walk of the field's coarse-precision terms (bucketTopK),
+// others from the doc values of every hit; an _id is loaded only when two
+// documents tie on the other sort fields. Shards are merged as bleve's
+// index alias merges them, so the results are those of the multi-pass
+// path (TestOnePassEqualsMultiPass).
 
 // onePassOK reports whether s can be served by the one-pass path: sorted by
 // fields ending with the _id tie-breaker (as Index.Query appends it).
