@@ -2,11 +2,14 @@ package blevesearch_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -101,11 +104,13 @@ func benchIndex(b *testing.B) (*search.Index, bleve.Index) {
 // tempDir is removed by TestMain after the run.
 func tempDir() (string, error) {
 	d, err := os.MkdirTemp("", "repokit-bench-")
-	benchTmp = d
+	if err == nil {
+		benchTmp = append(benchTmp, d)
+	}
 	return d, err
 }
 
-var benchTmp string
+var benchTmp []string
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -113,8 +118,11 @@ func TestMain(m *testing.M) {
 		queryEngine.Close()
 		queryRaw.Close()
 	}
-	if benchTmp != "" {
-		os.RemoveAll(benchTmp)
+	if zenEngine != nil {
+		zenEngine.Close()
+	}
+	for _, d := range benchTmp {
+		os.RemoveAll(d)
 	}
 	os.Exit(code)
 }
@@ -266,6 +274,320 @@ func BenchmarkHostileQueries(b *testing.B) {
 			}
 			b.ReportMetric(float64(worst.Microseconds())/1000, "max-ms")
 			b.ReportMetric(refused, "refused")
+		})
+	}
+}
+
+// The Zenodo query mix (BenchmarkZenodoMix): the corpus, definition and
+// search configuration of internal/scalebench (same vocabulary, fields and
+// facets), indexed directly through Index.Bulk, so that 1M records can be
+// built in minutes and kept for later runs.
+
+var zenWords = strings.Fields(`data climate model ocean temperature analysis dataset neural network learning
+protein structure genome sequencing particle physics detector collision energy simulation software release
+survey population health covid vaccine trial species biodiversity forest soil carbon emission satellite
+image remote sensing galaxy star cosmic radiation quantum material graphene battery solar wind turbine
+river flood drought rainfall urban transport mobility language corpus speech translation archive museum
+history manuscript music education student teacher economic policy market finance code workflow pipeline
+benchmark evaluation measurement sensor network wireless robot control optimisation algorithm graph`)
+
+var (
+	zenTypes       = []string{"publication", "dataset", "software", "image", "poster", "presentation", "video", "other"}
+	zenAccess      = []string{"open", "open", "open", "embargoed", "restricted", "closed"}
+	zenCommunities = []string{"zenodo", "eu", "covid-19", "biosyslit", "astronomy", "ecfunded", "openaire", "dryad", "lory", "cern"}
+	zenFirst       = []string{"Maria", "Jan", "Wei", "Aisha", "Lars", "Sofia", "Ahmed", "Yuki", "Elena", "Pedro", "Anna", "Kwame"}
+	zenLast        = []string{"Garcia", "Nowak", "Zhang", "Okafor", "Jensen", "Rossi", "Hassan", "Tanaka", "Petrova", "Silva", "Smith", "Mensah"}
+	zenAffil       = []string{"CERN", "University of Oslo", "ETH Zurich", "Tsinghua University", "University of Lagos", "INRIA", "MIT", "Max Planck Institute"}
+)
+
+var zenDef = search.Definition{Mappings: json.RawMessage(`{
+  "dynamic": false,
+  "properties": {
+    "id": {"type": "keyword"},
+    "created": {"type": "date"},
+    "recid": {"type": "keyword"},
+    "title": {"type": "text"},
+    "description": {"type": "text"},
+    "creators": {"properties": {"name": {"type": "text"}, "affiliation": {"type": "text"}}},
+    "keywords": {"type": "keyword"},
+    "resource_type": {"properties": {"type": {"type": "keyword"}}},
+    "access_right": {"type": "keyword"},
+    "communities": {"type": "keyword"},
+    "publication_date": {"type": "keyword"},
+    "doi": {"type": "keyword"}
+  }
+}`)}
+
+func zenConfig() search.SearchConfig {
+	return search.SearchConfig{
+		Schema: search.Schema{
+			Fields:  map[string]string{"title": "title", "description": "description", "creators": "creators.name", "keywords": "keywords"},
+			Default: []string{"title", "description", "creators.name"},
+		},
+		Facets: map[string]search.FacetConfig{
+			"resource_type": {Field: "resource_type.type", Size: 10},
+			"access_right":  {Field: "access_right", Size: 4},
+			"communities":   {Field: "communities", Size: 10},
+		},
+		Sorts: map[string][]search.SortField{
+			"bestmatch": {{Field: "_score", Desc: true}},
+			"newest":    {{Field: "created", Desc: true}},
+		},
+		MaxSize: 100,
+	}
+}
+
+type zenGen struct {
+	r *rand.Rand
+	n int
+}
+
+func (g *zenGen) word() string {
+	f := g.r.Float64() // squared uniform: Zipf-like word frequencies
+	return zenWords[int(f*f*float64(len(zenWords)))]
+}
+
+func (g *zenGen) sentence(n int) string {
+	ws := make([]string, n)
+	for i := range ws {
+		ws[i] = g.word()
+	}
+	return strings.Join(ws, " ")
+}
+
+// record returns record n (created n minutes after 2015-01-01, as records
+// arrive) of about 2.5 KB of JSON, as internal/scalebench generates them.
+func (g *zenGen) record() []byte {
+	g.n++
+	r := g.r
+	creators := make([]map[string]any, 1+r.IntN(5))
+	for i := range creators {
+		creators[i] = map[string]any{
+			"name":        zenLast[r.IntN(len(zenLast))] + ", " + zenFirst[r.IntN(len(zenFirst))],
+			"affiliation": zenAffil[r.IntN(len(zenAffil))],
+			"orcid":       fmt.Sprintf("0000-000%d-%04d-%04d", r.IntN(10), r.IntN(10000), r.IntN(10000)),
+		}
+	}
+	kw := make([]string, 2+r.IntN(5))
+	for i := range kw {
+		kw[i] = g.word()
+	}
+	comms := make([]string, r.IntN(3))
+	for i := range comms {
+		comms[i] = zenCommunities[r.IntN(len(zenCommunities))]
+	}
+	var desc strings.Builder
+	for desc.Len() < 1200+r.IntN(600) {
+		desc.WriteString(strings.ToUpper(g.word()[:1]))
+		desc.WriteString(g.sentence(12 + r.IntN(10))[1:])
+		desc.WriteString(". ")
+	}
+	created := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(g.n) * time.Minute)
+	b, _ := json.Marshal(map[string]any{
+		"id":                  zenID(g.n),
+		"recid":               strconv.Itoa(1000000 + g.n),
+		"created":             created.Format(time.RFC3339),
+		"title":               strings.ToUpper(g.word()[:1]) + g.sentence(6 + r.IntN(8))[1:],
+		"creators":            creators,
+		"description":         desc.String(),
+		"keywords":            kw,
+		"publication_date":    fmt.Sprint(1990 + r.IntN(36)),
+		"resource_type":       map[string]any{"type": zenTypes[r.IntN(len(zenTypes))]},
+		"access_right":        zenAccess[r.IntN(len(zenAccess))],
+		"communities":         comms,
+		"doi":                 fmt.Sprintf("10.5281/zenodo.%d", 1000000+g.n),
+		"license":             "cc-by-4.0",
+		"related_identifiers": []map[string]any{{"identifier": fmt.Sprintf("10.1234/journal.%d", r.IntN(1000000)), "relation": "isSupplementTo", "scheme": "doi"}},
+	})
+	return b
+}
+
+func zenID(n int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", n, n) }
+
+// zenIndex opens the Zenodo benchmark index of benchDocs() records with
+// benchShards() shards. REPOKIT_BENCH_INDEX_DIR keeps it: the index is
+// built there once (zenodo-<docs>-s<shards>) and reused by later runs, as
+// building 1M records takes long; without it, a temporary directory is
+// used and removed.
+func zenIndex(b *testing.B) (*search.Engine, *search.Index) {
+	zenOnce.Do(func() { zenEngine, zenIx, zenErr = buildZenIndex(b) })
+	if zenErr != nil {
+		b.Fatal(zenErr)
+	}
+	return zenEngine, zenIx
+}
+
+var (
+	zenOnce   sync.Once
+	zenEngine *search.Engine
+	zenIx     *search.Index
+	zenErr    error
+)
+
+func buildZenIndex(b *testing.B) (*search.Engine, *search.Index, error) {
+	ctx := context.Background()
+	n := benchDocs()
+	shards := os.Getenv("REPOKIT_BENCH_SHARDS")
+	if shards == "" {
+		shards = "1"
+	}
+	var dir string
+	if root := os.Getenv("REPOKIT_BENCH_INDEX_DIR"); root != "" {
+		dir = filepath.Join(root, fmt.Sprintf("zenodo-%d-s%s", n, shards))
+	} else {
+		tmp, err := tempDir()
+		if err != nil {
+			return nil, nil, err
+		}
+		dir = filepath.Join(tmp, "zenodo")
+	}
+	done := filepath.Join(dir, "complete")
+	if _, err := os.Stat(done); err != nil {
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, nil, err
+		}
+		start := time.Now()
+		e, err := search.Open(ctx, "bleve://"+dir+"?sync=false"+benchShards())
+		if err != nil {
+			return nil, nil, err
+		}
+		ix, err := e.CreateIndex(ctx, "records", zenDef)
+		if err != nil {
+			e.Close()
+			return nil, nil, err
+		}
+		g := &zenGen{r: rand.New(rand.NewPCG(1, 2))}
+		ops := make([]search.Op, 0, benchBatch)
+		for j := 0; j < n; j++ {
+			src := g.record()
+			ops = append(ops, search.Op{Kind: search.OpIndex, ID: zenID(g.n), Revision: 1, Source: src})
+			if len(ops) == benchBatch || j == n-1 {
+				if _, err := ix.Bulk(ctx, ops); err != nil {
+					e.Close()
+					return nil, nil, err
+				}
+				ops = ops[:0]
+			}
+			if (j+1)%100000 == 0 {
+				b.Logf("zenodo index: %d records in %s", j+1, time.Since(start).Round(time.Second))
+			}
+		}
+		if err := e.Close(); err != nil {
+			return nil, nil, err
+		}
+		if err := os.WriteFile(done, []byte(time.Since(start).String()+"\n"), 0o644); err != nil {
+			return nil, nil, err
+		}
+		b.Logf("zenodo index: %d records built in %s (%s)", n, time.Since(start).Round(time.Second), dir)
+	}
+	e, err := search.Open(ctx, "bleve://"+dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	ix, err := e.OpenIndex(ctx, "records")
+	if err != nil {
+		e.Close()
+		return nil, nil, err
+	}
+	return e, ix, nil
+}
+
+// zenMix is the query mix of internal/scalebench: two words of free text,
+// newest first, 20 hits, 3 facets; every other query selects two facet
+// values (a resource type and open access).
+func zenMix(k int) []*search.Request {
+	rng := rand.New(rand.NewPCG(2, 3))
+	out := make([]*search.Request, k)
+	for i := range out {
+		r := &search.Request{Q: zenWords[rng.IntN(len(zenWords))] + " " + zenWords[rng.IntN(len(zenWords))], Sort: "newest", Size: 20}
+		if i%2 == 0 {
+			r.Facets = map[string][]string{"resource_type": {zenTypes[rng.IntN(3)]}, "access_right": {"open"}}
+		}
+		out[i] = r
+	}
+	return out
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// BenchmarkZenodoMix runs the Zenodo query mix (mix-*: one op = one query of
+// the mix, in turn) and deep cursor paging (cursor-*: one op = one page of
+// REPOKIT_BENCH_PAGE_SIZE, default 20, following Results.Next through
+// every open record newest first, REPOKIT_BENCH_PAGES pages deep, default
+// 100, then again from the first page) through the Searcher, reporting
+// p50/p95/p99 latencies, the average hits of the mix and CPU-ms per op.
+//
+//	REPOKIT_BENCH_DOCS=100000 REPOKIT_BENCH_INDEX_DIR=/work/scratch go test -run '^$' -bench ZenodoMix -benchtime 300x ./search/blevesearch/
+func BenchmarkZenodoMix(b *testing.B) {
+	e, ix := zenIndex(b)
+	d, ok := e.Driver().(*blevesearch.Driver)
+	if !ok {
+		b.Fatalf("driver %T", e.Driver())
+	}
+	s, err := search.NewSearcher(ix, zenConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	mix := zenMix(300)
+	for _, path := range []string{"onepass", "multipass"} {
+		b.Run("mix-"+path, func(b *testing.B) {
+			blevesearch.SetMultiPass(d, path == "multipass")
+			defer blevesearch.SetMultiPass(d, false)
+			lat := make([]time.Duration, 0, b.N)
+			var hits int64
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				res, err := s.Search(ctx, mix[i%len(mix)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+				hits += res.Total
+				if len(res.Facets) != 3 {
+					b.Fatalf("%d facets", len(res.Facets))
+				}
+			}
+			b.StopTimer()
+			percentiles(b, lat)
+			b.ReportMetric(float64(hits)/float64(b.N), "hits")
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
+	}
+	for _, path := range []string{"onepass", "multipass"} {
+		b.Run("cursor-"+path, func(b *testing.B) {
+			blevesearch.SetMultiPass(d, path == "multipass")
+			defer blevesearch.SetMultiPass(d, false)
+			size, pages := envInt("REPOKIT_BENCH_PAGE_SIZE", 20), envInt("REPOKIT_BENCH_PAGES", 100)
+			lat := make([]time.Duration, 0, b.N)
+			req := &search.Request{Sort: "newest", Size: size, Facets: map[string][]string{"access_right": {"open"}}}
+			page := 0
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				res, err := s.Search(ctx, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+				page++
+				if res.Next == "" || page == pages {
+					req.After, page = "", 0
+				} else {
+					req.After = res.Next
+				}
+			}
+			b.StopTimer()
+			percentiles(b, lat)
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})
 	}
 }

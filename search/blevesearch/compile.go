@@ -1,13 +1,17 @@
 package blevesearch
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/mapping"
+	bsearch "github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/repokit/repokit/search"
 )
@@ -20,6 +24,9 @@ const ExistsField = "_exists"
 // compiler translates portable queries into bleve queries for one search.
 type compiler struct {
 	fields map[string]search.Field
+	// noScore: the query runs without scores (the one-pass search), so
+	// that it may be rewritten into shapes bleve evaluates as bitmaps
+	noScore bool
 }
 
 func newCompiler(fields map[string]search.Field) *compiler {
@@ -67,6 +74,9 @@ func (c *compiler) compile(q search.Query) (query.Query, error) {
 			mq := bleve.NewMatchQuery(q.Text)
 			mq.SetField(f)
 			mq.SetOperator(query.MatchQueryOperatorAnd)
+			if c.noScore {
+				return &andMatchQuery{mq}
+			}
 			return mq
 		}), nil
 	case search.Phrase:
@@ -293,4 +303,33 @@ func sortOrder(sf []search.SortField) []string {
 		out[i] = f
 	}
 	return out
+}
+
+// andMatchQuery is a match query (operator and) that runs as a term query
+// when its text is one token. bleve runs it as a conjunction of its
+// tokens' terms, and a conjunction of one term stops bleve's unscored
+// bitmap evaluation of the disjunctions and conjunctions above it. The
+// scores differ (query norms), so it is only used without scores.
+type andMatchQuery struct {
+	*query.MatchQuery
+}
+
+func (q *andMatchQuery) Searcher(ctx context.Context, i index.IndexReader, m mapping.IndexMapping, options bsearch.SearcherOptions) (bsearch.Searcher, error) {
+	field := q.FieldVal
+	if field == "" {
+		field = m.DefaultSearchField()
+	}
+	name := q.Analyzer
+	if name == "" {
+		name = m.AnalyzerNameForPath(field)
+	}
+	if a := m.AnalyzerNamed(name); a != nil && q.Fuzziness == 0 {
+		if ts := a.Analyze([]byte(q.Match)); len(ts) == 1 {
+			tq := bleve.NewTermQuery(string(ts[0].Term))
+			tq.SetField(field)
+			tq.SetBoost(q.BoostVal.Value())
+			return tq.Searcher(ctx, i, m, options)
+		}
+	}
+	return q.MatchQuery.Searcher(ctx, i, m, options)
 }

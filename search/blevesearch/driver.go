@@ -85,6 +85,10 @@ type Driver struct {
 	man    *manifest
 	open   map[string]*bidx
 	closed bool
+
+	// multiPass turns the one-pass search off (tests and benchmarks
+	// compare the two paths)
+	multiPass bool
 }
 
 type bidx struct {

@@ -33,3 +33,8 @@ func ShardDocs(d *Driver, name string) ([]uint64, error) {
 	}
 	return out, nil
 }
+
+// SetMultiPass makes d serve every search with the multi-pass path (one
+// bleve search for the hits and one per facet with a filter), the path the
+// one-pass search replaced, so that tests and benchmarks compare the two.
+func SetMultiPass(d *Driver, on bool) { d.multiPass = on }

@@ -23,10 +23,12 @@ import (
 // reopening it (mapping update) waits for the searches in flight: no
 // search fails during a reindex.
 type target struct {
-	idx     bleve.Index
-	fields  map[string]search.Field
-	tombs   tombView
-	multi   bool // more than one bleve index: facets are merged
+	idx    bleve.Index
+	fields map[string]search.Field
+	tombs  tombView
+	multi  bool // more than one bleve index: facets are merged
+	// leaves are the bleve indices (shards) behind idx
+	leaves  []bleve.Index
 	release func()
 }
 
@@ -54,6 +56,9 @@ func (d *Driver) target(name string, wrap bool) (*target, error) {
 		b.rw.RLock()
 		is[i] = b.idx // read under d.mu and b.rw: PutMapping swaps it holding both
 		t.multi = t.multi || len(b.shards) > 1
+		for _, sh := range b.shards {
+			t.leaves = append(t.leaves, sh.idx)
+		}
 	}
 	t.release = func() {
 		for _, b := range bs {
@@ -152,92 +157,19 @@ func (d *Driver) searchTarget(ctx context.Context, t *target, s *search.Spec) (*
 		return nil, err
 	}
 	base = t.tombs.exclude(base)
-	hitsQ := base
-	if s.PostFilter != nil {
-		pf, err := compile(s.PostFilter)
+	var out *search.Results
+	if onePassOK(s) && !d.multiPass {
+		// the same query, unscored: see andMatchQuery
+		nc := &compiler{fields: fields, noScore: true}
+		b1, err := nc.compile(s.Query)
 		if err != nil {
 			return nil, err
 		}
-		hitsQ = bleve.NewConjunctionQuery(base, pf)
-	}
-	req := bleve.NewSearchRequestOptions(hitsQ, s.Size, s.From, false)
-	req.SortBy(sortOrder(s.Sort))
-	geoSort(req, s.Sort)
-	req.Fields = []string{SourceField, RevisionField}
-	if len(s.After) > 0 {
-		after := make([]string, len(s.After))
-		for i, a := range s.After {
-			if err := json.Unmarshal(a, &after[i]); err != nil {
-				return nil, fmt.Errorf("%w: search_after value %s", search.ErrBadQuery, a)
-			}
+		if out, err = d.searchOnePass(ctx, t, nc, t.tombs.exclude(b1), s); err != nil {
+			return nil, err
 		}
-		if len(after) != len(req.Sort) {
-			return nil, fmt.Errorf("%w: search_after has %d values for %d sort fields", search.ErrBadQuery, len(after), len(req.Sort))
-		}
-		req.SearchAfter = after
-		req.From = 0
-	}
-	// facets without their own filter ride on an unfiltered request over base
-	var plain []search.FacetSpec
-	var own []search.FacetSpec
-	for _, f := range s.Facets {
-		if f.Filter == nil {
-			plain = append(plain, f)
-		} else {
-			own = append(own, f)
-		}
-	}
-	if s.PostFilter == nil {
-		for _, f := range plain {
-			if req.Facets == nil {
-				req.Facets = bleve.FacetsRequest{}
-			}
-			req.AddFacet(f.Name, facetRequest(fields, f))
-		}
-		plain = nil
-	}
-	res, err := t.run(ctx, req)
-	if err != nil {
+	} else if out, err = d.searchMultiPass(ctx, t, c, base, s); err != nil {
 		return nil, err
-	}
-	out := &search.Results{Total: int64(res.Total), Facets: map[string]*search.FacetResult{}}
-	for _, h := range res.Hits {
-		hit := search.Hit{ID: h.ID, Score: h.Score}
-		if src, ok := h.Fields[SourceField].(string); ok {
-			hit.Source = json.RawMessage(src)
-		}
-		if rev, ok := h.Fields[RevisionField].(float64); ok {
-			hit.Revision = int64(rev)
-		}
-		// bleve's search_after takes decoded values (it re-encodes numbers
-		// and dates) and the score as a number
-		for i, sv := range h.DecodedSort {
-			if i < len(s.Sort) && s.Sort[i].Field == "_score" {
-				sv = strconv.FormatFloat(h.Score, 'g', -1, 64)
-			}
-			b, _ := json.Marshal(sv)
-			hit.Sort = append(hit.Sort, b)
-		}
-		out.Hits = append(out.Hits, hit)
-	}
-	for _, f := range s.Facets {
-		if fr, ok := res.Facets[f.Name]; ok && s.PostFilter == nil {
-			out.Facets[f.Name] = buckets(f, fields[f.Field], fr)
-		}
-	}
-	if len(plain) > 0 {
-		if err := d.facetRequest(ctx, t, base, plain, out); err != nil {
-			return nil, err
-		}
-	}
-	for _, f := range own {
-		fq, err := compile(f.Filter)
-		if err != nil {
-			return nil, err
-		}
-		if err := d.facetRequest(ctx, t, bleve.NewConjunctionQuery(base, fq), []search.FacetSpec{f}, out); err != nil {
-			return nil, err
-		}
 	}
 	// hierarchical facets: one request per parent bucket
 	for _, f := range s.Facets {
@@ -271,6 +203,117 @@ func (d *Driver) searchTarget(ctx context.Context, t *target, s *search.Spec) (*
 		}
 	}
 	return out, nil
+}
+
+// searchMultiPass runs s with one bleve search for the hits (and the facets
+// without a filter when there is no post filter) and one per other facet
+// (see searchOnePass for the one-pass path).
+func (d *Driver) searchMultiPass(ctx context.Context, t *target, c *compiler, base query.Query, s *search.Spec) (*search.Results, error) {
+	fields := t.fields
+	compile := c.compile
+	hitsQ := base
+	if s.PostFilter != nil {
+		pf, err := compile(s.PostFilter)
+		if err != nil {
+			return nil, err
+		}
+		hitsQ = bleve.NewConjunctionQuery(base, pf)
+	}
+	req := bleve.NewSearchRequestOptions(hitsQ, s.Size, s.From, false)
+	req.SortBy(sortOrder(s.Sort))
+	geoSort(req, s.Sort)
+	req.Fields = []string{SourceField, RevisionField}
+	if len(s.After) > 0 {
+		after, err := decodeAfter(s.After, len(req.Sort))
+		if err != nil {
+			return nil, err
+		}
+		req.SearchAfter = after
+		req.From = 0
+	}
+	// facets without their own filter ride on an unfiltered request over base
+	var plain []search.FacetSpec
+	var own []search.FacetSpec
+	for _, f := range s.Facets {
+		if f.Filter == nil {
+			plain = append(plain, f)
+		} else {
+			own = append(own, f)
+		}
+	}
+	if s.PostFilter == nil {
+		for _, f := range plain {
+			if req.Facets == nil {
+				req.Facets = bleve.FacetsRequest{}
+			}
+			req.AddFacet(f.Name, facetRequest(fields, f))
+		}
+		plain = nil
+	}
+	res, err := t.run(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	out := &search.Results{Total: int64(res.Total), Facets: map[string]*search.FacetResult{}}
+	for _, h := range res.Hits {
+		out.Hits = append(out.Hits, toHit(h, s))
+	}
+	for _, f := range s.Facets {
+		if fr, ok := res.Facets[f.Name]; ok && s.PostFilter == nil {
+			out.Facets[f.Name] = buckets(f, fields[f.Field], fr)
+		}
+	}
+	if len(plain) > 0 {
+		if err := d.facetRequest(ctx, t, base, plain, out); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range own {
+		fq, err := compile(f.Filter)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.facetRequest(ctx, t, bleve.NewConjunctionQuery(base, fq), []search.FacetSpec{f}, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// decodeAfter decodes the search_after values of a search sorted by n
+// fields.
+func decodeAfter(vs []json.RawMessage, n int) ([]string, error) {
+	after := make([]string, len(vs))
+	for i, a := range vs {
+		if err := json.Unmarshal(a, &after[i]); err != nil {
+			return nil, fmt.Errorf("%w: search_after value %s", search.ErrBadQuery, a)
+		}
+	}
+	if len(after) != n {
+		return nil, fmt.Errorf("%w: search_after has %d values for %d sort fields", search.ErrBadQuery, len(after), n)
+	}
+	return after, nil
+}
+
+// toHit converts a bleve hit of a search for s.
+func toHit(h *bsearch.DocumentMatch, s *search.Spec) search.Hit {
+	hit := search.Hit{ID: h.ID, Score: h.Score}
+	if src, ok := h.Fields[SourceField].(string); ok {
+		hit.Source = json.RawMessage(src)
+	}
+	if rev, ok := h.Fields[RevisionField].(float64); ok {
+		hit.Revision = int64(rev)
+	}
+	// bleve's search_after takes decoded values (it re-encodes numbers
+	// and dates) and the score as a number
+	for i, sv := range h.DecodedSort {
+		if i < len(s.Sort) && s.Sort[i].Field == "_score" {
+			sv = strconv.FormatFloat(h.Score, 'g', -1, 64)
+		}
+		b, _ := json.Marshal(sv)
+		hit.Sort = append(hit.Sort, b)
+	}
+	return hit
 }
 
 func (d *Driver) facetRequest(ctx context.Context, t *target, q query.Query, fs []search.FacetSpec, out *search.Results) error {
