@@ -291,16 +291,20 @@ func (c *Client) Close() error {
 	return err
 }
 
-// wake wakes whoever fetches a task of typ just made due on queue: the
-// queue's workers (or the relay) and, for a batch type, its batch fetchers.
+// wake wakes whoever fetches a task of typ just made due on queue: for a
+// batch type its batch fetchers only (the queue's workers and the relay
+// never claim it: waking them cost a claim that walked the queue's whole
+// backlog of batch tasks, at every commit of a bulk import), else the
+// queue's workers (or the relay).
 func (c *Client) wake(queue, typ string) {
-	c.poke(queue)
-	if h := c.handler(typ); h != nil && h.poke != nil {
+	if h := c.handler(typ); h != nil && h.batch != nil && h.poke != nil {
 		select {
 		case h.poke <- struct{}{}:
 		default:
 		}
+		return
 	}
+	c.poke(queue)
 }
 
 // againAfter returns how soon a fetcher that claimed fewer tasks than it
