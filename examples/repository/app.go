@@ -155,7 +155,14 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *
 		queues = allQueues
 	}
 	for _, q := range queues {
-		n := map[string]int{queueIndexing: 2, queueDefault: 8, queueLow: 1}[q]
+		if q == queueIndexing {
+			// The indexing queue holds only the indexer's batch tasks, which
+			// its batch consumers claim by type (search.WithConsumers below).
+			// A queue worker there would find nothing to claim, and each of
+			// its claims would walk the queue's whole backlog to say so.
+			continue
+		}
+		n := map[string]int{queueDefault: 8, queueLow: 1}[q]
 		if n == 0 {
 			n = 4
 		}
@@ -188,7 +195,7 @@ func Open(ctx context.Context, cfg *Config, log *slog.Logger, o appOptions) (_ *
 		}
 	}
 	a.indexer = search.NewIndexer(a.engine, a.tasks, search.WithIndexName("records"), search.WithTaskQueue(queueIndexing),
-		search.WithDumper(dumper(cfg.BaseURL)), search.WithBatch(200, 100*time.Millisecond), search.WithLogger(log),
+		search.WithDumper(dumper(cfg.BaseURL)), search.WithBatch(200, 100*time.Millisecond), search.WithConsumers(2), search.WithLogger(log),
 		// Search pages show what the index shows: purge them once the
 		// engine confirmed a change, not when the record committed (the
 		// index lags behind the database).
