@@ -4,7 +4,70 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"log/slog"
+	"sync"
+	"time"
 )
+
+// residentReleaser is implemented by drivers whose indices are files mapped
+// into the process's memory (blevesearch.Driver): ReleaseResident drops the
+// pages of an index's files that reads have brought into the process's
+// resident set (they stay in the kernel's page cache). Without it, a walk
+// over a whole index (a reindex, a drift check) grows the RSS by the size
+// of the index it reads.
+type residentReleaser interface {
+	ReleaseResident(ctx context.Context, name string) error
+}
+
+// releaseInterval is how often a walk over whole indices releases their
+// mapped pages: at the rate bleve reads segments (a merge reads a few
+// hundred MiB/s), about what it touches in that time stays resident.
+const releaseInterval = 250 * time.Millisecond
+
+// releaseWhile releases the resident pages of names now and then every
+// releaseInterval until the returned stop is called (and once more then),
+// if the driver maps index files; else it does nothing. Failures are
+// logged: releasing is about memory use, never about correctness.
+func releaseWhile(ctx context.Context, d Driver, log *slog.Logger, names ...string) (stop func()) {
+	r, ok := d.(residentReleaser)
+	if !ok {
+		return func() {}
+	}
+	release := func() {
+		for _, n := range names {
+			if err := r.ReleaseResident(ctx, n); err != nil && ctx.Err() == nil && log != nil {
+				log.Debug("search: release resident index pages", "index", n, "err", err)
+			}
+		}
+	}
+	release()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(releaseInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				release()
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			wg.Wait()
+			release()
+		})
+	}
+}
 
 // Progress reports the state of a reindex.
 type Progress struct {
@@ -65,6 +128,11 @@ func (ix *Index) Reindex(ctx context.Context, def Definition, opts ...ReindexOpt
 	if err := d.CreateIndex(ctx, next, def); err != nil {
 		return err
 	}
+	// reading every document of old and merging the segments of next
+	// would map both indices' files page by page into the process: release
+	// them as the copy goes, so the RSS does not grow with the index
+	stopRelease := releaseWhile(ctx, d, ix.e.log, old, next)
+	defer stopRelease()
 	if err := copyIndex(ctx, d, old, next, "copy", o); err != nil {
 		_ = d.DeleteIndex(ctx, next)
 		return err
@@ -80,6 +148,7 @@ func (ix *Index) Reindex(ctx context.Context, def Definition, opts ...ReindexOpt
 		return fmt.Errorf("search: reindex catch-up after alias switch: %w", err)
 	}
 	if !o.keepOld {
+		stopRelease() // before old is deleted
 		if err := d.DeleteIndex(ctx, old); err != nil {
 			return err
 		}
