@@ -91,15 +91,40 @@ func OnProgress(f func(Progress)) ReindexOption { return func(o *reindexOpts) { 
 // KeepOld keeps the previous concrete index instead of deleting it.
 func KeepOld() ReindexOption { return func(o *reindexOpts) { o.keepOld = true } }
 
-// ReindexBatch sets the number of documents per bulk request (default 500).
+// ReindexBatch sets the largest number of documents per bulk request
+// (default 500). Requests carry fewer when documents are large: about
+// 512 KiB of sources, so that the memory a request takes
+// (its documents, and the analysis and segment an embedded driver builds
+// from them, dozens of times their size) stays bounded whatever the
+// documents.
 func ReindexBatch(n int) ReindexOption { return func(o *reindexOpts) { o.batch = n } }
+
+// reindexBatchBytes is about the size of the sources a reindex request
+// carries: the next request takes as many documents as fit at the average
+// size of the last one's (at least one, at most the batch).
+const reindexBatchBytes = 512 << 10
+
+// firstBatch is the number of documents of the first request, before
+// their size is known.
+func firstBatch(o reindexOpts) int { return min(o.batch, 100) }
+
+// nextBatch is the number of documents of the next request after one of
+// n documents holding size bytes of sources.
+func nextBatch(o reindexOpts, n, size int) int {
+	if n == 0 || size == 0 {
+		return o.batch
+	}
+	return max(1, min(o.batch, reindexBatchBytes*n/size))
+}
 
 // Reindex creates a new concrete index with def, copies every document into
 // it (keeping revisions as external versions), switches the alias atomically
 // and then copies what was written to the old index meanwhile (the ids
 // whose revision there is higher than in the new index, found by walking
 // both indices' ids), so searches and writes go on during the whole
-// operation. Memory stays flat: both walks hold one page at a time. A delete that hits the old index between the
+// operation. Memory stays flat: both walks hold one page at a time, a
+// page of about reindexBatchBytes of sources, and the pages of the index
+// files the walk maps in are released as it goes. A delete that hits the old index between the
 // two copies can leave an orphan in the new one; the drift check of
 // [Indexer] reports and repairs it.
 func (ix *Index) Reindex(ctx context.Context, def Definition, opts ...ReindexOption) error {
@@ -107,6 +132,9 @@ func (ix *Index) Reindex(ctx context.Context, def Definition, opts ...ReindexOpt
 	o := reindexOpts{batch: 500}
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.batch <= 0 {
+		o.batch = 500
 	}
 	fm, err := def.FieldMap()
 	if err != nil {
@@ -177,17 +205,14 @@ func catchUp(ctx context.Context, d Driver, from, to string, o reindexOpts) erro
 	defer stopTo()
 	cur, err, ok := nextTo()
 	var ids []string
+	n := firstBatch(o)
 	flush := func() error {
 		if len(ids) == 0 {
 			return nil
 		}
-		res, err := d.Search(ctx, from, &Spec{Query: IDs{Values: ids}, Size: len(ids)})
+		ops, size, err := fetchOps(ctx, d, from, ids)
 		if err != nil {
 			return err
-		}
-		ops := make([]Op, 0, len(res.Hits))
-		for _, h := range res.Hits {
-			ops = append(ops, Op{Kind: OpIndex, ID: h.ID, Revision: h.Revision, Source: h.Source})
 		}
 		if err := bulkAll(ctx, d, to, ops); err != nil {
 			return err
@@ -197,6 +222,7 @@ func catchUp(ctx context.Context, d Driver, from, to string, o reindexOpts) erro
 			o.progress(p)
 		}
 		ids = ids[:0]
+		n = nextBatch(o, len(ops), size)
 		return nil
 	}
 	for r, rerr := range refsOf(ctx, d, from) {
@@ -213,7 +239,7 @@ func catchUp(ctx context.Context, d Driver, from, to string, o reindexOpts) erro
 			continue
 		}
 		ids = append(ids, r.ID)
-		if len(ids) == o.batch {
+		if len(ids) >= n {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -254,9 +280,9 @@ func copyIndex(ctx context.Context, d Driver, from, to, phase string, o reindexO
 	// Pages of ids come from Refs (a keyset walk by id, O(page) on every
 	// driver), the documents from a search by those ids: a search_after on
 	// _id would cost a pass over the whole index per page on bleve.
-	after := ""
+	after, n := "", firstBatch(o)
 	for {
-		refs, err := d.Refs(ctx, from, after, o.batch)
+		refs, err := d.Refs(ctx, from, after, n)
 		if err != nil {
 			return err
 		}
@@ -267,13 +293,9 @@ func copyIndex(ctx context.Context, d Driver, from, to, phase string, o reindexO
 		for i, r := range refs {
 			ids[i] = r.ID
 		}
-		res, err := d.Search(ctx, from, &Spec{Query: IDs{Values: ids}, Size: len(ids)})
+		ops, size, err := fetchOps(ctx, d, from, ids)
 		if err != nil {
 			return err
-		}
-		ops := make([]Op, 0, len(res.Hits))
-		for _, h := range res.Hits {
-			ops = append(ops, Op{Kind: OpIndex, ID: h.ID, Revision: h.Revision, Source: h.Source})
 		}
 		if err := bulkAll(ctx, d, to, ops); err != nil {
 			return err
@@ -282,10 +304,27 @@ func copyIndex(ctx context.Context, d Driver, from, to, phase string, o reindexO
 		if o.progress != nil {
 			o.progress(p)
 		}
-		if len(refs) < o.batch {
+		if len(refs) < n {
 			break
 		}
 		after = refs[len(refs)-1].ID
+		n = nextBatch(o, len(ops), size)
 	}
 	return d.Refresh(ctx, to)
+}
+
+// fetchOps reads the documents ids from index from as index operations
+// (keeping their revisions) and returns the size of their sources.
+func fetchOps(ctx context.Context, d Driver, from string, ids []string) ([]Op, int, error) {
+	res, err := d.Search(ctx, from, &Spec{Query: IDs{Values: ids}, Size: len(ids)})
+	if err != nil {
+		return nil, 0, err
+	}
+	ops := make([]Op, 0, len(res.Hits))
+	size := 0
+	for _, h := range res.Hits {
+		ops = append(ops, Op{Kind: OpIndex, ID: h.ID, Revision: h.Revision, Source: h.Source})
+		size += len(h.Source)
+	}
+	return ops, size, nil
 }
