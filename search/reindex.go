@@ -112,10 +112,11 @@ const reindexBatchBytes = 512 << 10
 func firstBatch(o reindexOpts) int { return min(o.batch, 100) }
 
 // nextBatch is the number of documents of the next request after one of
-// n documents holding size bytes of sources.
-func nextBatch(o reindexOpts, n, size int) int {
+// n documents holding size bytes of sources (cur: its planned number,
+// kept when it told nothing about the sizes).
+func nextBatch(o reindexOpts, cur, n, size int) int {
 	if n == 0 || size == 0 {
-		return o.batch
+		return cur
 	}
 	return max(1, min(o.batch, reindexBatchBytes*n/size))
 }
@@ -126,10 +127,10 @@ func nextBatch(o reindexOpts, n, size int) int {
 // whose revision there is higher than in the new index, found by walking
 // both indices' ids), so searches and writes go on during the whole
 // operation. Memory stays flat: both walks hold one page at a time, a
-// page of about reindexBatchBytes of sources, and the pages of the index
-// files the walk maps in are released as it goes. A delete that hits the old index between the
-// two copies can leave an orphan in the new one; the drift check of
-// [Indexer] reports and repairs it.
+// page of about 512 KiB of sources, and the pages of the index files the
+// walk maps in are released as it goes. A delete that hits the old index
+// between the two copies can leave an orphan in the new one; the drift
+// check of [Indexer] reports and repairs it.
 func (ix *Index) Reindex(ctx context.Context, def Definition, opts ...ReindexOption) error {
 	defer ix.e.holds.hold()() // tombstones.go: the catch-up copies documents read earlier
 	o := reindexOpts{batch: 500}
@@ -225,7 +226,7 @@ func catchUp(ctx context.Context, d Driver, from, to string, o reindexOpts) erro
 			o.progress(p)
 		}
 		ids = ids[:0]
-		n = nextBatch(o, len(ops), size)
+		n = nextBatch(o, n, len(ops), size)
 		return nil
 	}
 	for r, rerr := range refsOf(ctx, d, from) {
@@ -311,7 +312,7 @@ func copyIndex(ctx context.Context, d Driver, from, to, phase string, o reindexO
 			break
 		}
 		after = refs[len(refs)-1].ID
-		n = nextBatch(o, len(ops), size)
+		n = nextBatch(o, n, len(ops), size)
 	}
 	return d.Refresh(ctx, to)
 }
