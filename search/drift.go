@@ -149,6 +149,9 @@ func (ix *Indexer) CheckDrift(ctx context.Context, opts DriftOptions) (*DriftRep
 	names = append([]string(nil), names...)
 	sort.Strings(names)
 	rep := &DriftReport{Indices: names}
+	// the walk reads every id and revision of the indices: release the
+	// pages of their files as it goes, so the RSS does not grow with them
+	defer releaseWhile(ctx, ix.engine.Driver(), ix.log, names...)()
 	var heads []*docHead
 	defer func() {
 		for _, h := range heads {
@@ -345,7 +348,10 @@ func (ix *Indexer) RebuildFresh(ctx context.Context, name string, batch int) err
 	if err := d.CreateIndex(ctx, next, x.Definition()); err != nil {
 		return err
 	}
+	stopRelease := releaseWhile(ctx, d, ix.log, next) // the merges of next read its segments
+	defer stopRelease()
 	fail := func(err error) error {
+		stopRelease()
 		_ = d.DeleteIndex(ctx, next)
 		return err
 	}

@@ -87,7 +87,7 @@ func shardPath(dir string, i int) string { return filepath.Join(dir, "s"+strconv
 // openShards opens the n shards of the concrete index in dir (n <= 1: dir
 // is the bleve index itself).
 func openShards(dir string, n int) ([]*shard, error) {
-	return eachShard(dir, n, bleve.Open)
+	return eachShard(dir, n, openBleve) // memory.go
 }
 
 // createShards creates the n shards of a new concrete index in dir.
@@ -97,7 +97,7 @@ func createShards(dir string, n int, im mapping.IndexMapping) ([]*shard, error) 
 			return nil, err
 		}
 	}
-	return eachShard(dir, n, func(path string) (bleve.Index, error) { return bleve.New(path, im) })
+	return eachShard(dir, n, func(path string) (bleve.Index, error) { return newBleve(path, im) }) // memory.go
 }
 
 // eachShard opens (or creates) with open the n shards of the concrete index

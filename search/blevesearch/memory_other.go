@@ -1,0 +1,7 @@
+//go:build !linux
+
+package blevesearch
+
+const releaseSupported = false
+
+func releaseFiles(map[string]bool) error { return nil }
