@@ -28,7 +28,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -45,6 +44,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/repokit/repokit/internal/sqldb"
+	"github.com/repokit/repokit/internal/zenodo"
 	"github.com/repokit/repokit/records"
 	"github.com/repokit/repokit/records/pid"
 	"github.com/repokit/repokit/search"
@@ -53,48 +53,6 @@ import (
 )
 
 const indexQueue = "indexing"
-
-// definition indexes what Zenodo's search and facets use. The description
-// (1.2–1.8 KB of text) is indexed without positions (index_options freqs):
-// its words are found and scored, phrase queries on it are refused (they
-// work on the title); positions made indexing about a quarter slower
-// (BenchmarkMappingCosts).
-var definition = search.Definition{Mappings: json.RawMessage(`{
-  "dynamic": false,
-  "properties": {
-    "id": {"type": "keyword"},
-    "created": {"type": "date"},
-    "recid": {"type": "keyword"},
-    "title": {"type": "text"},
-    "description": {"type": "text", "index_options": "freqs"},
-    "creators": {"properties": {"name": {"type": "text"}, "affiliation": {"type": "text"}}},
-    "keywords": {"type": "keyword"},
-    "resource_type": {"properties": {"type": {"type": "keyword"}}},
-    "access_right": {"type": "keyword"},
-    "communities": {"type": "keyword"},
-    "publication_date": {"type": "keyword"},
-    "doi": {"type": "keyword"}
-  }
-}`), Settings: json.RawMessage(`{"number_of_shards": 1, "number_of_replicas": 0}`)}
-
-func searchConfig() search.SearchConfig {
-	return search.SearchConfig{
-		Schema: search.Schema{
-			Fields:  map[string]string{"title": "title", "description": "description", "creators": "creators.name", "keywords": "keywords"},
-			Default: []string{"title", "description", "creators.name"},
-		},
-		Facets: map[string]search.FacetConfig{
-			"resource_type": {Field: "resource_type.type", Size: 10},
-			"access_right":  {Field: "access_right", Size: 4},
-			"communities":   {Field: "communities", Size: 10},
-		},
-		Sorts: map[string][]search.SortField{
-			"bestmatch": {{Field: "_score", Desc: true}},
-			"newest":    {{Field: "created", Desc: true}},
-		},
-		MaxSize: 100,
-	}
-}
 
 type config struct {
 	n, batch, queries, pages int
@@ -251,7 +209,7 @@ func recordStages(ctx context.Context, c *config) ([]stageResult, []string, erro
 		return nil, nil, err
 	}
 	defer engine.Close()
-	index, err := engine.EnsureIndex(ctx, "records", definition)
+	index, err := engine.EnsureIndex(ctx, "records", zenodo.Definition)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -264,7 +222,7 @@ func recordStages(ctx context.Context, c *config) ([]stageResult, []string, erro
 		search.WithBatch(c.ixBatch, 100*time.Millisecond), search.WithConsumers(c.consumers), search.WithLogger(log),
 		search.WithAfterIndex(func(_ context.Context, _ string, ids []string) { indexed.Add(int64(len(ids))) }))
 	ix.Attach(recs)
-	searcher, err := search.NewSearcher(index, searchConfig())
+	searcher, err := search.NewSearcher(index, zenodo.SearchConfig())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -333,14 +291,9 @@ func recordStages(ctx context.Context, c *config) ([]stageResult, []string, erro
 	}
 	if c.stages["search"] {
 		err := stage("search mix", func() (string, error) {
-			rng := rand.New(rand.NewPCG(2, 3))
 			mix := make([]time.Duration, 0, c.queries)
 			var hits int64
-			for i := range c.queries {
-				r := &search.Request{Q: words[rng.IntN(len(words))] + " " + words[rng.IntN(len(words))], Sort: "newest", Size: 20}
-				if i%2 == 0 { // half the queries select two facet values
-					r.Facets = map[string][]string{"resource_type": {resourceTypes[rng.IntN(3)]}, "access_right": {"open"}}
-				}
+			for _, r := range zenodo.Mix(2, c.queries) {
 				t := time.Now()
 				res, err := searcher.Search(ctx, r)
 				if err != nil {
@@ -358,7 +311,7 @@ func recordStages(ctx context.Context, c *config) ([]stageResult, []string, erro
 		err = stage("cursor paging", func() (string, error) {
 			// deep cursor paging into a broad result (every open record, newest first)
 			var paging []time.Duration
-			req := &search.Request{Sort: "newest", Size: 20, Facets: map[string][]string{"access_right": {"open"}}}
+			req := zenodo.Browse(20)
 			for range c.pages {
 				t := time.Now()
 				res, err := searcher.Search(ctx, req)
@@ -415,7 +368,7 @@ func recordStages(ctx context.Context, c *config) ([]stageResult, []string, erro
 					next = p.Done + max(p.Total/10, 1)
 				}
 			})
-			if err := index.Reindex(ctx, definition, progress); err != nil {
+			if err := index.Reindex(ctx, zenodo.Definition, progress); err != nil {
 				return "", err
 			}
 			return fmt.Sprintf("%d documents copied into a new index", c.n), nil
@@ -449,7 +402,7 @@ func recordStages(ctx context.Context, c *config) ([]stageResult, []string, erro
 // command does and waits until the indexer has applied them all.
 func importRecords(ctx context.Context, c *config, db *sqlx.DB, recs *records.Store, pids *pid.Store, indexed *atomic.Int64, row func(k, f string, a ...any)) (string, error) {
 	load0 := loadavg()
-	g := newGenerator(1)
+	g := zenodo.NewGenerator(1)
 	var genTime, createTime time.Duration
 	var docBytes int64
 	start := time.Now()
@@ -459,7 +412,7 @@ func importRecords(ctx context.Context, c *config, db *sqlx.DB, recs *records.St
 		t0 := time.Now()
 		docs := make([]map[string]any, k)
 		for i := range docs {
-			docs[i] = g.record()
+			docs[i] = g.Record()
 		}
 		genTime += time.Since(t0)
 		t1 := time.Now()

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,6 +17,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
 
+	"github.com/repokit/repokit/internal/zenodo"
 	"github.com/repokit/repokit/search"
 	"github.com/repokit/repokit/search/blevesearch"
 )
@@ -283,122 +283,16 @@ func BenchmarkHostileQueries(b *testing.B) {
 // facets), indexed directly through Index.Bulk, so that 1M records can be
 // built in minutes and kept for later runs.
 
-var zenWords = strings.Fields(`data climate model ocean temperature analysis dataset neural network learning
-protein structure genome sequencing particle physics detector collision energy simulation software release
-survey population health covid vaccine trial species biodiversity forest soil carbon emission satellite
-image remote sensing galaxy star cosmic radiation quantum material graphene battery solar wind turbine
-river flood drought rainfall urban transport mobility language corpus speech translation archive museum
-history manuscript music education student teacher economic policy market finance code workflow pipeline
-benchmark evaluation measurement sensor network wireless robot control optimisation algorithm graph`)
-
-var (
-	zenTypes       = []string{"publication", "dataset", "software", "image", "poster", "presentation", "video", "other"}
-	zenAccess      = []string{"open", "open", "open", "embargoed", "restricted", "closed"}
-	zenCommunities = []string{"zenodo", "eu", "covid-19", "biosyslit", "astronomy", "ecfunded", "openaire", "dryad", "lory", "cern"}
-	zenFirst       = []string{"Maria", "Jan", "Wei", "Aisha", "Lars", "Sofia", "Ahmed", "Yuki", "Elena", "Pedro", "Anna", "Kwame"}
-	zenLast        = []string{"Garcia", "Nowak", "Zhang", "Okafor", "Jensen", "Rossi", "Hassan", "Tanaka", "Petrova", "Silva", "Smith", "Mensah"}
-	zenAffil       = []string{"CERN", "University of Oslo", "ETH Zurich", "Tsinghua University", "University of Lagos", "INRIA", "MIT", "Max Planck Institute"}
-)
-
-var zenDef = search.Definition{Mappings: json.RawMessage(`{
-  "dynamic": false,
-  "properties": {
-    "id": {"type": "keyword"},
-    "created": {"type": "date"},
-    "recid": {"type": "keyword"},
-    "title": {"type": "text"},
-    "description": {"type": "text"},
-    "creators": {"properties": {"name": {"type": "text"}, "affiliation": {"type": "text"}}},
-    "keywords": {"type": "keyword"},
-    "resource_type": {"properties": {"type": {"type": "keyword"}}},
-    "access_right": {"type": "keyword"},
-    "communities": {"type": "keyword"},
-    "publication_date": {"type": "keyword"},
-    "doi": {"type": "keyword"}
-  }
-}`)}
-
-func zenConfig() search.SearchConfig {
-	return search.SearchConfig{
-		Schema: search.Schema{
-			Fields:  map[string]string{"title": "title", "description": "description", "creators": "creators.name", "keywords": "keywords"},
-			Default: []string{"title", "description", "creators.name"},
-		},
-		Facets: map[string]search.FacetConfig{
-			"resource_type": {Field: "resource_type.type", Size: 10},
-			"access_right":  {Field: "access_right", Size: 4},
-			"communities":   {Field: "communities", Size: 10},
-		},
-		Sorts: map[string][]search.SortField{
-			"bestmatch": {{Field: "_score", Desc: true}},
-			"newest":    {{Field: "created", Desc: true}},
-		},
-		MaxSize: 100,
-	}
-}
-
-type zenGen struct {
-	r *rand.Rand
-	n int
-}
-
-func (g *zenGen) word() string {
-	f := g.r.Float64() // squared uniform: Zipf-like word frequencies
-	return zenWords[int(f*f*float64(len(zenWords)))]
-}
-
-func (g *zenGen) sentence(n int) string {
-	ws := make([]string, n)
-	for i := range ws {
-		ws[i] = g.word()
-	}
-	return strings.Join(ws, " ")
-}
-
-// record returns record n (created n minutes after 2015-01-01, as records
-// arrive) of about 2.5 KB of JSON, as internal/scalebench generates them.
-func (g *zenGen) record() []byte {
-	g.n++
-	r := g.r
-	creators := make([]map[string]any, 1+r.IntN(5))
-	for i := range creators {
-		creators[i] = map[string]any{
-			"name":        zenLast[r.IntN(len(zenLast))] + ", " + zenFirst[r.IntN(len(zenFirst))],
-			"affiliation": zenAffil[r.IntN(len(zenAffil))],
-			"orcid":       fmt.Sprintf("0000-000%d-%04d-%04d", r.IntN(10), r.IntN(10000), r.IntN(10000)),
-		}
-	}
-	kw := make([]string, 2+r.IntN(5))
-	for i := range kw {
-		kw[i] = g.word()
-	}
-	comms := make([]string, r.IntN(3))
-	for i := range comms {
-		comms[i] = zenCommunities[r.IntN(len(zenCommunities))]
-	}
-	var desc strings.Builder
-	for desc.Len() < 1200+r.IntN(600) {
-		desc.WriteString(strings.ToUpper(g.word()[:1]))
-		desc.WriteString(g.sentence(12 + r.IntN(10))[1:])
-		desc.WriteString(". ")
-	}
-	created := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(g.n) * time.Minute)
-	b, _ := json.Marshal(map[string]any{
-		"id":                  zenID(g.n),
-		"recid":               strconv.Itoa(1000000 + g.n),
-		"created":             created.Format(time.RFC3339),
-		"title":               strings.ToUpper(g.word()[:1]) + g.sentence(6 + r.IntN(8))[1:],
-		"creators":            creators,
-		"description":         desc.String(),
-		"keywords":            kw,
-		"publication_date":    fmt.Sprint(1990 + r.IntN(36)),
-		"resource_type":       map[string]any{"type": zenTypes[r.IntN(len(zenTypes))]},
-		"access_right":        zenAccess[r.IntN(len(zenAccess))],
-		"communities":         comms,
-		"doi":                 fmt.Sprintf("10.5281/zenodo.%d", 1000000+g.n),
-		"license":             "cc-by-4.0",
-		"related_identifiers": []map[string]any{{"identifier": fmt.Sprintf("10.1234/journal.%d", r.IntN(1000000)), "relation": "isSupplementTo", "scheme": "doi"}},
-	})
+// zenRecord returns the next record of g as JSON, with the id, recid and
+// created (n minutes after 2015-01-01, as records arrive) that the records
+// store and the dumper would add.
+func zenRecord(g *zenodo.Generator) []byte {
+	rec := g.Record()
+	n := g.N()
+	rec["id"] = zenID(n)
+	rec["recid"] = strconv.Itoa(1000000 + n)
+	rec["created"] = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Minute).Format(time.RFC3339)
+	b, _ := json.Marshal(rec)
 	return b
 }
 
@@ -451,16 +345,16 @@ func buildZenIndex(b *testing.B) (*search.Engine, *search.Index, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		ix, err := e.CreateIndex(ctx, "records", zenDef)
+		ix, err := e.CreateIndex(ctx, "records", zenodo.Definition)
 		if err != nil {
 			e.Close()
 			return nil, nil, err
 		}
-		g := &zenGen{r: rand.New(rand.NewPCG(1, 2))}
+		g := zenodo.NewGenerator(1)
 		ops := make([]search.Op, 0, benchBatch)
 		for j := 0; j < n; j++ {
-			src := g.record()
-			ops = append(ops, search.Op{Kind: search.OpIndex, ID: zenID(g.n), Revision: 1, Source: src})
+			src := zenRecord(g)
+			ops = append(ops, search.Op{Kind: search.OpIndex, ID: zenID(g.N()), Revision: 1, Source: src})
 			if len(ops) == benchBatch || j == n-1 {
 				if _, err := ix.Bulk(ctx, ops); err != nil {
 					e.Close()
@@ -492,22 +386,6 @@ func buildZenIndex(b *testing.B) (*search.Engine, *search.Index, error) {
 	return e, ix, nil
 }
 
-// zenMix is the query mix of internal/scalebench: two words of free text,
-// newest first, 20 hits, 3 facets; every other query selects two facet
-// values (a resource type and open access).
-func zenMix(k int) []*search.Request {
-	rng := rand.New(rand.NewPCG(2, 3))
-	out := make([]*search.Request, k)
-	for i := range out {
-		r := &search.Request{Q: zenWords[rng.IntN(len(zenWords))] + " " + zenWords[rng.IntN(len(zenWords))], Sort: "newest", Size: 20}
-		if i%2 == 0 {
-			r.Facets = map[string][]string{"resource_type": {zenTypes[rng.IntN(3)]}, "access_right": {"open"}}
-		}
-		out[i] = r
-	}
-	return out
-}
-
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
 		return n
@@ -529,12 +407,12 @@ func BenchmarkZenodoMix(b *testing.B) {
 	if !ok {
 		b.Fatalf("driver %T", e.Driver())
 	}
-	s, err := search.NewSearcher(ix, zenConfig())
+	s, err := search.NewSearcher(ix, zenodo.SearchConfig())
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	mix := zenMix(300)
+	mix := zenodo.Mix(2, 300)
 	for _, path := range []string{"onepass", "multipass"} {
 		b.Run("mix-"+path, func(b *testing.B) {
 			blevesearch.SetMultiPass(d, path == "multipass")
@@ -567,7 +445,7 @@ func BenchmarkZenodoMix(b *testing.B) {
 			defer blevesearch.SetMultiPass(d, false)
 			size, pages := envInt("REPOKIT_BENCH_PAGE_SIZE", 20), envInt("REPOKIT_BENCH_PAGES", 100)
 			lat := make([]time.Duration, 0, b.N)
-			req := &search.Request{Sort: "newest", Size: size, Facets: map[string][]string{"access_right": {"open"}}}
+			req := zenodo.Browse(size)
 			page := 0
 			cpu0 := cpuTime()
 			b.ResetTimer()
