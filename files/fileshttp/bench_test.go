@@ -149,6 +149,23 @@ func BenchmarkPut(b *testing.B) {
 	})
 }
 
+// rangeFixture stores the file the ranged-GET benchmarks read (64 MiB, or
+// REPOKIT_BENCH_GET_SIZE) in a new bucket and returns the server, the
+// bucket, the path of the object's bytes on disk, the file's size and the
+// range length (1 MiB, or REPOKIT_BENCH_RANGE_SIZE).
+func rangeFixture(b *testing.B) (s *testServer, bucket, path string, size, rangeLen int64) {
+	size = envSize("REPOKIT_BENCH_GET_SIZE", 64<<20)
+	rangeLen = envSize("REPOKIT_BENCH_RANGE_SIZE", 1<<20)
+	s = newServer(b, sqldb.SQLite)
+	bucket = s.createBucket(b, "")
+	putOnce(b, s, bucket, "data.bin", size)
+	o, err := s.env.Store.Object(context.Background(), bucket, "data.bin", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, bucket, filepath.Join(s.env.Dirs["local"], filepath.FromSlash(o.File.StorageKey)), size, rangeLen
+}
+
 // BenchmarkGetRange: GET with a Range header (1 MiB at a random offset of
 // a 64 MiB file) through the handler against http.ServeFile of the same
 // file on disk, both over loopback HTTP with the client in this process.
@@ -157,16 +174,7 @@ func BenchmarkPut(b *testing.B) {
 // time swings with other work; user-ns/op and sys-ns/op split it between
 // the process's own work and the kernel's (copying, TCP, sendfile).
 func BenchmarkGetRange(b *testing.B) {
-	size := envSize("REPOKIT_BENCH_GET_SIZE", 64<<20)
-	rangeLen := envSize("REPOKIT_BENCH_RANGE_SIZE", 1<<20)
-	s := newServer(b, sqldb.SQLite)
-	bucket := s.createBucket(b, "")
-	putOnce(b, s, bucket, "data.bin", size)
-	o, err := s.env.Store.Object(context.Background(), bucket, "data.bin", "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(s.env.Dirs["local"], filepath.FromSlash(o.File.StorageKey))
+	s, bucket, path, size, rangeLen := rangeFixture(b)
 	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, path) }))
 	defer plain.Close()
 	run := func(b *testing.B, url string) {
@@ -287,16 +295,7 @@ func (w *discardWriter) ReadFrom(r io.Reader) (int64, error) {
 // lookup, headers, opening the file) apart from the kernel's copying. A
 // body that does not arrive as an *os.File fails it.
 func BenchmarkGetRangeHandler(b *testing.B) {
-	size := envSize("REPOKIT_BENCH_GET_SIZE", 64<<20)
-	rangeLen := envSize("REPOKIT_BENCH_RANGE_SIZE", 1<<20)
-	s := newServer(b, sqldb.SQLite)
-	bucket := s.createBucket(b, "")
-	putOnce(b, s, bucket, "data.bin", size)
-	o, err := s.env.Store.Object(context.Background(), bucket, "data.bin", "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(s.env.Dirs["local"], filepath.FromSlash(o.File.StorageKey))
+	s, bucket, path, size, rangeLen := rangeFixture(b)
 	run := func(b *testing.B, h http.Handler, target string) {
 		rng := rand.New(rand.NewPCG(3, 4))
 		user0, sys0 := processCPU()
