@@ -15,6 +15,7 @@ import (
 	"github.com/repokit/repokit/access"
 	"github.com/repokit/repokit/cache"
 	"github.com/repokit/repokit/cache/driver"
+	"github.com/repokit/repokit/cache/redisdriver"
 	"github.com/repokit/repokit/files"
 	"github.com/repokit/repokit/httperr"
 	"github.com/repokit/repokit/recordfiles"
@@ -122,6 +123,8 @@ var sentinels = map[string]struct {
 	"cache/driver.ErrMismatch":    {driver.ErrMismatch, 409},
 	"cache/driver.ErrNotInteger":  {driver.ErrNotInteger, 400},
 	"cache/driver.ErrClosed":      {driver.ErrClosed, 503},
+
+	"cache/redisdriver.ErrClosedBeforeReply": {redisdriver.ErrClosedBeforeReply, 503},
 
 	"cache.ErrMiss":        {cache.ErrMiss, 404},
 	"cache.ErrNotStored":   {cache.ErrNotStored, 409},

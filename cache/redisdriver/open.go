@@ -17,6 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/repokit/repokit"
 	"github.com/repokit/repokit/cache"
 	"github.com/repokit/repokit/cache/driver"
 )
@@ -203,7 +204,7 @@ func (f tlsFiles) apply(c *tls.Config) error {
 // error. Redis drops a client that does not open with a TLS handshake on its
 // TLS port without a word, which a plain client would otherwise only see as
 // "EOF".
-var ErrClosedBeforeReply = errors.New("redisdriver: the server closed the connection before any reply (a TLS port? then use rediss://)")
+var ErrClosedBeforeReply = repokit.NewError("redisdriver: the server closed the connection before any reply (a TLS port? then use rediss://)", driver.ErrUnavailable)
 
 // plainDialer dials as go-redis's default dialer does without TLS, and
 // reports a connection closed before its first reply as
