@@ -187,11 +187,13 @@ func (c *Client) Start(ctx context.Context) error {
 	sort.Strings(batchTypes)
 	c.batchTypes = batchTypes
 	if c.cfg.broker != nil {
+		var tried sync.WaitGroup
 		for q, n := range c.cfg.queues {
-			c.startConsumer(fetchCtx, q, n)
+			tried.Add(1)
+			c.startConsumer(fetchCtx, q, n, tried.Done)
 		}
 		c.producersWG.Add(1)
-		go func() { defer c.producersWG.Done(); c.runRelay(fetchCtx) }()
+		go func() { defer c.producersWG.Done(); tried.Wait(); c.runRelay(fetchCtx) }()
 	} else {
 		for q, n := range c.cfg.queues {
 			p := &producer{c: c, filter: claimFilter{queue: q, excludeTypes: batchTypes}, max: n, poke: c.pokes[q]}

@@ -73,13 +73,22 @@ func (c *Client) relayOnce(ctx context.Context, limit int) (int, error) {
 // receivers pull deliveries, and one dispatcher claims whatever has arrived
 // in a single SQL statement (like the SQL producer's batch fetch), runs the
 // claimed tasks and acks each delivery once its task's outcome is committed.
-func (c *Client) startConsumer(ctx context.Context, queue string, n int) {
+// startConsumer subscribes to queue and feeds its deliveries to the
+// workers; tried calls tried once its first Subscribe attempt returned
+// (subscribed or failed), so that the relay publishes only to subscriptions
+// that exist: a broker without durable queues (the in-memory one) drops a
+// message published before the subscription.
+func (c *Client) startConsumer(ctx context.Context, queue string, n int, tried func()) {
 	c.producersWG.Add(1)
 	go func() {
 		defer c.producersWG.Done()
 		var sub Subscription
 		for sub == nil {
 			s, err := c.cfg.broker.Subscribe(ctx, queue, n)
+			if tried != nil {
+				tried()
+				tried = nil
+			}
 			if err == nil {
 				sub = s
 				break
